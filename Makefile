@@ -1,0 +1,56 @@
+# Plateau: `make run` serves the site with everything embedded; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SANDBOX_PORT ?= 12111
+# Services used by the second half of `make test` and by CI when they are reachable.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/plateau
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test install check bench browser clean
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Headless Chromium for browser tests, from Debian's packages (Playwright drives it).
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	else echo "chromium not installed and no root: browser tests will be skipped"; fi
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP) browser
+	$(PY) -m pytest
+	@if $(PY) -c "import socket; [socket.create_connection(('127.0.0.1', p), 1).close() for p in (5432, 6379)]" 2>/dev/null; then \
+	  echo "== PostgreSQL and Redis are reachable: running the services tests against them =="; \
+	  DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL=$(REDIS_TEST_URL) \
+	    $(PY) -m pytest -m services; \
+	else echo "== PostgreSQL or Redis not reachable on 127.0.0.1: services tests were skipped (reasons above) =="; fi
+
+check: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .sandbox staticfiles

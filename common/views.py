@@ -1,0 +1,25 @@
+"""Site-wide error handlers: JSON in the API error shape under /api/, pages elsewhere."""
+
+from django.views import defaults
+
+from common.exceptions import api_error_response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return api_error_response(status_code=404, code="not_found", message="Not found.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return api_error_response(
+            status_code=500,
+            code="server_error",
+            message="Something went wrong on our side. Quote the request id if you contact support.",
+        )
+    return defaults.server_error(request)

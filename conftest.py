@@ -1,0 +1,95 @@
+"""Suite-wide fixtures: service detection, network guard, shared helpers.
+
+Tests that need PostgreSQL, Redis or a real Celery worker ask for the fixtures
+below; where the service is absent they are skipped with the reason printed (-rs).
+With PLATEAU_REQUIRE_SERVICES=1 (set by .ci/run) a missing service fails instead,
+so CI can never pass by skipping them.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+
+def skip_or_fail(reason: str):
+    if os.environ.get("PLATEAU_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing on CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgres():
+    if not settings.USING_POSTGRES:
+        skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://... (make test does when it is reachable)")
+
+
+@pytest.fixture
+def require_redis():
+    if not settings.REDIS_URL:
+        skip_or_fail("needs Redis: set REDIS_URL=redis://... (make test does when it is reachable)")
+
+
+@pytest.fixture
+def require_broker():
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        skip_or_fail("needs a Celery broker: set CELERY_BROKER_URL=redis://... (make test does when it is reachable)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (local memory or its own Redis prefix)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+# --- Browser journeys -------------------------------------------------------------
+# Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
+# around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = settings.BASE_DIR / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"needs Debian's chromium at {CHROMIUM} (make test installs it when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    """A fresh browser page; `page.shot(name)` saves a screenshot under artifacts/screenshots/<test>/."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    pw_page = context.new_page()
+    pw_page.set_default_timeout(15_000)
+    folder = ARTIFACTS / "screenshots" / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def shot(name: str):
+        path = folder / f"{next(counter):02d}-{name}.png"
+        pw_page.screenshot(path=str(path), full_page=True)
+        return path
+
+    pw_page.shot = shot
+    yield pw_page
+    context.close()
