@@ -1,0 +1,100 @@
+"""Signed-in devices: browser sessions and JWT refresh-token families.
+
+Every way of signing in opens an AuthSession row; revoking it ends the device's
+access (the Django session is deleted, or the family's refresh token is blacklisted
+and its access tokens refused by `accounts.authentication.JWTFamilyAuthentication`).
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.models import AuthSession
+
+USER_AGENT_MAX = AuthSession._meta.get_field("user_agent").max_length
+
+
+def _session_store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def auth_session_start(
+    *,
+    user,
+    kind: str,
+    ip_address: str | None,
+    user_agent: str,
+    session_key: str = "",
+    family: str = "",
+    current_jti: str = "",
+) -> AuthSession:
+    """Open a session for a new sign-in and enforce MAX_CONCURRENT_SESSIONS.
+
+    The new session always survives; the oldest others are revoked until the user
+    is back at the cap.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        auth_session = AuthSession.objects.create(
+            user=user,
+            kind=kind,
+            session_key=session_key,
+            family=family,
+            current_jti=current_jti,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:USER_AGENT_MAX],
+            created_at=now,
+            last_used_at=now,
+        )
+        cap = max(1, settings.MAX_CONCURRENT_SESSIONS)
+        surplus = list(
+            AuthSession.objects.filter(user=user, revoked_at__isnull=True)
+            .exclude(pk=auth_session.pk)
+            .order_by("-created_at", "-id")[cap - 1 :]
+        )
+        for old in surplus:
+            auth_session_revoke(auth_session=old)
+    return auth_session
+
+
+def auth_session_revoke(*, auth_session: AuthSession) -> bool:
+    """End one device's access. Returns False if it was already revoked.
+
+    The conditional UPDATE makes a revoke that races another one (or a rotation) a
+    no-op instead of a double blacklist.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        updated = AuthSession.objects.filter(pk=auth_session.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if not updated:
+            return False
+        auth_session.refresh_from_db(fields=["revoked_at", "current_jti"])
+        if auth_session.kind == AuthSession.Kind.WEB and auth_session.session_key:
+            session_key = auth_session.session_key
+            transaction.on_commit(lambda: _session_store()(session_key=session_key).delete())
+        if auth_session.kind == AuthSession.Kind.JWT and auth_session.current_jti:
+            # Older refresh tokens of the family were blacklisted as they were rotated;
+            # only the current one can still be live.
+            outstanding = OutstandingToken.objects.filter(jti=auth_session.current_jti).first()
+            if outstanding is not None:
+                BlacklistedToken.objects.get_or_create(token=outstanding)
+    return True
+
+
+def auth_session_revoke_all(*, user, keep: AuthSession | None = None) -> int:
+    """Revoke every active session of `user`, except `keep` (the caller's own) if given."""
+    sessions = AuthSession.objects.filter(user=user, revoked_at__isnull=True)
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep.pk)
+    return sum(auth_session_revoke(auth_session=s) for s in sessions)
+
+
+def auth_session_end_web(*, session_key: str) -> None:
+    """The user logged out of a browser session: it is no longer an active device."""
+    if session_key:
+        AuthSession.objects.filter(
+            kind=AuthSession.Kind.WEB, session_key=session_key, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
