@@ -41,7 +41,7 @@ test: $(STAMP) browser
 	@if $(PY) -c "import socket; [socket.create_connection(('127.0.0.1', p), 1).close() for p in (5432, 6379)]" 2>/dev/null; then \
 	  echo "== PostgreSQL and Redis are reachable: running the services tests against them =="; \
 	  DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL=$(REDIS_TEST_URL) \
-	    $(PY) -m pytest -m services; \
+	    $(PY) -m pytest -m services || [ $$? -eq 5 ]; \
 	else echo "== PostgreSQL or Redis not reachable on 127.0.0.1: services tests were skipped (reasons above) =="; fi
 
 check: $(STAMP)

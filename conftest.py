@@ -93,3 +93,63 @@ def page(chromium, request):
     pw_page.shot = shot
     yield pw_page
     context.close()
+
+
+# --- Celery -------------------------------------------------------------------------
+# Tests run tasks eagerly even when a broker is configured, so they see the effects
+# synchronously; `celery_worker` below turns that off to talk to a real worker.
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture
+def celery_worker(require_broker, transactional_db):
+    """A real `celery worker` process on the configured broker, using the test database."""
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.db import connection
+
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _database_url_for(connection.settings_dict)
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,
+         "-n", f"{queue}@localhost", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        cwd=settings.BASE_DIR, env=env,
+    )
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[f"celery@{queue}@localhost", f"{queue}@localhost"], timeout=1):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Celery worker did not start (exit code {worker.poll()})")
+        yield worker
+    finally:
+        app.conf.task_always_eager = True
+        app.conf.task_default_queue = "celery"
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def _database_url_for(db: dict) -> str:
+    if db["ENGINE"].endswith("postgresql"):
+        user = db.get("USER") or "postgres"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"

@@ -21,12 +21,12 @@ class Broker(HealthCheck):
     """The Celery broker accepts a connection (skipped when Celery runs eagerly)."""
 
     def run(self):
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if not settings.CELERY_BROKER_URL:
             return
         from config.celery import app
 
         try:
-            with app.connection_for_write() as connection:
+            with app.connection_for_write(url=settings.CELERY_BROKER_URL) as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)
         except Exception as exc:  # any transport error means "not reachable"
             raise ServiceUnavailable("broker unreachable") from exc

@@ -39,9 +39,13 @@ if PRODUCTION:
         raise ImproperlyConfigured("Set SECRET_KEY (50+ random characters) when DJANGO_ENV=production.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS when DJANGO_ENV=production.")
+    _missing = [name for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY") if not env.str(name, default="")]
+    if _missing:
+        raise ImproperlyConfigured(f"Set {', '.join(_missing)} when DJANGO_ENV=production.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site of accounts.admin_site: staff need allauth login with TOTP.
+    "accounts.admin_config.PlateauAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -191,6 +195,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -270,6 +275,11 @@ if TESTING:
     ACCOUNT_RATE_LIMITS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Plateau"
+# Sign-up gives every user a profile and a personal organization (accounts.adapters).
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# One address per user; changing it verifies the new one before it replaces the old.
+ACCOUNT_CHANGE_EMAIL = True
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 
 # --- Lockout (django-axes) ----------------------------------------------------------
 AXES_ENABLED = True

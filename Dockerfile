@@ -1,0 +1,23 @@
+# One image for the web, worker and beat processes (see docs/operations.md).
+#   web:    docker run IMAGE
+#   worker: docker run IMAGE celery -A config worker -l INFO
+#   beat:   docker run IMAGE celery -A config beat -l INFO
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_ENV=production
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+# collectstatic needs settings to import; these throwaway values are never used at run time.
+RUN SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64 | tr -d '\n') ALLOWED_HOSTS=build \
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
+    CELERY_BROKER_URL=redis://build:6379/1 STRIPE_SECRET_KEY=sk_build \
+    python manage.py collectstatic --noinput
+
+RUN useradd --create-home plateau
+USER plateau
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "-k", "gthread", "-w", "2", "--threads", "4", "--access-logfile", "-"]
