@@ -7,6 +7,7 @@ secret part is only ever stored as the SHA-256 of the whole key.
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,12 +15,18 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ApiKey, Organization
+from accounts.errors import OrganizationAdminRequired
+from accounts.models import ApiKey, Organization, Role
+from accounts.selectors.organizations import membership_get
 
 KEY_NAMESPACE = "plt"
 # last_used_at is a hint for people, not an audit trail: writing it at most once a
 # minute keeps a busy key from turning every request into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Scopes are names the consuming APIs check (e.g. "usage:write"); any such name is
+# accepted so a new API can introduce its scope without touching this module.
+SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*(:[a-z0-9_.-]+)?$")
+MAX_SCOPES = 20
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,13 @@ def api_key_parse_prefix(raw_key: str) -> str | None:
     return parts[1]
 
 
+def api_key_require_admin(*, organization: Organization, user) -> None:
+    """Keys act for the whole organization, so only its admins may create or revoke them."""
+    membership = membership_get(user=user, organization=organization)
+    if membership is None or membership.role != Role.ADMIN:
+        raise OrganizationAdminRequired()
+
+
 def api_key_create(
     *,
     organization: Organization,
@@ -48,6 +62,8 @@ def api_key_create(
     scopes: list[str] | None = None,
     expires_at: datetime | None = None,
 ) -> CreatedApiKey:
+    """Create a key for `organization`; `created_by` must be one of its admins."""
+    api_key_require_admin(organization=organization, user=created_by)
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_NAMESPACE}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
