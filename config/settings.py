@@ -210,6 +210,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_periods_rollover", "schedule": 60 * 60}
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -262,6 +264,12 @@ DJSTRIPE_SUBSCRIBER_MODEL = "accounts.Organization"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+
+# --- Billing ----------------------------------------------------------------------
+# A past_due subscription keeps its rights this many days before they are revoked.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
+# Days of trial on a new Premium subscription started through Checkout (0: none).
+BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=0)
 
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}

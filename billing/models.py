@@ -1,0 +1,276 @@
+"""Billing's own indexed tables, kept in step with dj-stripe's mirror.
+
+dj-stripe keeps most Stripe fields in a JSON column and changes its schema between
+minor versions, so the product reads these tables instead: subscription state per
+organization, computed entitlement grants, usage counters and ledger, staff grants,
+purchases and the billing email log.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.plans import FEATURES, PLANS, Period
+
+FEATURE_CHOICES = [(f.value, d.name) for f, d in FEATURES.items()]
+PLAN_CHOICES = [(key, plan.name) for key, plan in PLANS.items()]
+PERIOD_CHOICES = [(p.value, p.value) for p in Period]
+
+
+class SubscriptionState(models.Model):
+    """What billing believes about an organization's subscription, synced from dj-stripe.
+
+    One row per organization; an organization without a paying subscription has
+    plan "free". Periods come from the subscription items (Stripe API ≥ 2025-03-31).
+    """
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="subscription_state"
+    )
+    plan = models.CharField(max_length=32, choices=PLAN_CHOICES, default="free")
+    # Stripe's status verbatim ("active", "trialing", "past_due", "canceled", ...) or "none".
+    status = models.CharField(max_length=32, default="none", db_index=True)
+    price_lookup_key = models.CharField(max_length=64, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    # Set when the subscription first turned past_due; access lasts until grace_until.
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    grace_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.plan} ({self.status})"
+
+
+class EntitlementGrant(models.Model):
+    """The computed right of an organization to a feature (one row per org and feature).
+
+    Written only by `entitlements_refresh`; `limit=None` means unlimited. For
+    `period=cycle` the cycle bounds are copied here so usage can be counted without
+    reading the subscription.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="entitlements")
+    feature = models.CharField(max_length=32, choices=FEATURE_CHOICES)
+    limit = models.PositiveIntegerField(null=True, blank=True)
+    period = models.CharField(max_length=8, choices=PERIOD_CHOICES, blank=True)
+    cycle_start = models.DateTimeField(null=True, blank=True)
+    cycle_end = models.DateTimeField(null=True, blank=True)
+    per_member = models.BooleanField(default=False)
+    # Where the grant comes from, e.g. "plan:premium" or "plan:free+staff".
+    source = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "feature"], name="entitlement_unique_org_feature")
+        ]
+        ordering = ["organization_id", "feature"]
+
+    def __str__(self):
+        return (
+            f"{self.organization_id}: {self.feature} = {'∞' if self.limit is None else self.limit}/{self.period or '-'}"
+        )
+
+
+class UsageCounter(models.Model):
+    """How much of a metered feature was used in one period (per member for per-member features).
+
+    `limit` is copied from the grant so one conditional UPDATE can both check and count.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="usage_counters")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    feature = models.CharField(max_length=32, choices=FEATURE_CHOICES)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    used = models.PositiveIntegerField(default=0)
+    limit = models.PositiveIntegerField(null=True, blank=True)
+    # The 80% warning goes out once per period: claimed by a conditional UPDATE on this.
+    warned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "feature", "period_start"],
+                condition=Q(user__isnull=True),
+                name="usage_counter_unique_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "user", "feature", "period_start"],
+                condition=Q(user__isnull=False),
+                name="usage_counter_unique_member",
+            ),
+        ]
+        indexes = [models.Index(fields=["period_end"])]
+        ordering = ["-period_start", "id"]
+
+    def __str__(self):
+        return f"{self.organization_id}/{self.user_id or '-'}: {self.feature} {self.used}/{self.limit}"
+
+
+class UsageLedgerEntry(models.Model):
+    """One recorded use: who, what, when, how much; a retried key is not counted twice."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="usage_ledger")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feature = models.CharField(max_length=32, choices=FEATURE_CHOICES)
+    quantity = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=255)
+    period_start = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "idempotency_key"], name="usage_ledger_unique_key")
+        ]
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "usage ledger entries"
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.feature} ×{self.quantity} ({self.idempotency_key})"
+
+
+class StaffQuotaGrant(models.Model):
+    """Extra quota granted by staff, added to the plan's limit until it expires."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="quota_grants")
+    feature = models.CharField(max_length=32, choices=FEATURE_CHOICES)
+    quantity = models.PositiveIntegerField()
+    # Used only when the plan itself lacks the feature.
+    period = models.CharField(max_length=8, choices=PERIOD_CHOICES, default=Period.MONTH.value)
+    expires_at = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"+{self.quantity} {self.feature} for {self.organization_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class ItemType(models.TextChoices):
+    QUIZ = "quiz", "Quiz"
+    ARTICLE = "article", "Article"
+    PROMPT_TEMPLATE = "prompt_template", "Prompt template"
+
+
+class ManualDiscount(models.Model):
+    """A percentage off granted by staff to one organization, optionally for one item type."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="manual_discounts")
+    item_type = models.CharField(max_length=32, choices=ItemType.choices, blank=True, help_text="Blank: every item.")
+    percent_off = models.PositiveSmallIntegerField()
+    expires_at = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_off__gte=1, percent_off__lte=100), name="manual_discount_percent_range"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.percent_off}% off {self.item_type or 'everything'} for {self.organization_id}"
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+    EXPIRED = "expired", "Expired"
+
+
+class Purchase(models.Model):
+    """A one-time purchase; the price and discount are computed on our side, never sent by the client."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="purchases"
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Anonymous buyers are remembered by session until they sign up.
+    anonymous_session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    item_type = models.CharField(max_length=32, choices=ItemType.choices)
+    item_id = models.CharField(max_length=64)
+    item_name = models.CharField(max_length=255)
+    list_amount = models.PositiveIntegerField()
+    discount_amount = models.PositiveIntegerField(default=0)
+    discount_rule = models.CharField(max_length=64, blank=True)
+    amount = models.PositiveIntegerField(help_text="Charged, in minor units.")
+    currency = models.CharField(max_length=3, default="usd")
+    status = models.CharField(max_length=24, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
+    refunded_amount = models.PositiveIntegerField(default=0)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("amount")), name="purchase_refund_le_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__lte=models.F("list_amount")), name="purchase_discount_le_list"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.item_type}:{self.item_id} {self.amount} {self.currency} ({self.status})"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class BillingEmail(models.Model):
+    """One billing email and its delivery: written before sending (outbox), updated per attempt."""
+
+    # Business key: a second send of the same email (same event, same period) is a no-op.
+    key = models.CharField(max_length=255, unique=True)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="billing_emails"
+    )
+    recipient = models.EmailField()
+    template = models.CharField(max_length=64)
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.template} → {self.recipient} ({self.status})"

@@ -1,0 +1,107 @@
+"""Reads: feature access, grants and usage for pages and APIs."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key
+from billing.exceptions import MemberRequired
+from billing.models import EntitlementGrant, SubscriptionState, UsageCounter
+from billing.periods import period_bounds
+from billing.plans import FEATURES, FREE, Feature, FeatureKind
+from billing.services.entitlements import GrantSpec, grants_compute
+
+
+@dataclass(frozen=True)
+class Access:
+    feature: str
+    entitled: bool
+    unlimited: bool
+    limit: int | None
+    used: int
+    remaining: int | None
+    resets_at: datetime | None
+
+    def allows(self, quantity: int = 1) -> bool:
+        return self.entitled and (self.unlimited or (self.remaining or 0) >= quantity)
+
+
+def grant_for(*, organization_id: int, feature: str) -> EntitlementGrant | GrantSpec | None:
+    """The organization's grant of a feature, or None when its plan lacks it.
+
+    An organization that was never refreshed has no rows yet: it is on Free, so the
+    Free plan's grant is computed in memory instead of written from a read.
+    """
+    grant = EntitlementGrant.objects.filter(organization_id=organization_id, feature=feature).first()
+    if grant is not None:
+        return grant
+    if SubscriptionState.objects.filter(organization_id=organization_id).exists():
+        return None
+    return grants_compute(plan_key=FREE, state=None, staff_grants=[], now=timezone.now()).get(feature)
+
+
+def counter_user_id(*, feature: str, user_id: int | None) -> int | None:
+    """Per-member features are counted per user; the rest per organization."""
+    if not FEATURES[Feature(feature)].per_member:
+        return None
+    if user_id is None:
+        raise MemberRequired()
+    return user_id
+
+
+def _access_compute(*, organization_id: int, user_id: int | None, feature: str, now: datetime) -> Access:
+    grant = grant_for(organization_id=organization_id, feature=feature)
+    if grant is None or grant.limit == 0:
+        return Access(feature, entitled=False, unlimited=False, limit=0, used=0, remaining=0, resets_at=None)
+    if FEATURES[Feature(feature)].kind == FeatureKind.BOOLEAN:
+        return Access(feature, entitled=True, unlimited=True, limit=None, used=0, remaining=None, resets_at=None)
+    start, end = period_bounds(period=grant.period, now=now, cycle_start=grant.cycle_start, cycle_end=grant.cycle_end)
+    used = (
+        UsageCounter.objects.filter(
+            organization_id=organization_id, user_id=user_id, feature=feature, period_start=start
+        )
+        .values_list("used", flat=True)
+        .first()
+    ) or 0
+    if grant.limit is None:
+        return Access(feature, entitled=True, unlimited=True, limit=None, used=used, remaining=None, resets_at=end)
+    return Access(
+        feature,
+        entitled=True,
+        unlimited=False,
+        limit=grant.limit,
+        used=used,
+        remaining=max(0, grant.limit - used),
+        resets_at=end,
+    )
+
+
+def access_check(*, organization_id: int, user_id: int | None, feature: str, now: datetime | None = None) -> Access:
+    """May this organization (member) use `feature` now, and how much is left. Cached."""
+    user_id = counter_user_id(feature=feature, user_id=user_id)
+    key = access_cache_key(organization_id=organization_id, user_id=user_id, feature=feature)
+    cached = cache.get(key) if now is None else None
+    if cached is not None:
+        return Access(**cached)
+    moment = now or timezone.now()
+    access = _access_compute(organization_id=organization_id, user_id=user_id, feature=feature, now=moment)
+    if now is None:
+        timeout = ACCESS_CACHE_SECONDS
+        if access.resets_at is not None:
+            # Never serve a period's numbers after it has reset.
+            timeout = max(1, min(timeout, int((access.resets_at - moment).total_seconds())))
+        cache.set(key, asdict(access), timeout)
+    return access
+
+
+def entitlements_for(*, organization_id: int, user_id: int | None, now: datetime | None = None) -> list[Access]:
+    """Every feature of the catalogue with the organization's (member's) access to it."""
+    moment = now or timezone.now()
+    out = []
+    for feature, definition in FEATURES.items():
+        # Without a member, a per-member feature shows the organization's rights with no usage.
+        member = user_id if definition.per_member else None
+        out.append(_access_compute(organization_id=organization_id, user_id=member, feature=feature.value, now=moment))
+    return out

@@ -1,0 +1,1 @@
+"""Billing's writes, by topic: entitlements, usage, pricing, subscriptions, emails, reconcile."""

@@ -1,0 +1,65 @@
+"""Billing emails: written to the log table first (outbox), then sent by a Celery task."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Organization
+from billing.models import BillingEmail, EmailStatus
+
+SUBJECTS = {
+    "quota_warning": "You have used 80% of your {feature_name} quota",
+    "subscription_started": "Welcome to Plateau {plan_name}",
+    "payment_failed": "Your Plateau payment failed",
+    "subscription_cancelled": "Your Plateau subscription is cancelled",
+    "payment_receipt": "Your Plateau receipt",
+    "purchase_receipt": "Your Plateau purchase",
+}
+
+
+def billing_email_queue(
+    *, key: str, organization: Organization | None, recipient: str, template: str, context: dict
+) -> BillingEmail | None:
+    """Record an email once per business key and send it after commit; None if already queued."""
+    email, created = BillingEmail.objects.get_or_create(
+        key=key,
+        defaults={"organization": organization, "recipient": recipient, "template": template, "context": context},
+    )
+    if not created:
+        return None
+    from billing.tasks import billing_email_send_task  # tasks import services: import at call time
+
+    transaction.on_commit(lambda: billing_email_send_task.delay(email_id=email.pk))
+    return email
+
+
+def billing_email_send(*, email_id: int) -> BillingEmail:
+    """Send one logged email; a sent one is not sent again. A failure is logged and re-raised for retry."""
+    with transaction.atomic():
+        email = BillingEmail.objects.select_for_update().get(pk=email_id)
+        if email.status == EmailStatus.SENT:
+            return email
+        email.attempts += 1
+        email.save(update_fields=["attempts"])
+    context = {**email.context, "site_url": settings.SITE_URL}
+    try:
+        message = EmailMultiAlternatives(
+            subject=SUBJECTS[email.template].format(**context),
+            body=render_to_string(f"billing/email/{email.template}.txt", context),
+            to=[email.recipient],
+        )
+        message.attach_alternative(render_to_string(f"billing/email/{email.template}.html", context), "text/html")
+        message.send()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        BillingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.FAILED, last_error=error)
+        raise EmailSendFailed(error) from exc
+    BillingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    email.refresh_from_db()
+    return email
+
+
+class EmailSendFailed(Exception):
+    """Raised after the failure is logged, so the task retries with backoff."""

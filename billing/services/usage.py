@@ -1,0 +1,186 @@
+"""Counting usage exactly: one conditional UPDATE per use, plus a ledger row."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from billing.cache import access_cache_invalidate
+from billing.exceptions import FeatureNotMetered, NotEntitled, QuotaExceeded
+from billing.models import UsageCounter, UsageLedgerEntry
+from billing.periods import period_bounds
+from billing.plans import FEATURES, Feature, FeatureKind
+from billing.selectors import Access, counter_user_id, grant_for
+from billing.services.emails import billing_email_queue
+
+# The "quota nearly used" email goes out when a use crosses this share of the limit.
+WARNING_SHARE = 0.8
+
+# The table name comes from the model and every value is a parameter.
+_CONSUME_SQL = f"""
+UPDATE {UsageCounter._meta.db_table} SET used = used + %s
+WHERE organization_id = %s AND feature = %s AND period_start = %s AND {{user_clause}}
+  AND ("limit" IS NULL OR used + %s <= "limit")
+RETURNING used, "limit"
+"""  # noqa: S608
+
+
+def _consume(
+    *, organization_id: int, user_id: int | None, feature: str, period_start: datetime, quantity: int
+) -> tuple[int, int | None] | None:
+    """Add `quantity` if it fits under the limit, in one statement; (used, limit) or None if refused."""
+    sql = _CONSUME_SQL.format(user_clause="user_id IS NULL" if user_id is None else "user_id = %s")
+    # Raw SQL bypasses field adaptation: convert the datetime as the ORM stores it.
+    stored_start = connection.ops.adapt_datetimefield_value(period_start)
+    params = [quantity, organization_id, feature, stored_start, *([] if user_id is None else [user_id]), quantity]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def usage_track(
+    *,
+    organization: Organization,
+    user: User | None,
+    feature: str,
+    quantity: int,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> Access:
+    """Record `quantity` uses of a metered feature and return the new balance.
+
+    Raises NotEntitled when the plan lacks the feature and QuotaExceeded when the use
+    does not fit in what is left (nothing is recorded then). A retry with an
+    idempotency key already recorded returns the current balance without counting again.
+    The period rolls over lazily: the first use in a new period creates its counter.
+    """
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    now = now or timezone.now()
+    definition = FEATURES[Feature(feature)]
+    if definition.kind != FeatureKind.METERED:
+        raise FeatureNotMetered()
+    user_id = counter_user_id(feature=feature, user_id=user.pk if user else None)
+    replayed = UsageLedgerEntry.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
+    if replayed is not None:
+        return _balance_after_replay(entry=replayed)
+
+    grant = grant_for(organization_id=organization.pk, feature=feature)
+    if grant is None or grant.limit == 0:
+        raise NotEntitled()
+    start, end = period_bounds(period=grant.period, now=now, cycle_start=grant.cycle_start, cycle_end=grant.cycle_end)
+    try:
+        with transaction.atomic():
+            # The key is claimed first: a concurrent duplicate waits on the unique index,
+            # then fails here and is answered as a replay.
+            UsageLedgerEntry.objects.create(
+                organization=organization,
+                user=user,
+                feature=feature,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+                period_start=start,
+                created_at=now,
+            )
+            row = _consume(
+                organization_id=organization.pk, user_id=user_id, feature=feature, period_start=start, quantity=quantity
+            )
+            if row is None:
+                # First use in this period (lazy rollover) or really over the limit.
+                UsageCounter.objects.bulk_create(
+                    [
+                        UsageCounter(
+                            organization=organization,
+                            user_id=user_id,
+                            feature=feature,
+                            period_start=start,
+                            period_end=end,
+                            limit=grant.limit,
+                        )
+                    ],
+                    ignore_conflicts=True,
+                )
+                row = _consume(
+                    organization_id=organization.pk,
+                    user_id=user_id,
+                    feature=feature,
+                    period_start=start,
+                    quantity=quantity,
+                )
+            if row is None:
+                raise QuotaExceeded()
+    except IntegrityError:
+        entry = UsageLedgerEntry.objects.get(organization=organization, idempotency_key=idempotency_key)
+        return _balance_after_replay(entry=entry)
+
+    used, limit = row
+    org_id = organization.pk
+    transaction.on_commit(lambda: access_cache_invalidate(organization_id=org_id, feature=feature, user_id=user_id))
+    if limit and used - quantity < limit * WARNING_SHARE <= used:
+        from billing.tasks import quota_warning_send  # tasks import services: import at call time
+
+        transaction.on_commit(
+            lambda: quota_warning_send.delay(
+                organization_id=org_id, user_id=user_id, feature=feature, period_start=start.isoformat()
+            )
+        )
+    return Access(
+        feature,
+        entitled=True,
+        unlimited=limit is None,
+        limit=limit,
+        used=used,
+        remaining=None if limit is None else max(0, limit - used),
+        resets_at=end,
+    )
+
+
+def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:
+    """The current balance of the counter a recorded use went to."""
+    user_id = entry.user_id if FEATURES[Feature(entry.feature)].per_member else None
+    counter = UsageCounter.objects.get(
+        organization_id=entry.organization_id, user_id=user_id, feature=entry.feature, period_start=entry.period_start
+    )
+    return Access(
+        entry.feature,
+        entitled=True,
+        unlimited=counter.limit is None,
+        limit=counter.limit,
+        used=counter.used,
+        remaining=None if counter.limit is None else max(0, counter.limit - counter.used),
+        resets_at=counter.period_end,
+    )
+
+
+def quota_warning_notify(*, organization_id: int, user_id: int | None, feature: str, period_start: datetime) -> bool:
+    """Send the "quota nearly used" email once per counter period; True if this call claimed it."""
+    counter = (
+        UsageCounter.objects.filter(
+            organization_id=organization_id, user_id=user_id, feature=feature, period_start=period_start
+        )
+        .select_related("organization", "user")
+        .first()
+    )
+    if counter is None or counter.limit is None:
+        return False
+    # The conditional UPDATE is the claim: of two concurrent runs exactly one sends.
+    claimed = UsageCounter.objects.filter(pk=counter.pk, warned_at__isnull=True).update(warned_at=timezone.now())
+    if not claimed:
+        return False
+    recipient = counter.user.email if counter.user else counter.organization.email
+    billing_email_queue(
+        key=f"quota_warning:{counter.pk}",
+        organization=counter.organization,
+        recipient=recipient,
+        template="quota_warning",
+        context={
+            "organization_name": counter.organization.name,
+            "feature_name": FEATURES[Feature(feature)].name,
+            "unit": FEATURES[Feature(feature)].unit,
+            "used": counter.used,
+            "limit": counter.limit,
+            "resets_at": counter.period_end.strftime("%-d %b %Y"),
+        },
+    )
+    return True

@@ -1,0 +1,57 @@
+"""Celery tasks: thin, idempotent wrappers around billing services."""
+
+from datetime import datetime
+
+from celery import shared_task
+
+from accounts.models import Organization
+from billing.services import emails, entitlements, reconcile, subscriptions, usage
+
+RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(name="billing.tasks.refresh_entitlements", **RETRY)
+def refresh_entitlements(*, organization_id: int) -> None:
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is not None:
+        entitlements.entitlements_refresh(organization=organization)
+
+
+@shared_task(name="billing.tasks.subscription_sync", **RETRY)
+def subscription_sync(*, organization_id: int) -> None:
+    """Sync the organization's subscription state from dj-stripe's mirror, then its grants."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is not None:
+        subscriptions.subscription_state_sync(organization=organization)
+
+
+@shared_task(name="billing.tasks.subscriptions_reconcile", **RETRY)
+def subscriptions_reconcile() -> None:
+    reconcile.grace_periods_expire()
+    reconcile.subscriptions_reconcile()
+
+
+@shared_task(name="billing.tasks.usage_periods_rollover", **RETRY)
+def usage_periods_rollover() -> None:
+    reconcile.usage_periods_rollover()
+
+
+@shared_task(name="billing.tasks.quota_warning_send", **RETRY)
+def quota_warning_send(*, organization_id: int, user_id: int | None, feature: str, period_start: str) -> None:
+    usage.quota_warning_notify(
+        organization_id=organization_id,
+        user_id=user_id,
+        feature=feature,
+        period_start=datetime.fromisoformat(period_start),
+    )
+
+
+@shared_task(name="billing.tasks.billing_email_send", **RETRY)
+def billing_email_send_task(*, email_id: int) -> None:
+    emails.billing_email_send(email_id=email_id)
