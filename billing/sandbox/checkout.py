@@ -1,0 +1,258 @@
+"""Checkout sessions, billing portal sessions, and what their hosted pages do on submit."""
+
+from .core import random_id
+from .payments import DECLINES, card_error
+from .wire import StripeError, as_bool, as_int, as_list, invalid, merge_metadata, required
+
+SESSION_LIFETIME = 24 * 3600
+
+
+class CheckoutMixin:
+    def checkout_session_create(self, params: dict) -> dict:
+        mode = params.get("mode", "payment")
+        if mode not in ("payment", "subscription"):
+            raise invalid(f"The sandbox supports mode=payment and mode=subscription, not {mode}.", param="mode")
+        success_url = required(params, "success_url")
+        customer_id = params.get("customer") or None
+        if customer_id:
+            self.fetch(customer_id, "customer", param="customer")
+        if customer_id and params.get("customer_email"):
+            raise invalid("You may only specify one of these parameters: customer, customer_email.")
+        specs = as_list(params, "line_items")
+        if not specs:
+            raise invalid("Missing required param: line_items.", param="line_items", code="parameter_missing")
+        session_id = random_id("cs_test", 58)
+        now = self.now(customer_id)
+        items = []
+        for index, spec in enumerate(specs):
+            price = self._price_param(spec, f"line_items[{index}]")
+            if mode == "payment" and price["type"] == "recurring":
+                raise invalid(
+                    "You specified `payment` mode but passed a recurring price. Either switch to `subscription`"
+                    " mode or use only one-time prices.",
+                    param=f"line_items[{index}]",
+                )
+            if mode == "subscription" and price["type"] != "recurring" and index == 0:
+                raise invalid(
+                    "You must provide at least one recurring price in `subscription` mode.", param="line_items"
+                )
+            quantity = as_int(spec, "quantity", 1, minimum=1)
+            amount = price["unit_amount"] * quantity
+            item = self.blank("item")
+            item.update(
+                id=random_id("li"),
+                adjustable_quantity=None,
+                amount_discount=0,
+                amount_subtotal=amount,
+                amount_tax=0,
+                amount_total=amount,
+                currency=price["currency"],
+                description=self._product_name(price),
+                metadata={},
+                price=price,
+                quantity=quantity,
+            )
+            items.append(item)
+        subtotal = sum(item["amount_subtotal"] for item in items)
+        discount_ids = self._discounts_param(params, customer=customer_id) if params.get("discounts") else []
+        discount_total = self._checkout_discount(items, discount_ids)
+        session = self.blank("checkout.session")
+        subscription_data = params.get("subscription_data") or {}
+        session.update(
+            id=session_id,
+            allow_promotion_codes=as_bool(params, "allow_promotion_codes") or None,
+            amount_subtotal=subtotal,
+            amount_total=subtotal - discount_total,
+            cancel_url=params.get("cancel_url") or None,
+            client_reference_id=params.get("client_reference_id") or None,
+            created=now,
+            currency=items[0]["currency"],
+            customer=customer_id,
+            customer_creation="always" if mode == "payment" and not customer_id else None,
+            customer_email=params.get("customer_email") or None,
+            discounts=[self._discount_ref(d) for d in discount_ids] or None,
+            expires_at=as_int(params, "expires_at", now + SESSION_LIFETIME),
+            locale=params.get("locale") or None,
+            metadata=merge_metadata({}, params.get("metadata")),
+            mode=mode,
+            payment_method_collection="always" if mode == "subscription" else None,
+            payment_method_types=["card"],
+            payment_status="unpaid",
+            status="open",
+            success_url=success_url,
+            total_details={"amount_discount": discount_total, "amount_shipping": 0, "amount_tax": 0, "breakdown": None},
+            ui_mode="hosted",
+            url=f"{self.base_url}/c/pay/{session_id}",
+        )
+        session["total_details"] = {
+            key: session["total_details"].get(key)
+            for key in ("amount_discount", "amount_shipping", "amount_tax", "breakdown")
+        }
+        self.save(
+            session,
+            {
+                "line_items": items,
+                "discount_ids": discount_ids,
+                "trial_period_days": as_int(subscription_data, "trial_period_days"),
+                "subscription_metadata": subscription_data.get("metadata") or {},
+                "payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
+            },
+        )
+        return session
+
+    def _discount_ref(self, discount_id: str) -> dict:
+        discount = self.store.get(discount_id)
+        return {"coupon": discount["source"]["coupon"], "promotion_code": discount["promotion_code"]}
+
+    def _checkout_discount(self, items: list[dict], discount_ids: list[str]) -> int:
+        total = 0
+        for discount_id in discount_ids:
+            coupon = self.store.get(self.store.get(discount_id)["source"]["coupon"])
+            remaining = coupon["amount_off"]
+            for item in items:
+                base = item["amount_total"]
+                off = (
+                    int(base * coupon["percent_off"] / 100 + 0.5)
+                    if coupon["percent_off"] is not None
+                    else min(base, remaining)
+                )
+                if coupon["amount_off"] is not None:
+                    remaining -= off
+                item["amount_discount"] += off
+                item["amount_total"] -= off
+                total += off
+        return total
+
+    def checkout_session_retrieve(self, session_id: str, params: dict) -> dict:
+        session = self.fetch(session_id, "checkout.session")
+        if "line_items" in as_list(params, "expand"):
+            session["line_items"] = self.checkout_session_line_items(session_id, {})
+        return session
+
+    def checkout_session_line_items(self, session_id: str, params: dict) -> dict:
+        self.fetch(session_id, "checkout.session")
+        items = self.store.internal(session_id)["line_items"]
+        return self.page(items, params, f"/v1/checkout/sessions/{session_id}/line_items")
+
+    def checkout_session_list(self, params: dict) -> dict:
+        sessions = self.store.all("checkout.session")
+        for field in ("customer", "payment_intent", "subscription", "status"):
+            if params.get(field):
+                sessions = [s for s in sessions if s[field] == params[field]]
+        return self.page(sessions, params, "/v1/checkout/sessions")
+
+    def checkout_session_expire(self, session_id: str, params: dict) -> dict:
+        session = self.fetch(session_id, "checkout.session")
+        if session["status"] != "open":
+            raise invalid(
+                f'Only Checkout Sessions with a status in ["open"] can be expired. This session has a'
+                f' status of "{session["status"]}".'
+            )
+        session.update(status="expired", url=None)
+        self.save(session)
+        self.emit("checkout.session.expired", session)
+        return session
+
+    def checkout_session_pay(self, session_id: str, *, card_number: str, email: str, name: str | None) -> dict:
+        """What the hosted page does on submit. Raises StripeError (card_error) for a decline, changing nothing."""
+        session = self.fetch(session_id, "checkout.session")
+        if session["status"] != "open":
+            raise invalid("This Checkout Session is no longer active.")
+        internal = self.store.internal(session_id)
+        pm = self.payment_method_from_card(card_number, name=name, email=email)
+        behaviour = self.store.internal(pm["id"])["behaviour"]
+        total = session["amount_total"]
+        # A declined card fails before Checkout creates anything else (only 4000…0341 passes this check).
+        if behaviour in ("declined", "insufficient_funds") or (
+            behaviour == "charges_fail" and total > 0 and not internal["trial_period_days"]
+        ):
+            code, message = DECLINES[behaviour]
+            raise card_error(message, code, keep_changes=False)
+        customer_id = session["customer"]
+        if customer_id is None:
+            customer_id = self.customer_create({"email": email or session["customer_email"] or "", "name": name or ""})[
+                "id"
+            ]
+        self.payment_method_attach(pm["id"], {"customer": customer_id})
+        customer = self.fetch(customer_id, "customer")
+        changes = {"customer": customer_id, "status": "complete", "payment_status": "paid", "url": None}
+        if session["mode"] == "subscription":
+            self.customer_update(customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}})
+            recurring = [item for item in internal["line_items"] if item["price"]["type"] == "recurring"]
+            params = {
+                "customer": customer_id,
+                "items": [{"price": item["price"]["id"], "quantity": str(item["quantity"])} for item in recurring],
+                "default_payment_method": pm["id"],
+                "metadata": internal["subscription_metadata"],
+                "payment_behavior": "error_if_incomplete",
+                "discounts": [{"discount": d} for d in internal["discount_ids"]],
+            }
+            if internal["trial_period_days"]:
+                params["trial_period_days"] = str(internal["trial_period_days"])
+            subscription = self.subscription_create(params)
+            changes.update(subscription=subscription["id"], invoice=subscription["latest_invoice"])
+            if subscription["status"] == "trialing":
+                changes["payment_status"] = "no_payment_required"
+        else:
+            intent, failure = self.charge_card(
+                customer_id=customer_id,
+                pm=pm,
+                amount=total,
+                currency=session["currency"],
+                metadata=internal["payment_intent_metadata"],
+            )
+            if failure:
+                raise card_error(failure["message"], failure["code"], keep_changes=False)
+            changes["payment_intent"] = intent["id"]
+        session = self.fetch(session_id, "checkout.session")
+        session.update(changes)
+        session["customer_details"] = {
+            "address": None,
+            "business_name": None,
+            "email": customer["email"],
+            "individual_name": None,
+            "name": customer["name"],
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        }
+        self.save(session)
+        self.emit("checkout.session.completed", session)
+        return session
+
+    # --- billing portal -----------------------------------------------------------------------
+    def portal_session_create(self, params: dict) -> dict:
+        customer = self.fetch(required(params, "customer"), "customer", param="customer")
+        session = self.blank("billing_portal.session")
+        session_id = random_id("bps")
+        session.update(
+            id=session_id,
+            configuration=params.get("configuration") or "bpc_sandbox_default",
+            created=self.now(customer["id"]),
+            customer=customer["id"],
+            flow=None,
+            livemode=False,
+            locale=params.get("locale") or None,
+            return_url=params.get("return_url") or None,
+            url=f"{self.base_url}/p/session/{session_id}",
+        )
+        self.save(session)
+        return session
+
+    def portal_session(self, session_id: str) -> dict:
+        return self.fetch(session_id, "billing_portal.session")
+
+    def portal_cancel(self, session_id: str, subscription_id: str) -> dict:
+        """The portal's default cancellation: at the end of the period, like Stripe's default configuration."""
+        session = self.portal_session(session_id)
+        subscription = self.fetch(subscription_id, "subscription")
+        if subscription["customer"] != session["customer"]:
+            raise StripeError(404, "No such subscription", code="resource_missing")
+        return self.subscription_update(subscription_id, {"cancel_at_period_end": "true"})
+
+    def portal_resume(self, session_id: str, subscription_id: str) -> dict:
+        session = self.portal_session(session_id)
+        subscription = self.fetch(subscription_id, "subscription")
+        if subscription["customer"] != session["customer"]:
+            raise StripeError(404, "No such subscription", code="resource_missing")
+        return self.subscription_update(subscription_id, {"cancel_at_period_end": "false"})

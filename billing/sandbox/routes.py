@@ -1,0 +1,102 @@
+"""The Stripe endpoints the sandbox answers: (method, path pattern, Sandbox method)."""
+
+import re
+
+_ID = r"([^/]+)"
+
+ROUTES = [
+    ("GET", "/v1/account", "account_retrieve"),
+    ("POST", "/v1/customers", "customer_create"),
+    ("GET", "/v1/customers", "customer_list"),
+    ("GET", f"/v1/customers/{_ID}", "customer_retrieve"),
+    ("POST", f"/v1/customers/{_ID}", "customer_update"),
+    ("DELETE", f"/v1/customers/{_ID}", "customer_delete"),
+    ("GET", f"/v1/customers/{_ID}/payment_methods", "customer_payment_methods"),
+    ("POST", "/v1/products", "product_create"),
+    ("GET", "/v1/products", "product_list"),
+    ("GET", f"/v1/products/{_ID}", "product_retrieve"),
+    ("POST", f"/v1/products/{_ID}", "product_update"),
+    ("DELETE", f"/v1/products/{_ID}", "product_delete"),
+    ("POST", "/v1/prices", "price_create"),
+    ("GET", "/v1/prices", "price_list"),
+    ("GET", f"/v1/prices/{_ID}", "price_retrieve"),
+    ("POST", f"/v1/prices/{_ID}", "price_update"),
+    ("GET", f"/v1/plans/{_ID}", "price_retrieve"),
+    ("POST", "/v1/coupons", "coupon_create"),
+    ("GET", "/v1/coupons", "coupon_list"),
+    ("GET", f"/v1/coupons/{_ID}", "coupon_retrieve"),
+    ("DELETE", f"/v1/coupons/{_ID}", "coupon_delete"),
+    ("POST", "/v1/promotion_codes", "promotion_code_create"),
+    ("GET", "/v1/promotion_codes", "promotion_code_list"),
+    ("GET", f"/v1/promotion_codes/{_ID}", "promotion_code_retrieve"),
+    ("POST", f"/v1/promotion_codes/{_ID}", "promotion_code_update"),
+    ("POST", "/v1/checkout/sessions", "checkout_session_create"),
+    ("GET", "/v1/checkout/sessions", "checkout_session_list"),
+    ("GET", f"/v1/checkout/sessions/{_ID}", "checkout_session_retrieve"),
+    ("GET", f"/v1/checkout/sessions/{_ID}/line_items", "checkout_session_line_items"),
+    ("POST", f"/v1/checkout/sessions/{_ID}/expire", "checkout_session_expire"),
+    ("POST", "/v1/billing_portal/sessions", "portal_session_create"),
+    ("POST", "/v1/subscriptions", "subscription_create"),
+    ("GET", "/v1/subscriptions", "subscription_list"),
+    ("GET", f"/v1/subscriptions/{_ID}", "subscription_retrieve"),
+    ("POST", f"/v1/subscriptions/{_ID}", "subscription_update"),
+    ("DELETE", f"/v1/subscriptions/{_ID}", "subscription_cancel"),
+    ("POST", f"/v1/subscriptions/{_ID}/cancel", "subscription_cancel"),
+    ("POST", f"/v1/subscriptions/{_ID}/resume", "subscription_resume"),
+    ("POST", "/v1/subscription_items", "subscription_item_create"),
+    ("GET", "/v1/subscription_items", "subscription_item_list"),
+    ("GET", f"/v1/subscription_items/{_ID}", "subscription_item_retrieve"),
+    ("POST", f"/v1/subscription_items/{_ID}", "subscription_item_update"),
+    ("DELETE", f"/v1/subscription_items/{_ID}", "subscription_item_delete"),
+    ("POST", "/v1/invoices", "invoice_create"),
+    ("GET", "/v1/invoices", "invoice_list"),
+    ("GET", f"/v1/invoices/{_ID}", "invoice_retrieve"),
+    ("GET", f"/v1/invoices/{_ID}/lines", "invoice_lines"),
+    ("POST", f"/v1/invoices/{_ID}/finalize", "invoice_finalize"),
+    ("POST", f"/v1/invoices/{_ID}/pay", "invoice_pay"),
+    ("POST", f"/v1/invoices/{_ID}/void", "invoice_void"),
+    ("POST", f"/v1/invoices/{_ID}/mark_uncollectible", "invoice_mark_uncollectible"),
+    ("POST", "/v1/invoiceitems", "invoice_item_create"),
+    ("GET", "/v1/invoiceitems", "invoice_item_list"),
+    ("GET", f"/v1/invoiceitems/{_ID}", "invoice_item_retrieve"),
+    ("POST", "/v1/payment_intents", "payment_intent_create"),
+    ("GET", "/v1/payment_intents", "payment_intent_list"),
+    ("GET", f"/v1/payment_intents/{_ID}", "payment_intent_retrieve"),
+    ("POST", f"/v1/payment_intents/{_ID}", "payment_intent_update"),
+    ("POST", f"/v1/payment_intents/{_ID}/confirm", "payment_intent_confirm"),
+    ("POST", f"/v1/payment_intents/{_ID}/cancel", "payment_intent_cancel"),
+    ("GET", "/v1/charges", "charge_list"),
+    ("GET", f"/v1/charges/{_ID}", "charge_retrieve"),
+    ("POST", "/v1/refunds", "refund_create"),
+    ("GET", "/v1/refunds", "refund_list"),
+    ("GET", f"/v1/refunds/{_ID}", "refund_retrieve"),
+    ("POST", f"/v1/refunds/{_ID}", "refund_update"),
+    ("POST", "/v1/payment_methods", "payment_method_create"),
+    ("GET", "/v1/payment_methods", "payment_method_list"),
+    ("GET", f"/v1/payment_methods/{_ID}", "payment_method_retrieve"),
+    ("POST", f"/v1/payment_methods/{_ID}/attach", "payment_method_attach"),
+    ("POST", f"/v1/payment_methods/{_ID}/detach", "payment_method_detach"),
+    ("POST", "/v1/webhook_endpoints", "webhook_endpoint_create"),
+    ("GET", "/v1/webhook_endpoints", "webhook_endpoint_list"),
+    ("GET", f"/v1/webhook_endpoints/{_ID}", "webhook_endpoint_retrieve"),
+    ("POST", f"/v1/webhook_endpoints/{_ID}", "webhook_endpoint_update"),
+    ("DELETE", f"/v1/webhook_endpoints/{_ID}", "webhook_endpoint_delete"),
+    ("GET", "/v1/events", "event_list"),
+    ("GET", f"/v1/events/{_ID}", "event_retrieve"),
+    ("POST", "/v1/test_helpers/test_clocks", "test_clock_create"),
+    ("GET", "/v1/test_helpers/test_clocks", "test_clock_list"),
+    ("GET", f"/v1/test_helpers/test_clocks/{_ID}", "test_clock_retrieve"),
+    ("DELETE", f"/v1/test_helpers/test_clocks/{_ID}", "test_clock_delete"),
+    ("POST", f"/v1/test_helpers/test_clocks/{_ID}/advance", "test_clock_advance"),
+]
+
+COMPILED = [(method, re.compile(f"^{pattern}$"), name) for method, pattern, name in ROUTES]
+
+
+def resolve(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
+    for route_method, pattern, name in COMPILED:
+        if route_method == method:
+            match = pattern.match(path)
+            if match:
+                return name, match.groups()
+    return None

@@ -1,0 +1,1307 @@
+"""Subscriptions, invoices and the clock that renews them.
+
+API version 2025-03-31 ("basil") semantics: billing periods live on subscription items
+(`current_period_start`/`current_period_end`), invoices point at their subscription
+through `parent.subscription_details`, and invoice lines through `parent`.
+"""
+
+import calendar
+from datetime import UTC, datetime
+
+from .core import random_id
+from .payments import card_error
+from .wire import as_bool, as_int, as_list, invalid, merge_metadata, required
+
+DAY = 86_400
+# Smart-retry schedule after a failed renewal, in days after the first failure; after the
+# last one fails the subscription is canceled (Stripe's default dunning setting).
+RETRY_DAYS = (3, 5, 7)
+LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid")
+
+
+def add_interval(timestamp: int, interval: str, count: int) -> int:
+    if interval == "day":
+        return timestamp + count * DAY
+    if interval == "week":
+        return timestamp + count * 7 * DAY
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    months = count * (12 if interval == "year" else 1)
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return int(moment.replace(year=year, month=month, day=day).timestamp())
+
+
+def money(amount: int, currency: str) -> str:
+    return f"{currency.upper()} {amount / 100:,.2f}" if currency != "jpy" else f"JPY {amount:,}"
+
+
+class SubscriptionsMixin:
+    # --- helpers ----------------------------------------------------------------------------
+    def _plan_for(self, price: dict) -> dict:
+        plan = self.blank("plan")
+        recurring = price["recurring"] or {}
+        plan.update(
+            id=price["id"],
+            active=price["active"],
+            amount=price["unit_amount"],
+            amount_decimal=price["unit_amount_decimal"],
+            billing_scheme="per_unit",
+            created=price["created"],
+            currency=price["currency"],
+            interval=recurring.get("interval", "month"),
+            interval_count=recurring.get("interval_count", 1),
+            livemode=False,
+            metadata=price["metadata"],
+            nickname=price["nickname"],
+            product=price["product"],
+            transform_usage=None,
+            trial_period_days=recurring.get("trial_period_days"),
+            usage_type="licensed",
+        )
+        return plan
+
+    def _price_param(self, spec: dict, param: str) -> dict:
+        if spec.get("price_data"):
+            data = spec["price_data"]
+            return self.price_create(
+                {
+                    "currency": data.get("currency"),
+                    "unit_amount": data.get("unit_amount"),
+                    "product": data.get("product"),
+                    "product_data": data.get("product_data"),
+                    "recurring": data.get("recurring"),
+                }
+            )
+        price = self.fetch(required(spec, "price"), "price", param=f"{param}[price]")
+        if not price["active"]:
+            raise invalid(f"The price specified ({price['id']}) is inactive.", param=f"{param}[price]")
+        return price
+
+    def _customer_payment_method(self, subscription: dict) -> dict | None:
+        pm_id = subscription["default_payment_method"]
+        if not pm_id:
+            customer = self.store.get(subscription["customer"])
+            pm_id = customer["invoice_settings"]["default_payment_method"] if customer else None
+        return self.store.get(pm_id) if pm_id else None
+
+    def _discount_for(self, *, coupon_id=None, promotion_code_id=None, customer=None, subscription=None, session=None):
+        promo = None
+        if promotion_code_id:
+            promo = self.fetch(promotion_code_id, "promotion_code", param="discounts[promotion_code]")
+            if not promo["active"]:
+                raise invalid("This promotion code is inactive.", param="discounts[promotion_code]")
+            coupon_id = promo["promotion"]["coupon"]
+        coupon = self.fetch(coupon_id, "coupon", param="discounts[coupon]")
+        if coupon["max_redemptions"] and coupon["times_redeemed"] >= coupon["max_redemptions"]:
+            raise invalid(f"Coupon {coupon['id']} has reached its max redemptions.", param="discounts[coupon]")
+        start = self.now(customer)
+        discount = self.blank("discount")
+        discount.update(
+            id=random_id("di"),
+            checkout_session=session,
+            customer=customer,
+            end=add_interval(start, "month", coupon["duration_in_months"])
+            if coupon["duration"] == "repeating"
+            else None,
+            promotion_code=promo["id"] if promo else None,
+            source={"coupon": coupon["id"], "type": "coupon"},
+            start=start,
+            subscription=subscription,
+        )
+        coupon["times_redeemed"] += 1
+        self.save(coupon)
+        if promo:
+            promo["times_redeemed"] += 1
+            self.save(promo)
+        self.save(discount)
+        return discount
+
+    def _discounts_param(self, params: dict, *, customer: str, subscription: str | None = None) -> list[str]:
+        ids = []
+        specs = as_list(params, "discounts")
+        if params.get("coupon"):
+            specs.append({"coupon": params["coupon"]})
+        if params.get("promotion_code"):
+            specs.append({"promotion_code": params["promotion_code"]})
+        for spec in specs:
+            if spec.get("discount"):
+                ids.append(self.fetch(spec["discount"], "discount", param="discounts[discount]")["id"])
+                continue
+            ids.append(
+                self._discount_for(
+                    coupon_id=spec.get("coupon"),
+                    promotion_code_id=spec.get("promotion_code"),
+                    customer=customer,
+                    subscription=subscription,
+                )["id"]
+            )
+        return ids
+
+    # --- invoices ---------------------------------------------------------------------------
+    def _line(
+        self,
+        invoice: dict,
+        *,
+        amount: int,
+        description: str,
+        period: tuple[int, int],
+        quantity=1,
+        price=None,
+        subscription=None,
+        subscription_item=None,
+        invoice_item=None,
+        proration=False,
+    ) -> dict:
+        line = self.blank("line_item")
+        line.update(
+            id=random_id("il"),
+            amount=amount,
+            currency=invoice["currency"],
+            description=description,
+            discount_amounts=[],
+            discountable=not proration or amount > 0,
+            discounts=[],
+            invoice=invoice["id"],
+            livemode=False,
+            metadata={},
+            parent={
+                "invoice_item_details": {
+                    "invoice_item": invoice_item,
+                    "proration": proration,
+                    "proration_details": {"credited_items": None},
+                    "subscription": subscription,
+                }
+                if invoice_item
+                else None,
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": proration,
+                    "proration_details": {"credited_items": None},
+                    "subscription": subscription,
+                    "subscription_item": subscription_item,
+                }
+                if subscription_item and not invoice_item
+                else None,
+                "type": "invoice_item_details" if invoice_item else "subscription_item_details",
+            },
+            period={"end": period[1], "start": period[0]},
+            pricing={
+                "price_details": {"price": price["id"], "product": price["product"]} if price else None,
+                "type": "price_details",
+                "unit_amount_decimal": price["unit_amount_decimal"] if price else str(amount),
+            },
+            quantity=quantity,
+            subscription=subscription,
+            subtotal=amount,
+        )
+        return line
+
+    def _invoice_new(
+        self,
+        *,
+        customer_id: str,
+        currency: str,
+        subscription: dict | None,
+        billing_reason: str,
+        period: tuple[int, int],
+        collection_method: str = "charge_automatically",
+    ) -> dict:
+        customer = self.fetch(customer_id, "customer", param="customer")
+        now = self.now(customer_id)
+        invoice = self.blank("invoice")
+        invoice.update(
+            id=random_id("in"),
+            account_country="US",
+            account_name="Plateau (Stripe sandbox)",
+            auto_advance=True,
+            billing_reason=billing_reason,
+            collection_method=collection_method,
+            created=now,
+            currency=currency,
+            customer=customer_id,
+            customer_email=customer["email"],
+            customer_name=customer["name"],
+            customer_phone=customer["phone"],
+            customer_tax_exempt="none",
+            default_payment_method=None,
+            effective_at=None,
+            lines={"data": [], "has_more": False, "object": "list", "url": ""},
+            metadata={},
+            parent={
+                "quote_details": None,
+                "subscription_details": {"metadata": subscription["metadata"], "subscription": subscription["id"]},
+                "type": "subscription_details",
+            }
+            if subscription
+            else None,
+            period_end=period[1],
+            period_start=period[0],
+            starting_balance=customer["balance"],
+            status="draft",
+            subscription=subscription["id"] if subscription else None,
+            test_clock=customer["test_clock"],
+            webhooks_delivered_at=now,
+        )
+        invoice["lines"]["url"] = f"/v1/invoices/{invoice['id']}/lines"
+        return invoice
+
+    def _invoice_totals(self, invoice: dict, discount_ids: list[str]) -> None:
+        lines = invoice["lines"]["data"]
+        subtotal = sum(line["amount"] for line in lines)
+        discount_totals = []
+        for discount_id in discount_ids:
+            discount = self.store.get(discount_id)
+            coupon = self.store.get(discount["source"]["coupon"]) if discount else None
+            if not coupon:
+                continue
+            remaining_off = coupon["amount_off"]
+            total_off = 0
+            for line in lines:
+                base = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
+                if base <= 0 or not line["discountable"]:
+                    continue
+                if coupon["percent_off"] is not None:
+                    off = int(base * coupon["percent_off"] / 100 + 0.5)
+                else:
+                    off = min(base, remaining_off)
+                    remaining_off -= off
+                if off:
+                    line["discount_amounts"].append({"amount": off, "discount": discount_id})
+                    line["discounts"].append(discount_id)
+                    total_off += off
+            discount_totals.append({"amount": total_off, "discount": discount_id})
+        discount_amount = sum(d["amount"] for d in discount_totals)
+        total = subtotal - discount_amount
+        invoice.update(
+            discounts=discount_ids,
+            subtotal=subtotal,
+            subtotal_excluding_tax=subtotal,
+            total=total,
+            total_excluding_tax=total,
+            total_discount_amounts=discount_totals,
+            total_taxes=[],
+            total_pretax_credit_amounts=[],
+        )
+
+    def _invoice_build(self, invoice: dict, lines: list[dict], discount_ids: list[str]) -> dict:
+        """Put lines and pending invoice items on a draft invoice, total it and announce it."""
+        pending = [
+            item
+            for item in self.store.all("invoiceitem")
+            if item["customer"] == invoice["customer"]
+            and item["invoice"] is None
+            and (
+                invoice["parent"] is None
+                or (item["parent"] or {}).get("subscription_details", {}).get("subscription")
+                == invoice["parent"]["subscription_details"]["subscription"]
+            )
+        ]
+        subscription_id = invoice["parent"]["subscription_details"]["subscription"] if invoice["parent"] else None
+        for item in reversed(pending):
+            item["invoice"] = invoice["id"]
+            self.save(item)
+            lines.append(
+                self._line(
+                    invoice,
+                    amount=item["amount"],
+                    description=item["description"],
+                    period=(item["period"]["start"], item["period"]["end"]),
+                    quantity=item["quantity"],
+                    price=self.store.get(item["pricing"]["price_details"]["price"])
+                    if item["pricing"]["price_details"]
+                    else None,
+                    subscription=subscription_id,
+                    invoice_item=item["id"],
+                    proration=item["proration"],
+                )
+            )
+        invoice["lines"]["data"] = lines
+        self._invoice_totals(invoice, discount_ids)
+        customer = self.store.get(invoice["customer"])
+        balance = customer["balance"]
+        due = invoice["total"]
+        if balance < 0 and due > 0:
+            applied = min(due, -balance)
+            due -= applied
+            balance += applied
+        elif due < 0:
+            balance += due
+            due = 0
+        invoice.update(
+            amount_due=due, amount_remaining=due, ending_balance=balance if balance != customer["balance"] else None
+        )
+        if balance != customer["balance"]:
+            before = dict(customer)
+            customer["balance"] = balance
+            self.save(customer)
+            self.emit("customer.updated", customer, self.changes(before, customer))
+        self.save(invoice)
+        self.emit("invoice.created", invoice)
+        return invoice
+
+    def _invoice_finalize(self, invoice: dict) -> dict:
+        customer = self.store.get(invoice["customer"])
+        now = self.now(invoice["customer"])
+        sequence = customer["next_invoice_sequence"]
+        customer["next_invoice_sequence"] = sequence + 1
+        self.save(customer)
+        invoice.update(
+            status="open",
+            number=f"{customer['invoice_prefix']}-{sequence:04d}",
+            hosted_invoice_url=f"{self.base_url}/i/{invoice['id']}",
+            invoice_pdf=f"{self.base_url}/i/{invoice['id']}/pdf",
+            effective_at=now,
+            due_date=None if invoice["collection_method"] == "charge_automatically" else now + 30 * DAY,
+        )
+        invoice["status_transitions"]["finalized_at"] = now
+        self.save(invoice)
+        self.emit("invoice.finalized", invoice)
+        if invoice["amount_due"] == 0:
+            self._invoice_mark_paid(invoice, None)
+        return invoice
+
+    def _invoice_mark_paid(self, invoice: dict, intent: dict | None, *, out_of_band: bool = False) -> None:
+        before = {**invoice, "status_transitions": dict(invoice["status_transitions"])}
+        now = self.now(invoice["customer"])
+        invoice.update(
+            status="paid",
+            amount_paid=invoice["amount_due"],
+            amount_remaining=0,
+            attempted=True if intent else invoice["attempted"],
+            next_payment_attempt=None,
+            auto_advance=False,
+        )
+        invoice["status_transitions"] = {**invoice["status_transitions"], "paid_at": now}
+        self.save(invoice, {"payment_intent": intent["id"] if intent else None, "paid_out_of_band": out_of_band})
+        changes = self.changes(before, invoice)
+        self.emit("invoice.paid", invoice, changes)
+        self.emit("invoice.payment_succeeded", invoice, changes)
+        if invoice["parent"]:
+            subscription = self.store.get(invoice["parent"]["subscription_details"]["subscription"])
+            if subscription and subscription["status"] in ("incomplete", "past_due", "unpaid"):
+                self._subscription_set(subscription, status="active")
+
+    def _invoice_attempt(self, invoice: dict, pm: dict | None) -> str | None:
+        """Charge an open invoice; returns the decline message, or None once it is paid."""
+        if pm is None:
+            invoice["attempt_count"] += 1
+            invoice["attempted"] = True
+            self.save(invoice)
+            self.emit("invoice.payment_failed", invoice)
+            return "This customer has no attached payment source or default payment method."
+        intent, failure = self.charge_card(
+            customer_id=invoice["customer"],
+            pm=pm,
+            amount=invoice["amount_due"],
+            currency=invoice["currency"],
+            description="Subscription creation"
+            if invoice["billing_reason"] == "subscription_create"
+            else "Subscription update",
+        )
+        if failure is None:
+            invoice["attempt_count"] += 1
+            self._invoice_mark_paid(invoice, intent)
+            return None
+        before = dict(invoice)
+        invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True)
+        self.save(invoice, {"payment_intent": intent["id"]})
+        self.emit("invoice.payment_failed", invoice, self.changes(before, invoice))
+        return failure["message"]
+
+    # --- invoice API ------------------------------------------------------------------------
+    def invoice_create(self, params: dict) -> dict:
+        customer_id = self.fetch(required(params, "customer"), "customer", param="customer")["id"]
+        now = self.now(customer_id)
+        invoice = self._invoice_new(
+            customer_id=customer_id,
+            currency=params.get("currency", "usd"),
+            subscription=None,
+            billing_reason="manual",
+            period=(now, now),
+            collection_method=params.get("collection_method", "charge_automatically"),
+        )
+        invoice["auto_advance"] = as_bool(params, "auto_advance", False)
+        invoice["description"] = params.get("description") or None
+        invoice["metadata"] = merge_metadata({}, params.get("metadata"))
+        lines = []
+        if params.get("pending_invoice_items_behavior", "exclude") != "include":
+            invoice["lines"]["data"] = lines
+            self._invoice_totals(invoice, [])
+            invoice.update(amount_due=invoice["total"], amount_remaining=invoice["total"])
+            self.save(invoice)
+            self.emit("invoice.created", invoice)
+            return invoice
+        return self._invoice_build(invoice, lines, self._discounts_param(params, customer=customer_id))
+
+    def invoice_item_create(self, params: dict) -> dict:
+        customer_id = self.fetch(required(params, "customer"), "customer", param="customer")["id"]
+        now = self.now(customer_id)
+        price = None
+        quantity = as_int(params, "quantity", 1, minimum=1)
+        if params.get("price") or (params.get("pricing") or {}).get("price"):
+            price = self.fetch(params.get("price") or params["pricing"]["price"], "price", param="price")
+            amount = price["unit_amount"] * quantity
+            currency = price["currency"]
+        else:
+            amount = as_int(params, "amount")
+            if amount is None:
+                raise invalid("Missing required param: amount.", param="amount", code="parameter_missing")
+            currency = required(params, "currency").lower()
+        invoice_id = params.get("invoice")
+        if invoice_id:
+            invoice = self.fetch(invoice_id, "invoice", param="invoice")
+            if invoice["status"] != "draft":
+                raise invalid("You can only add invoice items to draft invoices.", param="invoice")
+        item = self.blank("invoiceitem")
+        item.update(
+            id=random_id("ii"),
+            amount=amount,
+            currency=currency,
+            customer=customer_id,
+            date=now,
+            description=params.get("description") or (self._product_name(price) if price else None),
+            discounts=[],
+            invoice=None,
+            metadata=merge_metadata({}, params.get("metadata")),
+            net_amount=amount,
+            parent={"subscription_details": {"subscription": params["subscription"]}, "type": "subscription_details"}
+            if params.get("subscription")
+            else None,
+            period={"end": now, "start": now},
+            pricing={
+                "price_details": {"price": price["id"], "product": price["product"]} if price else None,
+                "type": "price_details",
+                "unit_amount_decimal": price["unit_amount_decimal"] if price else str(amount),
+            },
+            proration=False,
+            quantity=quantity,
+            quantity_decimal=str(quantity),
+        )
+        self.save(item)
+        if invoice_id:
+            invoice = self.fetch(invoice_id, "invoice")
+            item["invoice"] = invoice_id
+            self.save(item)
+            invoice["lines"]["data"].append(
+                self._line(
+                    invoice,
+                    amount=amount,
+                    description=item["description"] or "",
+                    period=(now, now),
+                    quantity=quantity,
+                    price=price,
+                    invoice_item=item["id"],
+                )
+            )
+            self._invoice_totals(invoice, invoice["discounts"])
+            invoice.update(amount_due=max(invoice["total"], 0), amount_remaining=max(invoice["total"], 0))
+            self.save(invoice)
+        self.emit("invoiceitem.created", item)
+        return item
+
+    def invoice_item_list(self, params: dict) -> dict:
+        items = self.store.all("invoiceitem")
+        if params.get("customer"):
+            items = [i for i in items if i["customer"] == params["customer"]]
+        if "pending" in params:
+            pending = as_bool(params, "pending")
+            items = [i for i in items if (i["invoice"] is None) == pending]
+        return self.page(items, params, "/v1/invoiceitems")
+
+    def invoice_item_retrieve(self, item_id: str, params: dict) -> dict:
+        return self.fetch(item_id, "invoiceitem")
+
+    def _product_name(self, price: dict) -> str:
+        product = self.store.get(price["product"])
+        return product["name"] if product else price["id"]
+
+    def invoice_retrieve(self, invoice_id: str, params: dict) -> dict:
+        return self.fetch(invoice_id, "invoice")
+
+    def invoice_list(self, params: dict) -> dict:
+        invoices = self.store.all("invoice")
+        for field in ("customer", "status", "subscription"):
+            if params.get(field):
+                invoices = [i for i in invoices if self._invoice_field(i, field) == params[field]]
+        return self.page(invoices, params, "/v1/invoices")
+
+    @staticmethod
+    def _invoice_field(invoice: dict, field: str):
+        if field == "subscription":
+            return invoice["parent"]["subscription_details"]["subscription"] if invoice["parent"] else None
+        return invoice[field]
+
+    def invoice_lines(self, invoice_id: str, params: dict) -> dict:
+        invoice = self.fetch(invoice_id, "invoice")
+        return self.page(invoice["lines"]["data"], params, f"/v1/invoices/{invoice_id}/lines")
+
+    def invoice_finalize(self, invoice_id: str, params: dict) -> dict:
+        invoice = self.fetch(invoice_id, "invoice")
+        if invoice["status"] != "draft":
+            raise invalid(
+                "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+                code="invoice_not_editable",
+            )
+        return self._invoice_finalize(invoice)
+
+    def invoice_pay(self, invoice_id: str, params: dict) -> dict:
+        invoice = self.fetch(invoice_id, "invoice")
+        if invoice["status"] == "draft":
+            invoice = self._invoice_finalize(invoice)
+        if invoice["status"] == "paid":
+            raise invalid("Invoice is already paid")
+        if invoice["status"] != "open":
+            raise invalid(f"You cannot pay this invoice because it is {invoice['status']}.")
+        if as_bool(params, "paid_out_of_band"):
+            self._invoice_mark_paid(invoice, None, out_of_band=True)
+            return self.store.get(invoice_id)
+        pm = None
+        if params.get("payment_method"):
+            pm = self.resolve_payment_method(params["payment_method"])
+        elif invoice["parent"]:
+            pm = self._customer_payment_method(
+                self.store.get(invoice["parent"]["subscription_details"]["subscription"])
+            )
+        else:
+            customer = self.store.get(invoice["customer"])
+            pm_id = customer["invoice_settings"]["default_payment_method"]
+            pm = self.store.get(pm_id) if pm_id else None
+        message = self._invoice_attempt(invoice, pm)
+        if message:
+            if pm is None:
+                raise invalid(message)
+            raise card_error(message, "generic_decline")
+        return self.store.get(invoice_id)
+
+    def invoice_void(self, invoice_id: str, params: dict) -> dict:
+        invoice = self.fetch(invoice_id, "invoice")
+        if invoice["status"] not in ("open", "uncollectible"):
+            raise invalid(f"You can only void open or uncollectible invoices; this one is {invoice['status']}.")
+        before = {**invoice, "status_transitions": dict(invoice["status_transitions"])}
+        invoice["status"] = "void"
+        invoice["status_transitions"]["voided_at"] = self.now(invoice["customer"])
+        invoice["next_payment_attempt"] = None
+        self.save(invoice)
+        self.emit("invoice.voided", invoice, self.changes(before, invoice))
+        return invoice
+
+    def invoice_mark_uncollectible(self, invoice_id: str, params: dict) -> dict:
+        invoice = self.fetch(invoice_id, "invoice")
+        if invoice["status"] != "open":
+            raise invalid(f"You can only mark open invoices uncollectible; this one is {invoice['status']}.")
+        before = {**invoice, "status_transitions": dict(invoice["status_transitions"])}
+        invoice["status"] = "uncollectible"
+        invoice["status_transitions"]["marked_uncollectible_at"] = self.now(invoice["customer"])
+        invoice["next_payment_attempt"] = None
+        self.save(invoice)
+        self.emit("invoice.marked_uncollectible", invoice, self.changes(before, invoice))
+        return invoice
+
+    # --- subscriptions ----------------------------------------------------------------------
+    def _item_new(self, subscription_id: str, price: dict, quantity: int, start: int, end: int, metadata=None) -> dict:
+        item = self.blank("subscription_item")
+        item.update(
+            id=random_id("si", 14),
+            billing_thresholds=None,
+            created=start,
+            current_period_end=end,
+            current_period_start=start,
+            discounts=[],
+            metadata=metadata or {},
+            plan=self._plan_for(price),
+            price=price,
+            quantity=quantity,
+            subscription=subscription_id,
+            tax_rates=[],
+        )
+        return item
+
+    def _items_list(self, subscription: dict, items: list[dict]) -> dict:
+        return {
+            "data": items,
+            "has_more": False,
+            "object": "list",
+            "url": f"/v1/subscription_items?subscription={subscription['id']}",
+        }
+
+    def _subscription_store(self, subscription: dict) -> dict:
+        current = {item["id"] for item in subscription["items"]["data"]}
+        for item in subscription["items"]["data"]:
+            self.save(item)
+        for old in self.store.all("subscription_item"):
+            if old["subscription"] == subscription["id"] and old["id"] not in current:
+                self.store.put(
+                    {"id": old["id"], "object": "subscription_item", "deleted": True}, kind="deleted_subscription_item"
+                )
+        return self.save(subscription)
+
+    def _subscription_set(self, subscription: dict, **changes) -> dict:
+        before = self.store.get(subscription["id"])
+        subscription.update(changes)
+        self._subscription_store(subscription)
+        previous = self.changes(before, subscription)
+        if previous:
+            self.emit("customer.subscription.updated", subscription, previous)
+        return subscription
+
+    @staticmethod
+    def _period_end(price: dict, start: int) -> int:
+        recurring = price["recurring"]
+        return add_interval(start, recurring["interval"], recurring["interval_count"])
+
+    def _item_line(self, invoice, subscription, item, *, trial: bool = False) -> dict:
+        price, quantity = item["price"], item["quantity"]
+        name = self._product_name(price)
+        interval = price["recurring"]["interval"]
+        if trial:
+            description, amount = f"Trial period for {name}", 0
+        else:
+            amount = price["unit_amount"] * quantity
+            description = f"{quantity} × {name} (at {money(price['unit_amount'], price['currency'])} / {interval})"
+        return self._line(
+            invoice,
+            amount=amount,
+            description=description,
+            period=(item["current_period_start"], item["current_period_end"]),
+            quantity=quantity,
+            price=price,
+            subscription=subscription["id"],
+            subscription_item=item["id"],
+        )
+
+    def _expire_once_discounts(self, subscription: dict) -> None:
+        kept = []
+        for discount_id in subscription["discounts"]:
+            discount = self.store.get(discount_id)
+            coupon = self.store.get(discount["source"]["coupon"]) if discount else None
+            if coupon and coupon["duration"] == "once":
+                continue
+            if discount and discount["end"] and discount["end"] <= self.now(subscription["customer"]):
+                continue
+            kept.append(discount_id)
+        subscription["discounts"] = kept
+
+    def subscription_create(self, params: dict) -> dict:
+        customer = self.fetch(required(params, "customer"), "customer", param="customer")
+        specs = as_list(params, "items")
+        if not specs:
+            raise invalid("Missing required param: items.", param="items", code="parameter_missing")
+        chosen = []
+        for index, spec in enumerate(specs):
+            price = self._price_param(spec, f"items[{index}]")
+            if price["type"] != "recurring":
+                raise invalid(
+                    "The price specified is set to `type=one_time` but this field only accepts prices with"
+                    " `type=recurring`.",
+                    param=f"items[{index}][price]",
+                )
+            chosen.append((price, as_int(spec, "quantity", 1, minimum=0), spec.get("metadata") or {}))
+        currencies = {price["currency"] for price, _, _ in chosen}
+        if len(currencies) > 1:
+            raise invalid("All prices on a subscription must have the same currency.", param="items")
+        behaviour = params.get("payment_behavior", "allow_incomplete")
+        pm = None
+        if params.get("default_payment_method"):
+            pm = self.resolve_payment_method(params["default_payment_method"], param="default_payment_method")
+            if pm["customer"] != customer["id"]:
+                raise invalid(
+                    f"The customer does not have a payment method with the ID {pm['id']}. The payment method must be"
+                    " attached to the customer.",
+                    param="default_payment_method",
+                )
+        now = self.now(customer["id"])
+        trial_end = None
+        if params.get("trial_end") and params["trial_end"] != "now":
+            trial_end = as_int(params, "trial_end")
+            if trial_end <= now:
+                raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end")
+        elif params.get("trial_period_days"):
+            trial_end = now + as_int(params, "trial_period_days", minimum=1) * DAY
+        elif as_bool(params, "trial_from_plan") and chosen[0][0]["recurring"]["trial_period_days"]:
+            trial_end = now + chosen[0][0]["recurring"]["trial_period_days"] * DAY
+        subscription = self.blank("subscription")
+        subscription["id"] = random_id("sub")
+        items = [
+            self._item_new(subscription["id"], price, quantity, now, trial_end or self._period_end(price, now), meta)
+            for price, quantity, meta in chosen
+        ]
+        missing_pm_behaviour = ((params.get("trial_settings") or {}).get("end_behavior") or {}).get(
+            "missing_payment_method", "create_invoice"
+        )
+        subscription.update(
+            billing_cycle_anchor=trial_end or now,
+            billing_mode={"flexible": None, "type": "classic", "updated_at": None},
+            cancel_at=None,
+            cancel_at_period_end=False,
+            canceled_at=None,
+            cancellation_details={"comment": None, "feedback": None, "reason": None},
+            collection_method="charge_automatically",
+            created=now,
+            currency=chosen[0][0]["currency"],
+            customer=customer["id"],
+            default_payment_method=pm["id"] if pm else None,
+            description=params.get("description") or None,
+            discounts=[],
+            items=self._items_list(subscription, items),
+            latest_invoice=None,
+            metadata=merge_metadata({}, params.get("metadata")),
+            payment_settings={
+                "payment_method_options": None,
+                "payment_method_types": None,
+                "save_default_payment_method": "off",
+            },
+            start_date=now,
+            status="trialing" if trial_end else "incomplete",
+            test_clock=customer["test_clock"],
+            trial_end=trial_end,
+            trial_settings={"end_behavior": {"missing_payment_method": missing_pm_behaviour}},
+            trial_start=now if trial_end else None,
+        )
+        subscription["billing_mode"] = {
+            key: subscription["billing_mode"].get(key) for key in self.blank("subscription")["billing_mode"]
+        }
+        subscription["discounts"] = self._discounts_param(
+            params, customer=customer["id"], subscription=subscription["id"]
+        )
+        self._subscription_store(subscription)
+        invoice = self._invoice_new(
+            customer_id=customer["id"],
+            currency=subscription["currency"],
+            subscription=subscription,
+            billing_reason="subscription_create",
+            period=(now, now),
+        )
+        lines = [self._item_line(invoice, subscription, item, trial=bool(trial_end)) for item in items]
+        invoice = self._invoice_build(invoice, lines, subscription["discounts"])
+        subscription["latest_invoice"] = invoice["id"]
+        if invoice["total_discount_amounts"]:
+            self._expire_once_discounts(subscription)
+        self._subscription_store(subscription)
+        self.emit("customer.subscription.created", subscription)
+        invoice = self._invoice_finalize(invoice)
+        if invoice["status"] == "paid":
+            if not trial_end:
+                self._subscription_set(subscription, status="active")
+            return self.store.get(subscription["id"])
+        if behaviour == "default_incomplete":
+            return self.store.get(subscription["id"])
+        pm = pm or self._customer_payment_method(subscription)
+        if pm is None:
+            raise invalid(
+                "This customer has no attached payment source or default payment method.", code="resource_missing"
+            )
+        message = self._invoice_attempt(invoice, pm)
+        if message and behaviour == "error_if_incomplete":
+            # Stripe creates nothing when error_if_incomplete payment fails.
+            raise card_error(message, "generic_decline", keep_changes=False)
+        return self.store.get(subscription["id"])
+
+    def subscription_retrieve(self, subscription_id: str, params: dict) -> dict:
+        return self.fetch(subscription_id, "subscription")
+
+    def subscription_list(self, params: dict) -> dict:
+        subscriptions = self.store.all("subscription")
+        status = params.get("status")
+        if status == "ended":
+            subscriptions = [s for s in subscriptions if s["status"] in ("canceled", "incomplete_expired")]
+        elif status and status != "all":
+            subscriptions = [s for s in subscriptions if s["status"] == status]
+        elif not status:
+            subscriptions = [s for s in subscriptions if s["status"] not in ("canceled", "incomplete_expired")]
+        if params.get("customer"):
+            subscriptions = [s for s in subscriptions if s["customer"] == params["customer"]]
+        if params.get("price"):
+            subscriptions = [
+                s for s in subscriptions if any(i["price"]["id"] == params["price"] for i in s["items"]["data"])
+            ]
+        return self.page(subscriptions, params, "/v1/subscriptions")
+
+    def _proration_item(
+        self, subscription: dict, *, price: dict, quantity: int, amount: int, start: int, end: int, unused: bool
+    ) -> dict:
+        name = self._product_name(price)
+        when = datetime.fromtimestamp(start, UTC).strftime("%d %b %Y")
+        item = self.blank("invoiceitem")
+        item.update(
+            id=random_id("ii"),
+            amount=amount,
+            currency=price["currency"],
+            customer=subscription["customer"],
+            date=start,
+            description=f"{'Unused' if unused else 'Remaining'} time on {quantity} × {name} after {when}",
+            discounts=[],
+            invoice=None,
+            metadata={},
+            net_amount=amount,
+            parent={"subscription_details": {"subscription": subscription["id"]}, "type": "subscription_details"},
+            period={"end": end, "start": start},
+            pricing={
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "type": "price_details",
+                "unit_amount_decimal": price["unit_amount_decimal"],
+            },
+            proration=True,
+            quantity=quantity,
+            quantity_decimal=str(quantity),
+        )
+        self.save(item)
+        self.emit("invoiceitem.created", item)
+        return item
+
+    def subscription_update(self, subscription_id: str, params: dict) -> dict:
+        subscription = self.fetch(subscription_id, "subscription")
+        if subscription["status"] in ("canceled", "incomplete_expired"):
+            if set(params) - {"metadata", "cancellation_details", "expand"}:
+                raise invalid("A canceled subscription can only update its cancellation_details and metadata.")
+        now = self.now(subscription["customer"])
+        behaviour = params.get("proration_behavior", "create_prorations")
+        if behaviour not in ("create_prorations", "none", "always_invoice"):
+            raise invalid(f"Invalid proration_behavior: {behaviour}", param="proration_behavior")
+        proration_date = as_int(params, "proration_date", now)
+        if "cancel_at_period_end" in params:
+            cancel = as_bool(params, "cancel_at_period_end")
+            period_end = min(i["current_period_end"] for i in subscription["items"]["data"])
+            subscription.update(
+                cancel_at_period_end=cancel,
+                cancel_at=period_end if cancel else None,
+                canceled_at=now if cancel else None,
+            )
+            subscription["cancellation_details"] = {
+                "comment": (params.get("cancellation_details") or {}).get("comment") if cancel else None,
+                "feedback": (params.get("cancellation_details") or {}).get("feedback") if cancel else None,
+                "reason": "cancellation_requested" if cancel else None,
+            }
+        if "cancel_at" in params:
+            cancel_at = as_int(params, "cancel_at")
+            subscription.update(cancel_at=cancel_at, cancel_at_period_end=False, canceled_at=now if cancel_at else None)
+        if "default_payment_method" in params:
+            pm_id = params["default_payment_method"] or None
+            if pm_id:
+                pm = self.fetch(pm_id, "payment_method", param="default_payment_method")
+                if pm["customer"] != subscription["customer"]:
+                    raise invalid(
+                        "The payment method must be attached to the customer.", param="default_payment_method"
+                    )
+            subscription["default_payment_method"] = pm_id
+        if "description" in params:
+            subscription["description"] = params["description"] or None
+        subscription["metadata"] = merge_metadata(subscription["metadata"], params.get("metadata"))
+        if "discounts" in params or params.get("coupon") or params.get("promotion_code"):
+            subscription["discounts"] = self._discounts_param(
+                params, customer=subscription["customer"], subscription=subscription_id
+            )
+        prorations: list[dict] = []
+        reset_cycle = False
+        if "items" in params:
+            reset_cycle = self._update_items(
+                subscription, as_list(params, "items"), behaviour, proration_date, prorations
+            )
+        invoice_now = behaviour == "always_invoice" and prorations
+        if params.get("trial_end") == "now" and subscription["status"] == "trialing":
+            subscription.update(trial_end=now)
+            reset_cycle = True
+        elif params.get("trial_end") and params["trial_end"] != "now":
+            trial_end = as_int(params, "trial_end")
+            subscription.update(trial_end=trial_end, status="trialing")
+            for item in subscription["items"]["data"]:
+                item["current_period_end"] = trial_end
+        if reset_cycle:
+            for item in subscription["items"]["data"]:
+                item.update(current_period_start=now, current_period_end=self._period_end(item["price"], now))
+            subscription.update(billing_cycle_anchor=now)
+            if subscription["status"] == "trialing":
+                subscription["status"] = "active"
+        self._subscription_set(subscription)
+        if reset_cycle or invoice_now:
+            invoice = self._invoice_new(
+                customer_id=subscription["customer"],
+                currency=subscription["currency"],
+                subscription=subscription,
+                billing_reason="subscription_update",
+                period=(now, now),
+            )
+            lines = (
+                [self._item_line(invoice, subscription, item) for item in subscription["items"]["data"]]
+                if reset_cycle
+                else []
+            )
+            invoice = self._invoice_build(invoice, lines, subscription["discounts"])
+            self._subscription_set(subscription, latest_invoice=invoice["id"])
+            invoice = self._invoice_finalize(invoice)
+            if invoice["status"] == "open":
+                message = self._invoice_attempt(invoice, self._customer_payment_method(subscription))
+                if message and params.get("payment_behavior") == "error_if_incomplete":
+                    raise card_error(message, "generic_decline", keep_changes=False)
+                if message:
+                    self._subscription_set(self.store.get(subscription_id), status="past_due")
+        return self.store.get(subscription_id)
+
+    def _update_items(
+        self, subscription: dict, specs: list[dict], behaviour: str, proration_date: int, prorations: list
+    ) -> bool:
+        """Apply item changes; returns True when the billing interval changed (which resets the cycle)."""
+        items = {item["id"]: item for item in subscription["items"]["data"]}
+        prorate = behaviour != "none" and subscription["status"] != "trialing"
+        old_intervals = {
+            (i["price"]["recurring"]["interval"], i["price"]["recurring"]["interval_count"]) for i in items.values()
+        }
+        any_item = next(iter(items.values()))
+        start, end = any_item["current_period_start"], any_item["current_period_end"]
+        fraction = max(0, end - proration_date) / max(1, end - start)
+
+        def credit(item):
+            amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
+            if prorate and amount:
+                prorations.append(
+                    self._proration_item(
+                        subscription,
+                        price=item["price"],
+                        quantity=item["quantity"],
+                        amount=-amount,
+                        start=proration_date,
+                        end=end,
+                        unused=True,
+                    )
+                )
+
+        def debit(item):
+            amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
+            if prorate and amount:
+                prorations.append(
+                    self._proration_item(
+                        subscription,
+                        price=item["price"],
+                        quantity=item["quantity"],
+                        amount=amount,
+                        start=proration_date,
+                        end=end,
+                        unused=False,
+                    )
+                )
+
+        for index, spec in enumerate(specs):
+            if spec.get("id"):
+                item = items.get(spec["id"])
+                if item is None:
+                    raise invalid(f"No such subscription item: '{spec['id']}'", param=f"items[{index}][id]")
+                if as_bool(spec, "deleted"):
+                    credit(item)
+                    del items[item["id"]]
+                    continue
+                new_price = (
+                    self._price_param(spec, f"items[{index}]")
+                    if spec.get("price") or spec.get("price_data")
+                    else item["price"]
+                )
+                new_quantity = as_int(spec, "quantity", item["quantity"], minimum=0)
+                if new_price["id"] == item["price"]["id"] and new_quantity == item["quantity"]:
+                    continue
+                credit(item)
+                item.update(price=new_price, plan=self._plan_for(new_price), quantity=new_quantity)
+                item["metadata"] = merge_metadata(item["metadata"], spec.get("metadata"))
+                debit(item)
+            else:
+                price = self._price_param(spec, f"items[{index}]")
+                if any(i["price"]["id"] == price["id"] for i in items.values()):
+                    raise invalid(
+                        "Cannot add multiple subscription items with the same price.", param=f"items[{index}][price]"
+                    )
+                item = self._item_new(
+                    subscription["id"], price, as_int(spec, "quantity", 1, minimum=0), start, end, spec.get("metadata")
+                )
+                item["created"] = proration_date
+                items[item["id"]] = item
+                debit(item)
+        if not items:
+            raise invalid("A subscription must have at least one active item.", param="items")
+        subscription["items"] = self._items_list(subscription, list(items.values()))
+        new_intervals = {
+            (i["price"]["recurring"]["interval"], i["price"]["recurring"]["interval_count"]) for i in items.values()
+        }
+        return new_intervals != old_intervals
+
+    def subscription_cancel(self, subscription_id: str, params: dict) -> dict:
+        subscription = self.fetch(subscription_id, "subscription")
+        if subscription["status"] in ("canceled", "incomplete_expired"):
+            raise invalid("A canceled subscription can only update its cancellation_details and metadata.")
+        now = self.now(subscription["customer"])
+        if as_bool(params, "prorate") and subscription["status"] != "trialing":
+            prorations: list = []
+            item = subscription["items"]["data"][0]
+            end, start = item["current_period_end"], item["current_period_start"]
+            fraction = max(0, end - now) / max(1, end - start)
+            for item in subscription["items"]["data"]:
+                amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
+                if amount:
+                    prorations.append(
+                        self._proration_item(
+                            subscription,
+                            price=item["price"],
+                            quantity=item["quantity"],
+                            amount=-amount,
+                            start=now,
+                            end=end,
+                            unused=True,
+                        )
+                    )
+            if as_bool(params, "invoice_now") and prorations:
+                invoice = self._invoice_new(
+                    customer_id=subscription["customer"],
+                    currency=subscription["currency"],
+                    subscription=subscription,
+                    billing_reason="subscription_update",
+                    period=(now, now),
+                )
+                invoice = self._invoice_build(invoice, [], [])
+                self._invoice_finalize(invoice)
+        details = params.get("cancellation_details") or {}
+        self._end_subscription(
+            subscription,
+            reason="cancellation_requested",
+            comment=details.get("comment"),
+            feedback=details.get("feedback"),
+        )
+        return self.store.get(subscription_id)
+
+    def _end_subscription(self, subscription: dict, *, reason: str, comment=None, feedback=None) -> None:
+        before = self.store.get(subscription["id"])
+        now = self.now(subscription["customer"])
+        subscription.update(
+            status="canceled",
+            canceled_at=subscription["canceled_at"] or now,
+            ended_at=now,
+            cancellation_details={"comment": comment, "feedback": feedback, "reason": reason},
+        )
+        self._subscription_store(subscription)
+        for invoice in self.store.all("invoice"):
+            if self._invoice_field(invoice, "subscription") == subscription["id"] and invoice["status"] == "open":
+                invoice.update(next_payment_attempt=None, auto_advance=False)
+                self.save(invoice)
+        self.emit("customer.subscription.deleted", subscription, self.changes(before, subscription))
+
+    def subscription_resume(self, subscription_id: str, params: dict) -> dict:
+        subscription = self.fetch(subscription_id, "subscription")
+        if subscription["status"] != "paused":
+            raise invalid("Only a paused subscription can be resumed.")
+        now = self.now(subscription["customer"])
+        for item in subscription["items"]["data"]:
+            item.update(current_period_start=now, current_period_end=self._period_end(item["price"], now))
+        subscription.update(billing_cycle_anchor=now, status="active", pause_collection=None)
+        self._subscription_set(subscription)
+        self.emit("customer.subscription.resumed", subscription)
+        self._cycle_invoice(subscription, reason="subscription_cycle")
+        return self.store.get(subscription_id)
+
+    # --- subscription items ---------------------------------------------------------------
+    def subscription_item_list(self, params: dict) -> dict:
+        subscription = self.fetch(required(params, "subscription"), "subscription", param="subscription")
+        return self.page(subscription["items"]["data"], params, "/v1/subscription_items")
+
+    def subscription_item_retrieve(self, item_id: str, params: dict) -> dict:
+        return self.fetch(item_id, "subscription_item")
+
+    def subscription_item_create(self, params: dict) -> dict:
+        subscription_id = required(params, "subscription")
+        spec = {key: params[key] for key in ("price", "price_data", "quantity", "metadata") if key in params}
+        before = {item["id"] for item in self.fetch(subscription_id, "subscription")["items"]["data"]}
+        updated = self.subscription_update(subscription_id, {**self._proration_params(params), "items": [spec]})
+        return next(item for item in updated["items"]["data"] if item["id"] not in before)
+
+    def subscription_item_update(self, item_id: str, params: dict) -> dict:
+        item = self.fetch(item_id, "subscription_item")
+        spec = {key: params[key] for key in ("price", "price_data", "quantity", "metadata") if key in params}
+        updated = self.subscription_update(
+            item["subscription"], {**self._proration_params(params), "items": [{"id": item_id, **spec}]}
+        )
+        return next(i for i in updated["items"]["data"] if i["id"] == item_id)
+
+    def subscription_item_delete(self, item_id: str, params: dict) -> dict:
+        item = self.fetch(item_id, "subscription_item")
+        self.subscription_update(
+            item["subscription"], {**self._proration_params(params), "items": [{"id": item_id, "deleted": "true"}]}
+        )
+        return {"id": item_id, "object": "subscription_item", "deleted": True}
+
+    @staticmethod
+    def _proration_params(params: dict) -> dict:
+        return {
+            key: params[key] for key in ("proration_behavior", "proration_date", "payment_behavior") if key in params
+        }
+
+    # --- the clock ----------------------------------------------------------------------------
+    def _cycle_invoice(self, subscription: dict, *, reason: str) -> dict:
+        item = subscription["items"]["data"][0]
+        invoice = self._invoice_new(
+            customer_id=subscription["customer"],
+            currency=subscription["currency"],
+            subscription=subscription,
+            billing_reason=reason,
+            period=(item["current_period_start"], item["current_period_start"]),
+        )
+        lines = [self._item_line(invoice, subscription, i) for i in subscription["items"]["data"]]
+        invoice = self._invoice_build(invoice, lines, subscription["discounts"])
+        if invoice["total_discount_amounts"]:
+            self._expire_once_discounts(subscription)
+        self._subscription_set(subscription, latest_invoice=invoice["id"])
+        invoice = self._invoice_finalize(invoice)
+        if invoice["status"] == "open":
+            message = self._invoice_attempt(invoice, self._customer_payment_method(subscription))
+            if message:
+                now = self.now(subscription["customer"])
+                invoice = self.store.get(invoice["id"])
+                invoice["next_payment_attempt"] = now + RETRY_DAYS[0] * DAY
+                self.save(invoice, {"first_failure_at": now})
+                self._subscription_set(self.store.get(subscription["id"]), status="past_due")
+        return invoice
+
+    def _renew(self, subscription: dict) -> None:
+        if subscription["cancel_at_period_end"]:
+            self._end_subscription(
+                subscription,
+                reason="cancellation_requested",
+                comment=subscription["cancellation_details"]["comment"],
+                feedback=subscription["cancellation_details"]["feedback"],
+            )
+            return
+        trial_ending = subscription["status"] == "trialing"
+        if trial_ending and self._customer_payment_method(subscription) is None:
+            behaviour = subscription["trial_settings"]["end_behavior"]["missing_payment_method"]
+            if behaviour == "cancel":
+                self._end_subscription(subscription, reason="cancellation_requested")
+                return
+            if behaviour == "pause":
+                self._subscription_set(subscription, status="paused")
+                self.emit("customer.subscription.paused", subscription)
+                return
+        for item in subscription["items"]["data"]:
+            start = item["current_period_end"]
+            item.update(current_period_start=start, current_period_end=self._period_end(item["price"], start))
+        self._subscription_set(subscription, status="active" if trial_ending else subscription["status"])
+        self._cycle_invoice(subscription, reason="subscription_cycle")
+
+    def _retry(self, subscription: dict, invoice: dict) -> None:
+        message = self._invoice_attempt(invoice, self._customer_payment_method(subscription))
+        if message is None:
+            return
+        invoice = self.store.get(invoice["id"])
+        failures = invoice["attempt_count"]
+        if failures <= len(RETRY_DAYS):
+            first = self.store.internal(invoice["id"]).get("first_failure_at", self.now(subscription["customer"]))
+            invoice["next_payment_attempt"] = first + RETRY_DAYS[failures - 1] * DAY
+            self.save(invoice)
+            return
+        invoice["next_payment_attempt"] = None
+        self.save(invoice)
+        self._end_subscription(self.store.get(subscription["id"]), reason="payment_failed")
+
+    def _next_due(self, until: int, clock_id: str | None):
+        """The earliest billing moment at or before `until` for customers on this clock."""
+        best = None
+        for subscription in self.store.all("subscription"):
+            if subscription["test_clock"] != clock_id or subscription["status"] in ("canceled", "incomplete_expired"):
+                continue
+            internal = self.store.internal(subscription["id"])
+            candidates = []
+            if subscription["status"] == "incomplete":
+                candidates.append((subscription["created"] + 23 * 3600, "expire", None))
+            elif subscription["status"] == "paused":
+                continue
+            else:
+                if subscription["status"] == "trialing" and not internal.get("trial_will_end_sent"):
+                    moment = subscription["trial_end"] - 3 * DAY
+                    if moment > subscription["created"]:
+                        candidates.append((moment, "trial_will_end", None))
+                if subscription["cancel_at"] and not subscription["cancel_at_period_end"]:
+                    candidates.append((subscription["cancel_at"], "cancel_at", None))
+                period_end = min(item["current_period_end"] for item in subscription["items"]["data"])
+                candidates.append((period_end, "renew", None))
+                invoice = self.store.get(subscription["latest_invoice"]) if subscription["latest_invoice"] else None
+                if invoice and invoice["status"] == "open" and invoice["next_payment_attempt"]:
+                    candidates.append((invoice["next_payment_attempt"], "retry", invoice))
+            for moment, action, extra in candidates:
+                if moment <= until and (best is None or moment < best[0]):
+                    best = (moment, action, subscription, extra)
+        return best
+
+    def run_clock(self, until: int, clock_id: str | None) -> int:
+        """Process every renewal, trial end, retry and cancellation due up to `until`; returns how many."""
+        handled = 0
+        while handled < 10_000:
+            due = self._next_due(until, clock_id)
+            if due is None:
+                break
+            moment, action, subscription, invoice = due
+            self._moment = moment
+            try:
+                if action == "expire":
+                    self._subscription_set(subscription, status="incomplete_expired", ended_at=moment)
+                    latest = self.store.get(subscription["latest_invoice"])
+                    if latest and latest["status"] == "open":
+                        self.invoice_void(latest["id"], {})
+                elif action == "trial_will_end":
+                    self.save(subscription, {"trial_will_end_sent": True})
+                    self.emit("customer.subscription.trial_will_end", subscription)
+                elif action == "cancel_at":
+                    self._end_subscription(subscription, reason="cancellation_requested")
+                elif action == "renew":
+                    self._renew(subscription)
+                elif action == "retry":
+                    self._retry(subscription, invoice)
+            finally:
+                self._moment = None
+            handled += 1
+        return handled
+
+    def sandbox_clock_advance(self, seconds: int) -> dict:
+        if seconds < 0:
+            raise invalid("The sandbox clock only moves forward.", param="seconds")
+        self.store.meta_set("clock_offset", int(self.store.meta_get("clock_offset", 0)) + seconds)
+        now = self.now()
+        return {"now": now, "processed": self.run_clock(now, None)}
+
+    # --- Stripe's test clocks -------------------------------------------------------------
+    def test_clock_create(self, params: dict) -> dict:
+        clock = self.blank("test_helpers.test_clock")
+        frozen = as_int(params, "frozen_time")
+        if frozen is None:
+            raise invalid("Missing required param: frozen_time.", param="frozen_time", code="parameter_missing")
+        clock.update(
+            id=random_id("clock"),
+            created=self.now(),
+            deletes_after=self.now() + 30 * DAY,
+            frozen_time=frozen,
+            name=params.get("name") or None,
+            status="ready",
+            status_details={},
+        )
+        self.save(clock)
+        self.emit("test_helpers.test_clock.created", clock)
+        return clock
+
+    def test_clock_retrieve(self, clock_id: str, params: dict) -> dict:
+        return self.fetch(clock_id, "test_helpers.test_clock")
+
+    def test_clock_list(self, params: dict) -> dict:
+        return self.page(self.store.all("test_helpers.test_clock"), params, "/v1/test_helpers/test_clocks")
+
+    def test_clock_delete(self, clock_id: str, params: dict) -> dict:
+        self.fetch(clock_id, "test_helpers.test_clock")
+        stub = {"id": clock_id, "object": "test_helpers.test_clock", "deleted": True}
+        self.store.put(stub, kind="deleted_test_helpers.test_clock")
+        return stub
+
+    def test_clock_advance(self, clock_id: str, params: dict) -> dict:
+        clock = self.fetch(clock_id, "test_helpers.test_clock")
+        target = as_int(params, "frozen_time")
+        if target is None:
+            raise invalid("Missing required param: frozen_time.", param="frozen_time", code="parameter_missing")
+        if target <= clock["frozen_time"]:
+            raise invalid("The test clock can only move forward in time.", param="frozen_time")
+        self.emit("test_helpers.test_clock.advancing", {**clock, "status": "advancing"})
+        self.run_clock(target, clock_id)
+        clock = self.fetch(clock_id, "test_helpers.test_clock")
+        clock.update(frozen_time=target, status="ready")
+        self.save(clock)
+        self.emit("test_helpers.test_clock.ready", clock)
+        return clock
