@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import Organization, User
+from accounts.models import Organization
 from billing.cache import access_cache_invalidate
 from billing.exceptions import FeatureNotMetered, NotEntitled, QuotaExceeded
 from billing.models import UsageCounter, UsageLedgerEntry
@@ -42,7 +42,7 @@ def _consume(
 def usage_track(
     *,
     organization: Organization,
-    user: User | None,
+    user_id: int | None,
     feature: str,
     quantity: int,
     idempotency_key: str,
@@ -61,7 +61,7 @@ def usage_track(
     definition = FEATURES[Feature(feature)]
     if definition.kind != FeatureKind.METERED:
         raise FeatureNotMetered()
-    user_id = counter_user_id(feature=feature, user_id=user.pk if user else None)
+    counter_user = counter_user_id(feature=feature, user_id=user_id)
     replayed = UsageLedgerEntry.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
     if replayed is not None:
         return _balance_after_replay(entry=replayed)
@@ -76,7 +76,7 @@ def usage_track(
             # then fails here and is answered as a replay.
             UsageLedgerEntry.objects.create(
                 organization=organization,
-                user=user,
+                user_id=user_id,
                 feature=feature,
                 quantity=quantity,
                 idempotency_key=idempotency_key,
@@ -84,7 +84,11 @@ def usage_track(
                 created_at=now,
             )
             row = _consume(
-                organization_id=organization.pk, user_id=user_id, feature=feature, period_start=start, quantity=quantity
+                organization_id=organization.pk,
+                user_id=counter_user,
+                feature=feature,
+                period_start=start,
+                quantity=quantity,
             )
             if row is None:
                 # First use in this period (lazy rollover) or really over the limit.
@@ -92,7 +96,7 @@ def usage_track(
                     [
                         UsageCounter(
                             organization=organization,
-                            user_id=user_id,
+                            user_id=counter_user,
                             feature=feature,
                             period_start=start,
                             period_end=end,
@@ -103,7 +107,7 @@ def usage_track(
                 )
                 row = _consume(
                     organization_id=organization.pk,
-                    user_id=user_id,
+                    user_id=counter_user,
                     feature=feature,
                     period_start=start,
                     quantity=quantity,
@@ -116,13 +120,15 @@ def usage_track(
 
     used, limit = row
     org_id = organization.pk
-    transaction.on_commit(lambda: access_cache_invalidate(organization_id=org_id, feature=feature, user_id=user_id))
+    transaction.on_commit(
+        lambda: access_cache_invalidate(organization_id=org_id, feature=feature, user_id=counter_user)
+    )
     if limit and used - quantity < limit * WARNING_SHARE <= used:
         from billing.tasks import quota_warning_send  # tasks import services: import at call time
 
         transaction.on_commit(
             lambda: quota_warning_send.delay(
-                organization_id=org_id, user_id=user_id, feature=feature, period_start=start.isoformat()
+                organization_id=org_id, user_id=counter_user, feature=feature, period_start=start.isoformat()
             )
         )
     return Access(

@@ -18,7 +18,7 @@ _keys = iter(range(10**6))
 def track(org, user, feature, quantity=1, key=None, now=NOW):
     return usage_track(
         organization=org,
-        user=user,
+        user_id=user.pk if user else None,
         feature=feature,
         quantity=quantity,
         idempotency_key=key or f"k{next(_keys)}",
@@ -191,7 +191,7 @@ def test_cached_check_is_never_stale_after_a_track(premium_member, django_captur
     now = datetime.now(tz=UTC)
     assert access_check(organization_id=org.pk, user_id=None, feature="premium_article").remaining == 3
     with django_capture_on_commit_callbacks(execute=True):
-        usage_track(organization=org, user=None, feature="premium_article", quantity=1, idempotency_key="a", now=now)
+        usage_track(organization=org, user_id=None, feature="premium_article", quantity=1, idempotency_key="a", now=now)
     assert access_check(organization_id=org.pk, user_id=None, feature="premium_article").remaining == 2
 
 

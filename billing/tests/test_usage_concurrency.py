@@ -50,7 +50,7 @@ def premium_org_with_remaining_17(require_postgres):
     )
     entitlements_refresh(organization=state.organization)
     usage_track(
-        organization=state.organization, user=None, feature="premium_article", quantity=6, idempotency_key="warmup"
+        organization=state.organization, user_id=None, feature="premium_article", quantity=6, idempotency_key="warmup"
     )
     return state.organization
 
@@ -60,7 +60,7 @@ def test_sixty_concurrent_uses_at_remaining_17_grant_exactly_17(premium_org_with
     calls = [
         (
             lambda n=n: usage_track(
-                organization=org, user=None, feature="premium_article", quantity=1, idempotency_key=f"c{n}"
+                organization=org, user_id=None, feature="premium_article", quantity=1, idempotency_key=f"c{n}"
             )
         )
         for n in range(THREADS)
@@ -77,7 +77,11 @@ def test_sixty_concurrent_uses_at_remaining_17_grant_exactly_17(premium_org_with
 def test_the_same_key_sent_concurrently_counts_once(premium_org_with_remaining_17):
     org = premium_org_with_remaining_17
     calls = [
-        (lambda: usage_track(organization=org, user=None, feature="premium_article", quantity=2, idempotency_key="dup"))
+        (
+            lambda: usage_track(
+                organization=org, user_id=None, feature="premium_article", quantity=2, idempotency_key="dup"
+            )
+        )
         for _ in range(THREADS)
     ]
     outcomes = race(calls)

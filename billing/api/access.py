@@ -1,0 +1,37 @@
+"""Who is asking for which customer: API keys speak for their organization, people for theirs."""
+
+from django.http import Http404
+from rest_framework.permissions import BasePermission
+
+from accounts.models import ApiKey, Membership, Organization
+from accounts.selectors.organizations import organization_get_for_member
+
+
+class IsMemberOrApiKey(BasePermission):
+    """A signed-in person (JWT or session) or an organization's API key."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, ApiKey) or bool(request.user and request.user.is_authenticated)
+
+
+def customer_resolve(*, request, customer_id: int) -> Organization:
+    """The organization `customer_id` names, if the caller may act for it; 404 otherwise.
+
+    Another customer's id gets the same answer as an id that does not exist.
+    """
+    if isinstance(request.auth, ApiKey):
+        if request.auth.organization_id != customer_id:
+            raise Http404("No such customer.")
+        return request.auth.organization
+    return organization_get_for_member(user=request.user, organization_id=customer_id)
+
+
+def member_resolve(*, request, organization: Organization, user_id: int | None) -> int | None:
+    """The member a per-member use is counted for: the one named (who must belong to the org), else the caller."""
+    if user_id is None:
+        return None if isinstance(request.auth, ApiKey) else request.user.pk
+    if not isinstance(request.auth, ApiKey) and user_id == request.user.pk:
+        return user_id
+    if not Membership.objects.filter(organization=organization, user_id=user_id).exists():
+        raise Http404("No such member.")
+    return user_id

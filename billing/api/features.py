@@ -1,0 +1,163 @@
+"""/api/v1/features/…: feature access for SDKs (API key) and the app (JWT or session)."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
+from accounts.models import ApiKey
+from accounts.selectors.organizations import membership_primary
+from billing.api.access import IsMemberOrApiKey, customer_resolve, member_resolve
+from billing.models import FEATURE_CHOICES
+from billing.selectors import access_check, entitlements_for
+from billing.services.usage import usage_track
+
+PAYMENT_REQUIRED = error("`quota_exceeded`: the use does not fit in what is left of the quota this period.")
+NOT_ENTITLED = error("`not_entitled`: the customer's plan lacks the feature.")
+
+
+class AccessOutput(serializers.Serializer):
+    feature = serializers.CharField()
+    allowed = serializers.BooleanField(help_text="May the customer use `quantity` of the feature now.")
+    entitled = serializers.BooleanField(help_text="Does the plan include the feature at all.")
+    unlimited = serializers.BooleanField()
+    limit = serializers.IntegerField(allow_null=True, help_text="Per period; null when unlimited.")
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField(allow_null=True, help_text="Null when unlimited.")
+    resets_at = serializers.DateTimeField(allow_null=True, help_text="When the current quota period ends.")
+
+
+def access_data(access, quantity: int = 1) -> dict:
+    return AccessOutput(
+        {
+            "feature": access.feature,
+            "allowed": access.allows(quantity),
+            "entitled": access.entitled,
+            "unlimited": access.unlimited,
+            "limit": access.limit,
+            "used": access.used,
+            "remaining": access.remaining,
+            "resets_at": access.resets_at,
+        }
+    ).data
+
+
+class FeatureInput(serializers.Serializer):
+    customer = serializers.IntegerField(help_text="The customer's (organization's) id.")
+    feature = serializers.ChoiceField(choices=FEATURE_CHOICES)
+    user = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="For per-member features (ai_chat): the member's user id. Defaults to the signed-in user.",
+    )
+
+
+class CheckAccessInput(FeatureInput):
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+
+
+class TrackUsageInput(FeatureInput):
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+    idempotency_key = serializers.CharField(
+        max_length=255, help_text="Unique per use: a retry with the same key is not counted twice."
+    )
+
+
+class CheckAccessApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["features"],
+        summary="May the customer use a feature now, and how much quota is left",
+        request=CheckAccessInput,
+        responses={200: AccessOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request):
+        data = CheckAccessInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = customer_resolve(request=request, customer_id=data.validated_data["customer"])
+        user_id = member_resolve(request=request, organization=organization, user_id=data.validated_data["user"])
+        access = access_check(organization_id=organization.pk, user_id=user_id, feature=data.validated_data["feature"])
+        return Response(access_data(access, data.validated_data["quantity"]))
+
+
+class TrackUsageApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["features"],
+        summary="Record use of a metered feature; refused past the limit",
+        request=TrackUsageInput,
+        responses={
+            200: AccessOutput,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            402: PAYMENT_REQUIRED,
+            403: NOT_ENTITLED,
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request):
+        data = TrackUsageInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        organization = customer_resolve(request=request, customer_id=values["customer"])
+        user_id = member_resolve(request=request, organization=organization, user_id=values["user"])
+        access = usage_track(
+            organization=organization,
+            user_id=user_id,
+            feature=values["feature"],
+            quantity=values["quantity"],
+            idempotency_key=values["idempotency_key"],
+        )
+        return Response(access_data(access))
+
+
+class EntitlementsOutput(serializers.Serializer):
+    customer = serializers.IntegerField()
+    plan = serializers.CharField()
+    status = serializers.CharField()
+    features = AccessOutput(many=True)
+
+
+class EntitlementsApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["features"],
+        summary="Every feature with the customer's access to it (the signed-in user's organization by default)",
+        parameters=[OpenApiParameter("customer", int, required=False, description="The organization's id.")],
+        responses={200: EntitlementsOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        raw = request.query_params.get("customer")
+        if raw is not None:
+            try:
+                customer_id = int(raw)
+            except ValueError:
+                raise Http404("No such customer.") from None
+            organization = customer_resolve(request=request, customer_id=customer_id)
+        elif isinstance(request.auth, ApiKey):
+            organization = request.auth.organization
+        else:
+            membership = membership_primary(user=request.user)
+            if membership is None:
+                raise Http404("You belong to no organization.")
+            organization = membership.organization
+        user_id = None if isinstance(request.auth, ApiKey) else request.user.pk
+        state = getattr(organization, "subscription_state", None)
+        return Response(
+            EntitlementsOutput(
+                {
+                    "customer": organization.pk,
+                    "plan": state.plan if state else "free",
+                    "status": state.status if state else "none",
+                    "features": [
+                        access_data(a) for a in entitlements_for(organization_id=organization.pk, user_id=user_id)
+                    ],
+                }
+            ).data
+        )
