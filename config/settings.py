@@ -283,6 +283,8 @@ if TESTING:
     ACCOUNT_RATE_LIMITS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Plateau"
+# Accept the code of the neighbouring 30 s window too (clock drift, RFC 6238 section 6).
+MFA_TOTP_TOLERANCE = 1
 # Sign-up gives every user a profile and a personal organization (accounts.adapters).
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # One address per user; changing it verifies the new one before it replaces the old.

@@ -1,2 +1,2 @@
 # Importing each admin module registers its models with the admin site.
-from accounts.admin import security  # noqa: F401
+from accounts.admin import security, users  # noqa: F401

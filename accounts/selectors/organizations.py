@@ -1,6 +1,8 @@
+from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import Membership, Organization
+from accounts.models import Invitation, Membership, Organization
 
 
 def organization_get_for_member(*, user, organization_id) -> Organization:
@@ -26,4 +28,22 @@ def membership_primary(*, user) -> Membership | None:
         .select_related("organization")
         .order_by("-organization__is_personal", "created_at", "id")
         .first()
+    )
+
+
+def membership_list(*, organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user", "user__profile").order_by("id")
+
+
+def invitation_list_open(*, organization) -> QuerySet[Invitation]:
+    """Invitations still waiting for an answer (not accepted, revoked or expired)."""
+    return (
+        Invitation.objects.filter(
+            organization=organization,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .order_by("-created_at")
     )

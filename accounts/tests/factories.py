@@ -1,6 +1,7 @@
 import factory
+from allauth.account.models import EmailAddress
 
-from accounts.models import Membership, Organization, Role, User
+from accounts.models import Membership, Organization, Profile, Role, User
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,6 +18,21 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save(update_fields=["password"])
+
+    # allauth refuses to log in an unverified address; UserFactory(verified_email=False) for one.
+    @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+    profile = factory.RelatedFactory("accounts.tests.factories.ProfileFactory", factory_related_name="user")
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    display_name = factory.Sequence(lambda n: f"Person {n}")
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

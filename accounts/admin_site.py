@@ -1,0 +1,53 @@
+"""The admin site: staff reach it only through allauth's login, with TOTP.
+
+Django's own admin login form is replaced by a redirect to allauth's login (which asks
+for the TOTP code of users who have one). Every admin view then checks that the staff
+member has an authenticator app and that this session passed the MFA step; otherwise
+they are sent to set up TOTP or to confirm a code first.
+"""
+
+from functools import update_wrapper
+from urllib.parse import urlencode
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+
+
+def session_passed_mfa(request) -> bool:
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+
+def user_has_totp(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class PlateauAdminSite(admin.AdminSite):
+    site_header = "Plateau back office"
+    site_title = "Plateau admin"
+
+    def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            # Signed in but not staff: allauth's login would send them straight back here.
+            raise PermissionDenied("Your account has no access to the admin.")
+        next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        def mfa_guarded(request, *args, **kwargs):
+            user = request.user
+            if user.is_active and user.is_staff:
+                if not user_has_totp(user):
+                    messages.warning(request, "Staff must turn on an authenticator app before using the admin.")
+                    return redirect("mfa_activate_totp")
+                if not session_passed_mfa(request):
+                    messages.warning(request, "Confirm a code from your authenticator app to open the admin.")
+                    return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(mfa_guarded, inner)

@@ -1,0 +1,154 @@
+"""Org-scoped API for members and invitations: /api/v1/orgs/<org_id>/members|invitations/.
+
+Every view first resolves the organization for the caller; a non-member gets the same
+404 as for an organization that does not exist. The services decide what a member may
+change (only admins manage; an org always keeps an admin).
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Invitation, Membership, Role
+from accounts.selectors.organizations import invitation_list_open, membership_list, organization_get_for_member
+from accounts.services.organizations import (
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+    membership_remove,
+    membership_role_change,
+)
+from common.pagination import DefaultPagination
+
+
+class MemberOutputSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user_id", "email", "role", "created_at"]
+
+
+class RoleInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationOutputSerializer(serializers.ModelSerializer):
+    invited_by = serializers.EmailField(source="invited_by.email", allow_null=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at"]
+
+
+class InvitationInputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.BUYER)
+
+
+class InvitationAcceptInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+def _paginated(request, view, queryset, serializer_class):
+    paginator = DefaultPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class OrganizationMemberListApi(APIView):
+    @extend_schema(
+        operation_id="org_members_list",
+        responses=MemberOutputSerializer(many=True),
+        summary="List the members of an organization you belong to",
+    )
+    def get(self, request, org_id: int):
+        organization = organization_get_for_member(user=request.user, organization_id=org_id)
+        return _paginated(request, self, membership_list(organization=organization), MemberOutputSerializer)
+
+
+class OrganizationMemberDetailApi(APIView):
+    def _membership(self, request, org_id, membership_id) -> Membership:
+        organization = organization_get_for_member(user=request.user, organization_id=org_id)
+        return get_object_or_404(
+            Membership.objects.select_related("user", "organization"), pk=membership_id, organization=organization
+        )
+
+    @extend_schema(
+        operation_id="org_members_role_change",
+        request=RoleInputSerializer,
+        responses=MemberOutputSerializer,
+        summary="Change a member's role (org admins only)",
+    )
+    def patch(self, request, org_id: int, membership_id: int):
+        membership = self._membership(request, org_id, membership_id)
+        data = RoleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_role_change(membership=membership, role=data.validated_data["role"], actor=request.user)
+        return Response(MemberOutputSerializer(membership).data)
+
+    @extend_schema(
+        operation_id="org_members_remove",
+        responses={204: None},
+        summary="Remove a member (org admins), or leave (your own membership)",
+    )
+    def delete(self, request, org_id: int, membership_id: int):
+        membership_remove(membership=self._membership(request, org_id, membership_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrganizationInvitationListApi(APIView):
+    @extend_schema(
+        operation_id="org_invitations_list",
+        responses=InvitationOutputSerializer(many=True),
+        summary="List open invitations of an organization you belong to",
+    )
+    def get(self, request, org_id: int):
+        organization = organization_get_for_member(user=request.user, organization_id=org_id)
+        return _paginated(request, self, invitation_list_open(organization=organization), InvitationOutputSerializer)
+
+    @extend_schema(
+        operation_id="org_invitations_create",
+        request=InvitationInputSerializer,
+        responses={201: InvitationOutputSerializer},
+        summary="Invite someone by email (org admins only); the link is emailed to them",
+    )
+    def post(self, request, org_id: int):
+        organization = organization_get_for_member(user=request.user, organization_id=org_id)
+        data = InvitationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, _ = invitation_create(organization=organization, actor=request.user, **data.validated_data)
+        return Response(InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationInvitationDetailApi(APIView):
+    @extend_schema(operation_id="org_invitations_revoke", responses={204: None}, summary="Revoke an invitation")
+    def delete(self, request, org_id: int, invitation_id: int):
+        organization = organization_get_for_member(user=request.user, organization_id=org_id)
+        invitation = get_object_or_404(Invitation, pk=invitation_id, organization=organization)
+        invitation_revoke(invitation=invitation, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptApi(APIView):
+    @extend_schema(
+        operation_id="invitations_accept",
+        request=InvitationAcceptInputSerializer,
+        responses={
+            201: inline_serializer(
+                "InvitationAccepted",
+                {"organization_id": serializers.IntegerField(), "role": serializers.CharField()},
+            )
+        },
+        summary="Accept an invitation with the token from its email link",
+    )
+    def post(self, request):
+        data = InvitationAcceptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = invitation_accept(token=data.validated_data["token"], user=request.user)
+        return Response(
+            {"organization_id": membership.organization_id, "role": membership.role}, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,41 @@
+"""Domain errors of accounts. They are DRF exceptions so the API renders them in the
+common error shape; pages catch them and show `detail` as a message."""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class OrganizationAdminRequired(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "organization_admin_required"
+    default_detail = "Only admins of this organization can do that."
+
+
+class LastAdminRemoval(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "last_admin"
+    default_detail = "An organization needs at least one admin; make someone else admin first."
+
+
+class PersonalOrganizationLocked(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "personal_organization"
+    default_detail = "A personal organization has exactly one member; create a company organization to invite people."
+
+
+class AlreadyMember(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_member"
+    default_detail = "This person is already a member of the organization."
+
+
+class InvitationInvalid(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "invitation_invalid"
+    default_detail = "This invitation link is invalid, expired, revoked or already used."
+
+
+class InvitationEmailMismatch(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "invitation_email_mismatch"
+    default_detail = "This invitation was sent to another email address. Log in with that address to accept it."
