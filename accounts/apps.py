@@ -9,3 +9,6 @@ class AccountsConfig(AppConfig):
         from accounts.auditing import register_audited_models
 
         register_audited_models()
+
+        # Auth signals (logins, logouts, failures) → sessions and login history.
+        from accounts import receivers  # noqa: F401

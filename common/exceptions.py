@@ -11,10 +11,12 @@ through `api_exception_handler`; plain Django 404/500 under /api/ go through
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from common.parsers import BodyTooLarge
 from common.request_id import get_request_id
 
 logger = logging.getLogger("plateau.api")
@@ -80,6 +82,9 @@ def _code_for(exc: exceptions.APIException) -> str:
 def api_exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads request.body for JSON, so Django's own size check can fire before our parser's.
+        exc = BodyTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 

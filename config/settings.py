@@ -216,7 +216,10 @@ CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_p
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # JWT that also refuses tokens of a revoked session family (logout, revoke, reuse).
+        "accounts.authentication.JWTFamilyAuthentication",
+        # `Authorization: Api-Key <key>`: only endpoints that opt in with HasApiKey accept it.
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -226,8 +229,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.pagination.DefaultPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {},
+    # Per user (or API key, or IP when anonymous): a burst window plus a sustained one.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.BurstRateThrottle", "accounts.throttling.SustainedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "burst": env.str("API_THROTTLE_BURST", default="20/second"),
+        "sustained": env.str("API_THROTTLE_SUSTAINED", default="100/minute"),
+        # Per IP on token obtain/refresh (accounts.throttling.AuthEndpointThrottle).
+        "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
+    },
 }
 # Request bodies larger than this are refused with 400 (the error shape) before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
@@ -297,7 +306,18 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Progressive cool-off (accounts.services.lockout): the base, doubled for each earlier
+# lockout of the same account or IP within 24 hours, up to the max.
+AXES_LOCKOUT_BASE = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_MAX = timedelta(minutes=env.int("AXES_COOLOFF_MAX_MINUTES", default=24 * 60))
+AXES_COOLOFF_TIME = "accounts.services.lockout.lockout_cooloff"
+AXES_HANDLER = "accounts.services.lockout.ProgressiveLockoutHandler"
+AXES_USERNAME_CALLABLE = "accounts.services.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.views.security.lockout_response"
+# One row per lockout is what makes the cool-off progressive; attempts made while
+# locked out are refused without extending the lockout.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # --- Sessions ------------------------------------------------------------------------
 MAX_CONCURRENT_SESSIONS = env.int("MAX_CONCURRENT_SESSIONS", default=5)

@@ -1,10 +1,24 @@
 from django.urls import path
 
-from accounts.api import gdpr, organizations
+from accounts.api import api_keys, auth, gdpr, organizations, sessions
 
 app_name = "accounts_api"
 
 urlpatterns = [
+    path("auth/token/", auth.TokenObtainView.as_view(), name="token_obtain"),
+    path("auth/token/refresh/", auth.TokenRefreshView.as_view(), name="token_refresh"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("auth/me/", auth.MeView.as_view(), name="me"),
+    path("auth/sessions/", sessions.SessionListView.as_view(), name="sessions"),
+    path("auth/sessions/revoke-all/", sessions.SessionRevokeAllView.as_view(), name="sessions_revoke_all"),
+    path("auth/sessions/<int:session_id>/revoke/", sessions.SessionRevokeView.as_view(), name="session_revoke"),
+    path("auth/api-key/", api_keys.ApiKeySelfView.as_view(), name="api_key_self"),
+    path("orgs/<int:org_id>/api-keys/", api_keys.ApiKeyListCreateView.as_view(), name="org_api_keys"),
+    path(
+        "orgs/<int:org_id>/api-keys/<int:key_id>/revoke/",
+        api_keys.ApiKeyRevokeView.as_view(),
+        name="org_api_key_revoke",
+    ),
     # Organization members and invitations, GDPR (accounts.api.organizations, accounts.api.gdpr).
     path("orgs/<int:org_id>/members/", organizations.OrganizationMemberListApi.as_view(), name="org_members"),
     path(

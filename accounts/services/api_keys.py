@@ -41,7 +41,8 @@ def api_key_hash(raw_key: str) -> str:
 
 def api_key_parse_prefix(raw_key: str) -> str | None:
     """The prefix part of a presented key, or None if it is not shaped like one of ours."""
-    parts = raw_key.split("_")
+    # The secret is URL-safe base64 and may itself contain "_": split off two parts only.
+    parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_NAMESPACE or not parts[1] or not parts[2]:
         return None
     return parts[1]

@@ -95,6 +95,6 @@ def auth_session_revoke_all(*, user, keep: AuthSession | None = None) -> int:
 def auth_session_end_web(*, session_key: str) -> None:
     """The user logged out of a browser session: it is no longer an active device."""
     if session_key:
-        AuthSession.objects.filter(
-            kind=AuthSession.Kind.WEB, session_key=session_key, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
+        AuthSession.objects.filter(kind=AuthSession.Kind.WEB, session_key=session_key, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )

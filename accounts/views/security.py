@@ -8,13 +8,18 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import AuthSession
 from accounts.selectors.sessions import auth_session_get_active, auth_session_list_active, login_event_list
+from accounts.services.lockout import lockout_message, lockout_retry_after
 from accounts.services.sessions import auth_session_revoke, auth_session_revoke_all
+from common.exceptions import api_error_response
 
 
 def _own_session(request) -> AuthSession | None:
     return (
         AuthSession.objects.filter(
-            user=request.user, kind=AuthSession.Kind.WEB, session_key=request.session.session_key, revoked_at__isnull=True
+            user=request.user,
+            kind=AuthSession.Kind.WEB,
+            session_key=request.session.session_key,
+            revoked_at__isnull=True,
         ).first()
         if request.session.session_key
         else None
@@ -50,3 +55,19 @@ def session_revoke_all(request):
     count = auth_session_revoke_all(user=request.user, keep=_own_session(request))
     messages.success(request, f"Signed out {count} other session(s).")
     return redirect("accounts:security")
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: what a locked-out client sees instead of the login page.
+
+    Pages get the message on the site's own page; API paths get the error shape.
+    Both are 429 with Retry-After.
+    """
+    retry_after = lockout_retry_after(request=request, credentials=credentials)
+    message = lockout_message(retry_after=retry_after)
+    if request.path.startswith("/api/"):
+        response = api_error_response(status_code=429, code="account_locked", message=message)
+    else:
+        response = render(request, "accounts/lockout.html", {"message": message}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response

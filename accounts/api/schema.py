@@ -1,0 +1,28 @@
+"""OpenAPI descriptions shared by the accounts API views: the common error shape."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorItemOutput(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ErrorOutput(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    errors = ErrorItemOutput(many=True)
+    request_id = serializers.CharField()
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorOutput, description=description)
+
+
+BAD_REQUEST = error("Invalid, malformed or oversized body.")
+UNAUTHENTICATED = error("Missing, invalid, expired or revoked credentials.")
+FORBIDDEN = error("Authenticated, but not allowed to do this.")
+NOT_FOUND = error("No such resource, or not yours.")
+TOO_MANY = error("Locked out or throttled: retry after the Retry-After header's seconds.")

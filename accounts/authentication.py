@@ -1,0 +1,117 @@
+"""DRF authentication: JWT bound to a revocable session family, and API keys."""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.permissions import BasePermission
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts.models import ApiKey, AuthSession
+from accounts.services.api_keys import api_key_authenticate
+
+FAMILY_CLAIM = "family"
+# Like ApiKey.last_used_at: "last used" of a device is a hint, written at most once a minute.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class JWTFamilyAuthentication(JWTAuthentication):
+    """simplejwt's JWT check, plus: the token's session family must not be revoked.
+
+    Tokens from /api/v1/auth/token/ carry a `family` claim naming their AuthSession;
+    logout, revoking the session, or reuse of a rotated refresh token revoke it, and
+    from then on its access tokens are refused too (one indexed query per request).
+    Tokens minted by server code without a family (e.g. RefreshToken.for_user in
+    tests) are not tied to a device and are only bound by their expiry.
+    """
+
+    def get_validated_token(self, raw_token):
+        token = super().get_validated_token(raw_token)
+        family = token.get(FAMILY_CLAIM)
+        if family:
+            row = AuthSession.objects.filter(family=family).values_list("pk", "revoked_at", "last_used_at").first()
+            if row is None or row[1] is not None:
+                raise exceptions.AuthenticationFailed("This session was signed out.", code="session_revoked")
+            now = timezone.now()
+            if now - row[2] >= LAST_USED_RESOLUTION:
+                AuthSession.objects.filter(pk=row[0]).update(last_used_at=now)
+        return token
+
+
+class ApiKeyPrincipal(AnonymousUser):
+    """request.user for API-key requests: the organization's machine, not a person.
+
+    It is deliberately *not* authenticated in Django's sense (it subclasses
+    AnonymousUser) so a key never gains what the person who created it may do:
+    endpoints that serve machines opt in with the `HasApiKey` permission and read the
+    organization from `request.auth.organization` (request.auth is the ApiKey).
+    """
+
+    def __init__(self, api_key: ApiKey):
+        self.api_key = api_key
+        self.organization = api_key.organization
+
+    def __str__(self):
+        return f"API key {self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key plt_<prefix>_<secret>`.
+
+    Sets request.user to an ApiKeyPrincipal and request.auth to the ApiKey. Unknown,
+    revoked and expired keys get 401. See ApiKeyPrincipal for why request.user is not
+    the key's creator.
+    """
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, raw_key = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key or " " in raw_key:
+            raise exceptions.AuthenticationFailed("Malformed Api-Key header.")
+        api_key = api_key_authenticate(raw_key=raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
+        return ApiKeyPrincipal(api_key), api_key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class HasApiKey(BasePermission):
+    """The request was made with a valid API key (optionally holding `required_scopes` of the view)."""
+
+    message = "This endpoint needs an API key with the required scopes."
+
+    def has_permission(self, request, view):
+        if not isinstance(request.auth, ApiKey):
+            return False
+        required = set(getattr(view, "required_scopes", ()))
+        return required.issubset(request.auth.scopes or [])
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key plt_<prefix>_<secret>` (created on /settings/api-keys/).",
+        }
+
+
+class JWTFamilyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.JWTFamilyAuthentication"
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

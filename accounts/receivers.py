@@ -1,0 +1,76 @@
+"""The one edge where accounts listens to signals: Django's auth signals and allauth.mfa's.
+
+Each receiver only translates the signal into a service call, so logins through the
+allauth pages (and the admin) open an AuthSession and leave LoginEvent rows. The JWT
+endpoint calls the same services directly (accounts.services.tokens).
+"""
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from accounts.models import AuthSession, LoginEvent, User
+from accounts.services.lockout import lockout_username
+from accounts.services.login_history import client_ip, client_user_agent, login_event_record
+from accounts.services.sessions import auth_session_end_web, auth_session_start
+
+
+def _method(request, user=None) -> str:
+    path = getattr(request, "path", "") or ""
+    if path.startswith("/api/"):
+        return LoginEvent.Method.JWT
+    if path.startswith("/admin/"):
+        return LoginEvent.Method.ADMIN
+    if user is not None and is_mfa_enabled(user, [Authenticator.Type.TOTP]):
+        return LoginEvent.Method.MFA
+    return LoginEvent.Method.PASSWORD
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.web_login")
+def on_user_logged_in(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    auth_session_start(
+        user=user,
+        kind=AuthSession.Kind.WEB,
+        ip_address=client_ip(request),
+        user_agent=client_user_agent(request),
+        session_key=request.session.session_key or "",
+    )
+    login_event_record(request=request, user=user, email=user.email, success=True, method=_method(request, user))
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.web_logout")
+def on_user_logged_out(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        auth_session_end_web(session_key=request.session.session_key or "")
+
+
+@receiver(user_login_failed, dispatch_uid="accounts.login_failed")
+def on_user_login_failed(sender, credentials, request=None, **kwargs):
+    if request is None:
+        return
+    email = lockout_username(request, credentials) or ""
+    # Refused by the lockout before the password was even checked (axes did not count it).
+    if getattr(request, "axes_locked_out", False) and getattr(request, "axes_failures_since_start", None) is None:
+        reason = "locked_out"
+    else:
+        reason = kwargs.get("reason") or "invalid_credentials"
+    login_event_record(
+        request=request,
+        user=User.objects.filter(email__iexact=email).first() if email else None,
+        email=email,
+        success=False,
+        method=_method(request),
+        reason=reason,
+    )
+
+
+@receiver(mfa_authentication_failed, dispatch_uid="accounts.mfa_failed")
+def on_mfa_authentication_failed(sender, request, user, reauthentication=False, **kwargs):
+    """A wrong TOTP code on the login page counts as a failed login, as it does on the API."""
+    if request is None or reauthentication:
+        return
+    user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request, reason="invalid_otp")

@@ -1,0 +1,45 @@
+"""API rate limits: per caller a burst and a sustained window; stricter per IP on auth.
+
+The caller is the API key when one was presented, else the signed-in user, else the
+client IP. Rates live in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
+"""
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import ApiKey
+
+
+class SettingsRateThrottle(SimpleRateThrottle):
+    """Reads its rate when used, not at import, so a settings override takes effect."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class CallerRateThrottle(SettingsRateThrottle):
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            ident = f"key:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class BurstRateThrottle(CallerRateThrottle):
+    scope = "burst"
+
+
+class SustainedRateThrottle(CallerRateThrottle):
+    scope = "sustained"
+
+
+class AuthEndpointThrottle(SettingsRateThrottle):
+    """Token obtain/refresh: per client IP, whoever the request claims to be."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
