@@ -5,7 +5,7 @@ from datetime import datetime
 from celery import shared_task
 
 from accounts.models import Organization
-from billing.services import emails, entitlements, reconcile, subscriptions, usage
+from billing.services import emails, entitlements, reconcile, subscriptions, usage, webhooks
 
 RETRY = {
     "autoretry_for": (Exception,),
@@ -55,3 +55,8 @@ def quota_warning_send(*, organization_id: int, user_id: int | None, feature: st
 @shared_task(name="billing.tasks.billing_email_send", **RETRY)
 def billing_email_send_task(*, email_id: int) -> None:
     emails.billing_email_send(email_id=email_id)
+
+
+@shared_task(name="billing.tasks.stripe_event_handle", **RETRY)
+def stripe_event_handle(*, event_id: str) -> None:
+    webhooks.stripe_event_apply(event_id=event_id)

@@ -1,6 +1,7 @@
 """/api/v1/features/…: feature access for SDKs (API key) and the app (JWT or session)."""
 
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -12,6 +13,7 @@ from accounts.selectors.organizations import membership_primary
 from billing.api.access import IsMemberOrApiKey, customer_resolve, member_resolve
 from billing.models import FEATURE_CHOICES
 from billing.selectors import access_check, entitlements_for
+from billing.services.entitlements import plan_effective
 from billing.services.usage import usage_track
 
 PAYMENT_REQUIRED = error("`quota_exceeded`: the use does not fit in what is left of the quota this period.")
@@ -118,7 +120,7 @@ class TrackUsageApi(APIView):
 
 class EntitlementsOutput(serializers.Serializer):
     customer = serializers.IntegerField()
-    plan = serializers.CharField()
+    plan = serializers.CharField(help_text="The plan whose rights are in force (free once a subscription lapses).")
     status = serializers.CharField()
     features = AccessOutput(many=True)
 
@@ -153,7 +155,7 @@ class EntitlementsApi(APIView):
             EntitlementsOutput(
                 {
                     "customer": organization.pk,
-                    "plan": state.plan if state else "free",
+                    "plan": plan_effective(state=state, now=timezone.now()),
                     "status": state.status if state else "none",
                     "features": [
                         access_data(a) for a in entitlements_for(organization_id=organization.pk, user_id=user_id)

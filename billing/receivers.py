@@ -1,0 +1,22 @@
+"""The one place that listens to dj-stripe's webhook signals.
+
+dj-stripe sends them inside its webhook transaction, in no fixed order with its own
+handlers, so this only schedules a Celery job after that transaction commits; the job
+reads the then-complete mirror. A job lost here is caught by the periodic reconcile.
+"""
+
+from django.db import transaction
+from djstripe.signals import WEBHOOK_SIGNALS
+
+from billing.services.webhooks import HANDLED_EVENT_TYPES
+from billing.tasks import stripe_event_handle
+
+
+def stripe_event_received(sender, event, **kwargs):
+    event_id = event.id
+    transaction.on_commit(lambda: stripe_event_handle.delay(event_id=event_id))
+
+
+def connect() -> None:
+    for event_type in HANDLED_EVENT_TYPES:
+        WEBHOOK_SIGNALS[event_type].connect(stripe_event_received, dispatch_uid=f"billing:{event_type}")

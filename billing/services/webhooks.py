@@ -1,0 +1,87 @@
+"""What a Stripe event means for us: re-sync the customer's state from the mirror, send emails.
+
+dj-stripe has stored the event and synced the object it carries before this runs
+(the receiver schedules it on commit), so the mirror is the source of truth here and
+the event only says which customer to look at and which email to send. Re-running
+it for the same event, or for events in any order, converges on the same state.
+"""
+
+from djstripe.models import Event
+
+from accounts.models import Organization
+from billing.models import SubscriptionState
+from billing.money import money_display
+from billing.plans import PLANS
+from billing.services.emails import billing_email_queue
+from billing.services.subscriptions import subscription_state_sync
+
+HANDLED_EVENT_TYPES = (
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "checkout.session.completed",
+)
+
+
+def stripe_customer_id_of(*, event_type: str, obj: dict) -> str:
+    if event_type.startswith("customer.") and not event_type.startswith("customer.subscription."):
+        return obj.get("id") or ""
+    customer = obj.get("customer")
+    return (customer.get("id") if isinstance(customer, dict) else customer) or ""
+
+
+def stripe_event_apply(*, event_id: str) -> Organization | None:
+    """Apply one stored Stripe event to its customer's organization; None if it names none of ours."""
+    event = Event.objects.filter(id=event_id).first()
+    if event is None:
+        return None
+    obj = (event.data or {}).get("object") or {}
+    customer_id = stripe_customer_id_of(event_type=event.type, obj=obj)
+    organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
+    if organization is None:
+        return None
+    state = subscription_state_sync(organization=organization)
+    _emails_for_event(event_type=event.type, obj=obj, organization=organization, state=state)
+    return organization
+
+
+def _emails_for_event(*, event_type: str, obj: dict, organization: Organization, state: SubscriptionState) -> None:
+    """Each email has a business key, so a replayed or duplicated event sends nothing twice."""
+    base = {"organization_name": organization.name, "plan_name": PLANS[state.plan].name}
+    queue = {"organization": organization, "recipient": organization.email}
+    subscription_id = obj.get("id", "")
+    if event_type.startswith("customer.subscription.") and obj.get("status") in ("active", "trialing"):
+        billing_email_queue(
+            key=f"subscription_started:{subscription_id}", template="subscription_started", context=base, **queue
+        )
+    elif event_type == "customer.subscription.deleted":
+        billing_email_queue(
+            key=f"subscription_cancelled:{subscription_id}", template="subscription_cancelled", context=base, **queue
+        )
+    elif event_type == "invoice.payment_failed":
+        grace = state.grace_until.strftime("%-d %b %Y") if state.grace_until else "now"
+        billing_email_queue(
+            key=f"payment_failed:{obj.get('id')}:{obj.get('attempt_count', 1)}",
+            template="payment_failed",
+            context={**base, "grace_until": grace},
+            **queue,
+        )
+    elif event_type == "invoice.paid" and obj.get("amount_paid"):
+        billing_email_queue(
+            key=f"payment_receipt:{obj.get('id')}",
+            template="payment_receipt",
+            context={
+                **base,
+                "amount": money_display(amount=obj["amount_paid"], currency=obj.get("currency", "usd")),
+                "invoice_url": obj.get("hosted_invoice_url") or "",
+            },
+            **queue,
+        )
