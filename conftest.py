@@ -11,6 +11,8 @@ import os
 import pytest
 from django.conf import settings
 
+pytest_plugins = ["billing.sandbox.pytest_plugin"]
+
 
 def skip_or_fail(reason: str):
     if os.environ.get("PLATEAU_REQUIRE_SERVICES") == "1":

@@ -260,8 +260,9 @@ SIMPLE_JWT = {
 }
 
 # --- Stripe / dj-stripe -------------------------------------------------------
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_plateau_sandbox")
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_plateau_sandbox")
+# dj-stripe only accepts keys shaped like Stripe's (sk_test_ + 24 or more letters/digits).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_PlateauSandbox000000000000000000")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_PlateauSandbox000000000000000000")
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 # Empty means real Stripe. The default points the client at the local sandbox.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:12111")

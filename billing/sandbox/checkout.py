@@ -124,10 +124,7 @@ class CheckoutMixin:
         return total
 
     def checkout_session_retrieve(self, session_id: str, params: dict) -> dict:
-        session = self.fetch(session_id, "checkout.session")
-        if "line_items" in as_list(params, "expand"):
-            session["line_items"] = self.checkout_session_line_items(session_id, {})
-        return session
+        return self.fetch(session_id, "checkout.session")
 
     def checkout_session_line_items(self, session_id: str, params: dict) -> dict:
         self.fetch(session_id, "checkout.session")

@@ -127,6 +127,11 @@ class SandboxCore:
         if not parts or not isinstance(node, dict):
             return
         head, rest = parts[0], parts[1:]
+        if head == "line_items" and node.get("object") == "checkout.session":
+            # Not part of the session object until asked for, as in Stripe.
+            node["line_items"] = self.checkout_session_line_items(node["id"], {})
+            self._expand_path(node["line_items"], rest)
+            return
         if head == "data" and node.get("object") == "list":
             for item in node["data"]:
                 self._expand_path(item, rest)

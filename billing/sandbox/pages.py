@@ -10,8 +10,9 @@ body{font-family:system-ui,sans-serif;background:#f6f8fa;margin:0;color:#1a1f36}
 main{max-width:760px;margin:40px auto;background:#fff;border-radius:8px;padding:32px;box-shadow:0 1px 4px #0002}
 h1{font-size:22px;margin-top:0} table{width:100%;border-collapse:collapse;margin:16px 0}
 td,th{padding:8px;border-bottom:1px solid #e3e8ee;text-align:left} .num{text-align:right}
-label{display:block;margin:12px 0 4px;font-weight:600} input{width:100%;padding:10px;font-size:16px;box-sizing:border-box}
-button{margin-top:20px;padding:12px 20px;font-size:16px;background:#635bff;color:#fff;border:0;border-radius:6px;cursor:pointer}
+label{display:block;margin:12px 0 4px;font-weight:600}
+input{width:100%;padding:10px;font-size:16px;box-sizing:border-box}
+button{margin-top:20px;padding:12px 20px;font-size:16px;background:#635bff;color:#fff;border:0;border-radius:6px}
 .error{background:#fde8e8;color:#9b1c1c;padding:12px;border-radius:6px;margin:12px 0} .muted{color:#697386}
 .badge{font-size:12px;padding:2px 8px;border-radius:10px;background:#e3e8ee}
 """
@@ -115,7 +116,8 @@ def portal_page(session: dict, customer: dict, subscriptions: list[dict], invoic
 
 def invoice_page(invoice: dict, *, error: str | None = None) -> str:
     rows = "".join(
-        f"<tr><td>{escape(line['description'] or '')}</td><td class=num>{money(line['amount'], line['currency'])}</td></tr>"
+        f"<tr><td>{escape(line['description'] or '')}</td>"
+        f"<td class=num>{money(line['amount'], line['currency'])}</td></tr>"
         for line in invoice["lines"]["data"]
     )
     pay = ""
@@ -159,7 +161,8 @@ def invoice_pdf(invoice: dict) -> bytes:
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        " /Resources << /Font << /F1 5 0 R >> >> >>",
         f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]

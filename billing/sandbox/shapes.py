@@ -222,7 +222,7 @@ TEMPLATES = {
         "id": "",
         "object": "subscription_item",
     },
-    "deleted_webhook_endpoint": {"deleted": None, "id": "", "object": ""},
+    "deleted_webhook_endpoint": {"deleted": None, "id": "", "object": "webhook_endpoint"},
     "discount": {
         "checkout_session": None,
         "customer": None,
@@ -740,7 +740,7 @@ TEMPLATES = {
         "id": "",
         "livemode": False,
         "metadata": {},
-        "object": "",
+        "object": "webhook_endpoint",
         "status": "enabled",
         "url": "",
     },

@@ -38,6 +38,8 @@ class Store:
         self.lock = threading.RLock()
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        # A development tool: losing the last write on a power cut is fine, waiting on fsync is not.
+        self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
 
     # --- transactions -------------------------------------------------------------

@@ -775,8 +775,6 @@ class SubscriptionsMixin:
         lines = [self._item_line(invoice, subscription, item, trial=bool(trial_end)) for item in items]
         invoice = self._invoice_build(invoice, lines, subscription["discounts"])
         subscription["latest_invoice"] = invoice["id"]
-        if invoice["total_discount_amounts"]:
-            self._expire_once_discounts(subscription)
         self._subscription_store(subscription)
         self.emit("customer.subscription.created", subscription)
         invoice = self._invoice_finalize(invoice)
@@ -1140,9 +1138,9 @@ class SubscriptionsMixin:
             period=(item["current_period_start"], item["current_period_start"]),
         )
         lines = [self._item_line(invoice, subscription, i) for i in subscription["items"]["data"]]
+        # A `once` coupon covered the first invoice only; a `repeating` one may have run out.
+        self._expire_once_discounts(subscription)
         invoice = self._invoice_build(invoice, lines, subscription["discounts"])
-        if invoice["total_discount_amounts"]:
-            self._expire_once_discounts(subscription)
         self._subscription_set(subscription, latest_invoice=invoice["id"])
         invoice = self._invoice_finalize(invoice)
         if invoice["status"] == "open":

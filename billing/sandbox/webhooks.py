@@ -115,7 +115,8 @@ class Deliverer:
         }
 
     def _post(self, url: str, payload: bytes, secret: str) -> tuple[int | None, str | None]:
-        request = urllib.request.Request(
+        # Endpoint URLs are checked to be http(s) when they are registered.
+        request = urllib.request.Request(  # noqa: S310
             url,
             data=payload,
             method="POST",
@@ -126,7 +127,7 @@ class Deliverer:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 return response.status, None
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()[:500].decode(errors="replace")

@@ -1,0 +1,41 @@
+"""pytest fixtures for the Stripe sandbox.
+
+`stripe_sandbox` gives a test an empty sandbox on a free port, with the project's
+settings, the `stripe` module and dj-stripe pointed at it. Webhooks are not delivered in
+the background here: a test calls `stripe_sandbox.flush()` to deliver every pending
+event synchronously, so it never has to sleep or poll.
+"""
+
+import pytest
+import stripe
+
+from billing.sandbox.server import SandboxServer
+
+
+@pytest.fixture(scope="session")
+def stripe_sandbox_server(tmp_path_factory):
+    """One sandbox process-wide; `stripe_sandbox` empties it for each test."""
+    from django.conf import settings
+
+    server = SandboxServer(
+        db_path=tmp_path_factory.mktemp("stripe-sandbox") / "stripe.sqlite3",
+        api_keys=(settings.STRIPE_SECRET_KEY,),
+        deliver_in_background=False,
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_sandbox(stripe_sandbox_server, settings):
+    server = stripe_sandbox_server
+    server.reset()
+    server.deliverer.shuffle = server.deliverer.duplicate = False
+    settings.STRIPE_API_BASE = server.url
+    settings.STRIPE_API_HOST = server.url
+    previous_base, previous_key = stripe.api_base, stripe.api_key
+    # dj-stripe calls the module-level client, which it points at STRIPE_API_HOST only at import.
+    stripe.api_base = server.url
+    stripe.api_key = settings.STRIPE_SECRET_KEY
+    yield server
+    stripe.api_base, stripe.api_key = previous_base, previous_key
