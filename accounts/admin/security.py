@@ -21,7 +21,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["name", "prefix", "organization", "created_by", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "organization",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
     list_filter = ["revoked_at", "created_at"]
     search_fields = ["name", "prefix", "organization__name", "created_by__email"]
     list_select_related = ["organization", "created_by"]

@@ -114,6 +114,7 @@ class ApiKeySelfView(APIView):
     @extend_schema(
         tags=["api keys"],
         summary="The API key this request was made with",
+        auth=[{"ApiKeyAuth": []}],
         responses={200: ApiKeySelfOutput, 401: UNAUTHENTICATED, 403: FORBIDDEN},
     )
     def get(self, request):

@@ -55,6 +55,8 @@ class TokenObtainView(CredentialEndpoint):
     @extend_schema(
         tags=["auth"],
         summary="Log in: get an access and a refresh token",
+        description="Email and password, plus `otp` (a TOTP or recovery code) for accounts with two-factor "
+        "authentication. Repeated failures lock the account and the address out (429 with Retry-After).",
         request=TokenObtainInput,
         responses={200: TokenPairOutput, **ERROR_RESPONSES},
         auth=[],
@@ -87,6 +89,7 @@ class LogoutView(CredentialEndpoint):
     @extend_schema(
         tags=["auth"],
         summary="Log out: blacklist the refresh token and sign its session out",
+        description="Afterwards neither the refresh token nor the session's access tokens are accepted.",
         request=RefreshInput,
         responses={204: None, **ERROR_RESPONSES},
         auth=[],

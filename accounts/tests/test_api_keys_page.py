@@ -77,7 +77,9 @@ def test_cannot_revoke_other_orgs_key(client):
     client.force_login(mine.user)
 
     assert client.post(f"{URL}{created.api_key.pk}/revoke/").status_code == 404
-    assert client.post(f"{URL}{created.api_key.pk}/revoke/", {"organization": theirs.organization.pk}).status_code == 404
+    assert (
+        client.post(f"{URL}{created.api_key.pk}/revoke/", {"organization": theirs.organization.pk}).status_code == 404
+    )
     assert client.get(URL, {"organization": theirs.organization.pk}).status_code == 404
     created.api_key.refresh_from_db()
     assert created.api_key.revoked_at is None

@@ -19,6 +19,7 @@ def _no_auth_throttle(settings):
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "1000/minute"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
 
+
 LOGIN = "/accounts/login/"
 OBTAIN = "/api/v1/auth/token/"
 LIMIT = 5
@@ -35,7 +36,9 @@ def _api_login(api, email, password):
 def _age_attempts(minutes: int):
     """Move every recorded failure `minutes` into the past, as if that time had passed."""
     for attempt in AccessAttempt.objects.all():
-        AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=attempt.attempt_time - timedelta(minutes=minutes))
+        AccessAttempt.objects.filter(pk=attempt.pk).update(
+            attempt_time=attempt.attempt_time - timedelta(minutes=minutes)
+        )
 
 
 def test_page_locks_after_limit_with_clear_message_and_unlocks_later(client):
@@ -164,7 +167,9 @@ def test_failures_and_lockouts_are_in_login_history():
     for _ in range(LIMIT + 1):
         _page_login(client, user.email, "wrong password!")
 
-    reasons = list(LoginEvent.objects.order_by("id").values_list("success", "method", "reason", "user_id", "user_agent"))
+    reasons = list(
+        LoginEvent.objects.order_by("id").values_list("success", "method", "reason", "user_id", "user_agent")
+    )
     failed = (False, "password", "invalid_credentials", user.pk, "Firefox/130")
     locked = (False, "password", "locked_out", user.pk, "Firefox/130")
     assert reasons == [failed] * LIMIT + [locked]

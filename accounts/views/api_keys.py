@@ -59,7 +59,9 @@ def _current_membership(request) -> Membership:
 
 
 def _render(request, *, membership, form, new_key=None, status=200):
-    memberships = Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
+    memberships = (
+        Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
+    )
     context = {
         "membership": membership,
         "organization": membership.organization,

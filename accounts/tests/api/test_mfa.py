@@ -50,5 +50,7 @@ def test_recovery_code_works_once(api, user, secret):
 
 
 def test_wrong_password_with_right_code_is_still_wrong(api, user, secret):
-    response = api.post(OBTAIN, {"email": user.email, "password": "nope nope nope", "otp": totp_code(secret)}, format="json")
+    response = api.post(
+        OBTAIN, {"email": user.email, "password": "nope nope nope", "otp": totp_code(secret)}, format="json"
+    )
     assert_error_shape(response, status=401, code="invalid_credentials")

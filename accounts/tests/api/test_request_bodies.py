@@ -56,6 +56,8 @@ def test_oversized_body_on_api_key_create(api):
 def test_malformed_json_on_api_key_create(api):
     admin = MembershipFactory(role=Role.ADMIN)
     api.force_authenticate(admin.user)
-    response = api.post(f"/api/v1/orgs/{admin.organization_id}/api-keys/", data="{name:", content_type="application/json")
+    response = api.post(
+        f"/api/v1/orgs/{admin.organization_id}/api-keys/", data="{name:", content_type="application/json"
+    )
     assert_error_shape(response, status=400, code="malformed_request")
     assert not ApiKey.objects.exists()

@@ -137,7 +137,9 @@ def test_logout_makes_refresh_token_useless(api, user):
 
 def test_access_token_is_not_a_refresh_token(api, user):
     pair = obtain(api, user)
-    assert_error_shape(api.post(REFRESH, {"refresh": pair["access"]}, format="json"), status=401, code="token_not_valid")
+    assert_error_shape(
+        api.post(REFRESH, {"refresh": pair["access"]}, format="json"), status=401, code="token_not_valid"
+    )
     assert AuthSession.objects.get().revoked_at is None
 
 
