@@ -5,12 +5,15 @@ allauth pages (and the admin) open an AuthSession and leave LoginEvent rows. The
 endpoint calls the same services directly (accounts.services.tokens).
 """
 
+import time
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.middleware import AUTH_SESSION_ID, AUTH_SESSION_SEEN
 from accounts.models import AuthSession, LoginEvent, User
 from accounts.services.lockout import lockout_username
 from accounts.services.login_history import client_ip, client_user_agent, login_event_record
@@ -32,13 +35,15 @@ def _method(request, user=None) -> str:
 def on_user_logged_in(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
-    auth_session_start(
+    auth_session = auth_session_start(
         user=user,
         kind=AuthSession.Kind.WEB,
         ip_address=client_ip(request),
         user_agent=client_user_agent(request),
         session_key=request.session.session_key or "",
     )
+    request.session[AUTH_SESSION_ID] = auth_session.pk
+    request.session[AUTH_SESSION_SEEN] = time.time()
     login_event_record(request=request, user=user, email=user.email, success=True, method=_method(request, user))
 
 

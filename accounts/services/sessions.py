@@ -92,6 +92,22 @@ def auth_session_revoke_all(*, user, keep: AuthSession | None = None) -> int:
     return sum(auth_session_revoke(auth_session=s) for s in sessions)
 
 
+def auth_session_touch(*, auth_session_id: int, session_key: str, ip_address: str | None, user_agent: str) -> bool:
+    """Record that a browser session is in use. False if it has been revoked meanwhile.
+
+    The session key is refreshed too: Django changes it on password change and the
+    like, and revoking must delete the session the browser really holds.
+    """
+    return bool(
+        AuthSession.objects.filter(pk=auth_session_id, kind=AuthSession.Kind.WEB, revoked_at__isnull=True).update(
+            last_used_at=timezone.now(),
+            session_key=session_key,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:USER_AGENT_MAX],
+        )
+    )
+
+
 def auth_session_end_web(*, session_key: str) -> None:
     """The user logged out of a browser session: it is no longer an active device."""
     if session_key:
