@@ -105,3 +105,37 @@ def entitlements_for(*, organization_id: int, user_id: int | None, now: datetime
         member = user_id if definition.per_member else None
         out.append(_access_compute(organization_id=organization_id, user_id=member, feature=feature.value, now=moment))
     return out
+
+
+_PERIOD_WORDS = {"day": "today", "month": "this month", "cycle": "this cycle"}
+
+
+@dataclass(frozen=True)
+class UsageMeter:
+    feature: str
+    name: str
+    used: int
+    limit: int | None
+    percent: int
+    text: str  # "2 of 3 premium articles used this cycle, resets on 14 Dec"
+
+
+def usage_meters(*, organization_id: int, user_id: int | None, now: datetime | None = None) -> list[UsageMeter]:
+    """The metered features the organization has, as meters for the billing page."""
+    grants = {g.feature: g for g in EntitlementGrant.objects.filter(organization_id=organization_id)}
+    meters = []
+    for access in entitlements_for(organization_id=organization_id, user_id=user_id, now=now):
+        definition = FEATURES[Feature(access.feature)]
+        if definition.kind != FeatureKind.METERED or not access.entitled:
+            continue
+        grant = grants.get(access.feature)
+        period = _PERIOD_WORDS.get(grant.period if grant else "day", "")
+        resets = f", resets on {access.resets_at:%-d %b}" if access.resets_at else ""
+        if access.unlimited:
+            text = f"Unlimited {definition.unit}: {access.used} used {period}"
+            percent = 0
+        else:
+            text = f"{access.used} of {access.limit} {definition.unit} used {period}{resets}"
+            percent = min(100, (access.used * 100) // access.limit) if access.limit else 100
+        meters.append(UsageMeter(access.feature, definition.name, access.used, access.limit, percent, text))
+    return meters

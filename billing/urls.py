@@ -1,0 +1,14 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("pricing/", views.pricing, name="pricing"),
+    path("checkout/", views.checkout_start, name="checkout_start"),
+    path("checkout/success/", views.checkout_success, name="checkout_success"),
+    path("checkout/cancel/", views.checkout_cancel, name="checkout_cancel"),
+    path("settings/", views.settings_page, name="settings"),
+    path("portal/", views.portal, name="portal"),
+]
