@@ -7,5 +7,7 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from billing import receivers
+        from billing.auditing import register_audited_models
 
         receivers.connect()
+        register_audited_models()

@@ -1,0 +1,127 @@
+"""Billing back office. Computed tables are read-only; staff grants go through services.
+
+Failed Stripe webhooks are in dj-stripe's own admin ("Webhook event triggers"), with
+their error and traceback, and its "Reprocess" action replays them; replays converge
+because our job re-reads the mirror.
+"""
+
+from django.contrib import admin, messages
+
+from billing.models import (
+    BillingEmail,
+    EntitlementGrant,
+    ManualDiscount,
+    StaffQuotaGrant,
+    SubscriptionState,
+    UsageCounter,
+    UsageLedgerEntry,
+)
+from billing.services.entitlements import entitlements_refresh
+from billing.services.staff import manual_discount_save, staff_quota_grant_delete, staff_quota_grant_save
+from billing.services.subscriptions import subscription_state_sync
+from billing.tasks import billing_email_send_task
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SubscriptionState)
+class SubscriptionStateAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "plan", "status", "current_period_end", "cancel_at_period_end", "grace_until"]
+    list_filter = ["plan", "status", "cancel_at_period_end"]
+    search_fields = ["organization__name", "organization__email", "stripe_customer_id", "stripe_subscription_id"]
+    list_select_related = ["organization"]
+    actions = ["resync"]
+
+    @admin.action(description="Re-sync from Stripe's mirror and refresh entitlements")
+    def resync(self, request, queryset):
+        for state in queryset.select_related("organization"):
+            subscription_state_sync(organization=state.organization)
+        messages.success(request, f"Re-synced {queryset.count()} organization(s).")
+
+
+@admin.register(EntitlementGrant)
+class EntitlementGrantAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "feature", "limit", "period", "cycle_end", "source", "updated_at"]
+    list_filter = ["feature", "period"]
+    search_fields = ["organization__name"]
+    list_select_related = ["organization"]
+    actions = ["refresh"]
+
+    @admin.action(description="Recompute these organizations' entitlements")
+    def refresh(self, request, queryset):
+        organizations = {grant.organization for grant in queryset.select_related("organization")}
+        for organization in organizations:
+            entitlements_refresh(organization=organization)
+        messages.success(request, f"Refreshed {len(organizations)} organization(s).")
+
+
+@admin.register(UsageCounter)
+class UsageCounterAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "user", "feature", "period_start", "period_end", "used", "limit", "warned_at"]
+    list_filter = ["feature"]
+    search_fields = ["organization__name", "user__email"]
+    list_select_related = ["organization", "user"]
+
+
+@admin.register(UsageLedgerEntry)
+class UsageLedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "organization", "user", "feature", "quantity", "idempotency_key"]
+    list_filter = ["feature"]
+    search_fields = ["organization__name", "user__email", "idempotency_key"]
+    list_select_related = ["organization", "user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(StaffQuotaGrant)
+class StaffQuotaGrantAdmin(admin.ModelAdmin):
+    list_display = ["organization", "feature", "quantity", "period", "expires_at", "reason", "granted_by", "created_at"]
+    list_filter = ["feature"]
+    search_fields = ["organization__name", "reason"]
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["granted_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        staff_quota_grant_save(grant=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        staff_quota_grant_delete(grant=obj)
+
+    def delete_queryset(self, request, queryset):
+        for grant in queryset:
+            staff_quota_grant_delete(grant=grant)
+
+
+@admin.register(ManualDiscount)
+class ManualDiscountAdmin(admin.ModelAdmin):
+    list_display = ["organization", "item_type", "percent_off", "expires_at", "reason", "granted_by", "created_at"]
+    list_filter = ["item_type"]
+    search_fields = ["organization__name", "reason"]
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["granted_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        manual_discount_save(discount=obj, actor=request.user)
+
+
+@admin.register(BillingEmail)
+class BillingEmailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "template", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["template", "status"]
+    search_fields = ["recipient", "key"]
+    actions = ["resend"]
+
+    @admin.action(description="Send failed or pending emails again")
+    def resend(self, request, queryset):
+        pending = list(queryset.exclude(status="sent").values_list("pk", flat=True))
+        for email_id in pending:
+            billing_email_send_task.delay(email_id=email_id)
+        messages.success(request, f"Queued {len(pending)} email(s).")
