@@ -143,7 +143,12 @@ def token_obtain(*, request: HttpRequest, email: str, password: str, otp: str = 
     credentials = {"email": email}
     if lockout_is_locked(request=request, credentials=credentials):
         login_event_record(
-            request=request, user=None, email=email, success=False, method=LoginEvent.Method.JWT, reason="locked_out"
+            request=request,
+            user=User.objects.filter(email__iexact=email).first(),
+            email=email,
+            success=False,
+            method=LoginEvent.Method.JWT,
+            reason="locked_out",
         )
         raise AccountLocked(wait=lockout_retry_after(request=request, credentials=credentials))
 

@@ -86,6 +86,8 @@ def test_api_locks_with_429_retry_after_and_unlocks_later():
     assert locked.status_code == 429
     assert 1 <= int(locked["Retry-After"]) <= 900
     assert not AuthSession.objects.exists()
+    history = list(LoginEvent.objects.order_by("id").values_list("user_id", "method", "reason"))
+    assert history == [(user.pk, "jwt", "invalid_credentials")] * LIMIT + [(user.pk, "jwt", "locked_out")]
 
     _age_attempts(14)
     assert _api_login(api, user.email, PASSWORD).status_code == 429
