@@ -12,6 +12,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.schema import BAD_REQUEST, FORBIDDEN, UNAUTHENTICATED
 from accounts.models import ApiKey
 from accounts.services.gdpr import user_delete_account, user_export_data
 
@@ -37,7 +38,8 @@ class AccountExportApi(APIView):
 
     @extend_schema(
         operation_id="account_export",
-        responses={200: OpenApiTypes.OBJECT},
+        tags=["account"],
+        responses={200: OpenApiTypes.OBJECT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
         summary="Download all data Plateau holds about you (GDPR export) as one JSON document",
     )
     def get(self, request):
@@ -52,7 +54,8 @@ class AccountDeleteApi(APIView):
     @extend_schema(
         operation_id="account_delete",
         request=AccountDeleteInputSerializer,
-        responses={204: None},
+        tags=["account"],
+        responses={204: None, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
         summary="Delete your account: personal data erased, memberships removed, an audit entry kept",
     )
     def delete(self, request):

@@ -11,6 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import Invitation, Membership, Role
 from accounts.selectors.organizations import invitation_list_open, membership_list, organization_get_for_member
 from accounts.services.organizations import (
@@ -21,6 +22,9 @@ from accounts.services.organizations import (
     membership_role_change,
 )
 from common.pagination import DefaultPagination
+
+CONFLICT = error("Refused by an organization rule: last admin, already a member, personal organization.")
+GONE = error("The invitation is invalid, expired, revoked or already used.")
 
 
 class MemberOutputSerializer(serializers.ModelSerializer):
@@ -62,7 +66,8 @@ def _paginated(request, view, queryset, serializer_class):
 class OrganizationMemberListApi(APIView):
     @extend_schema(
         operation_id="org_members_list",
-        responses=MemberOutputSerializer(many=True),
+        tags=["organizations"],
+        responses={200: MemberOutputSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
         summary="List the members of an organization you belong to",
     )
     def get(self, request, org_id: int):
@@ -80,7 +85,15 @@ class OrganizationMemberDetailApi(APIView):
     @extend_schema(
         operation_id="org_members_role_change",
         request=RoleInputSerializer,
-        responses=MemberOutputSerializer,
+        tags=["organizations"],
+        responses={
+            200: MemberOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
         summary="Change a member's role (org admins only)",
     )
     def patch(self, request, org_id: int, membership_id: int):
@@ -92,7 +105,8 @@ class OrganizationMemberDetailApi(APIView):
 
     @extend_schema(
         operation_id="org_members_remove",
-        responses={204: None},
+        tags=["organizations"],
+        responses={204: None, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
         summary="Remove a member (org admins), or leave (your own membership)",
     )
     def delete(self, request, org_id: int, membership_id: int):
@@ -103,7 +117,8 @@ class OrganizationMemberDetailApi(APIView):
 class OrganizationInvitationListApi(APIView):
     @extend_schema(
         operation_id="org_invitations_list",
-        responses=InvitationOutputSerializer(many=True),
+        tags=["organizations"],
+        responses={200: InvitationOutputSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
         summary="List open invitations of an organization you belong to",
     )
     def get(self, request, org_id: int):
@@ -113,7 +128,15 @@ class OrganizationInvitationListApi(APIView):
     @extend_schema(
         operation_id="org_invitations_create",
         request=InvitationInputSerializer,
-        responses={201: InvitationOutputSerializer},
+        tags=["organizations"],
+        responses={
+            201: InvitationOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
         summary="Invite someone by email (org admins only); the link is emailed to them",
     )
     def post(self, request, org_id: int):
@@ -125,7 +148,12 @@ class OrganizationInvitationListApi(APIView):
 
 
 class OrganizationInvitationDetailApi(APIView):
-    @extend_schema(operation_id="org_invitations_revoke", responses={204: None}, summary="Revoke an invitation")
+    @extend_schema(
+        operation_id="org_invitations_revoke",
+        tags=["organizations"],
+        responses={204: None, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+        summary="Revoke an invitation (org admins only)",
+    )
     def delete(self, request, org_id: int, invitation_id: int):
         organization = organization_get_for_member(user=request.user, organization_id=org_id)
         invitation = get_object_or_404(Invitation, pk=invitation_id, organization=organization)
@@ -136,12 +164,18 @@ class OrganizationInvitationDetailApi(APIView):
 class InvitationAcceptApi(APIView):
     @extend_schema(
         operation_id="invitations_accept",
+        tags=["organizations"],
         request=InvitationAcceptInputSerializer,
         responses={
             201: inline_serializer(
                 "InvitationAccepted",
                 {"organization_id": serializers.IntegerField(), "role": serializers.CharField()},
-            )
+            ),
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: error("The invitation was sent to another email address."),
+            409: CONFLICT,
+            410: GONE,
         },
         summary="Accept an invitation with the token from its email link",
     )
