@@ -2,8 +2,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.response import Response
+from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.views import APIView
 
+from accounts.authentication import HasApiKey
 from accounts.models import ApiKey, Role
 from accounts.services.api_keys import api_key_create, api_key_hash, api_key_revoke
 from accounts.tests.api.conftest import ME, assert_error_shape
@@ -177,3 +180,22 @@ def test_invalid_create_bodies_are_400(admin_api, admin, payload):
     body = assert_error_shape(response, status=400, code="validation_error")
     assert body["errors"]
     assert not ApiKey.objects.exists()
+
+
+def test_has_api_key_enforces_required_scopes(admin):
+    class UsageWrite(APIView):
+        permission_classes = [HasApiKey]
+        required_scopes = ("usage:write",)
+
+        def get(self, request):
+            return Response({"organization": request.auth.organization_id})
+
+    allowed = api_key_create(organization=admin.organization, name="w", created_by=admin.user, scopes=["usage:write"])
+    lacking = api_key_create(organization=admin.organization, name="r", created_by=admin.user, scopes=["usage:read"])
+    factory = APIRequestFactory()
+
+    ok = UsageWrite.as_view()(factory.get("/", HTTP_AUTHORIZATION=f"Api-Key {allowed.secret}"))
+    refused = UsageWrite.as_view()(factory.get("/", HTTP_AUTHORIZATION=f"Api-Key {lacking.secret}"))
+
+    assert (ok.status_code, ok.data) == (200, {"organization": admin.organization_id})
+    assert refused.status_code == 403
