@@ -1,11 +1,15 @@
-"""Sign-up: mandatory email verification, and what a new user gets."""
+"""allauth flows: sign-up with mandatory email verification (and what a new user gets),
+password reset, email change."""
 
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 
 from accounts.models import Membership, Organization, Profile, Role, User
+from accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
+from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +61,35 @@ def test_signing_up_twice_with_one_address_makes_one_account(client):
     _sign_up(client)
     assert User.objects.filter(email="new@example.com").count() == 1
     assert Organization.objects.filter(is_personal=True).count() == 1
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client):
+    user = UserFactory(email="forgot@example.com")
+    response = client.post("/accounts/password/reset/", {"email": "forgot@example.com"})
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["forgot@example.com"]
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+
+    form_url = client.get(link)["Location"]  # allauth moves the key into the session first
+    response = client.post(form_url, {"password1": "brand-new-Passw0rd", "password2": "brand-new-Passw0rd"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("brand-new-Passw0rd")
+
+
+def test_email_change_verifies_the_new_address_before_it_replaces_the_old(client):
+    user = UserFactory(email="old@example.com")
+    client.post("/accounts/login/", {"login": "old@example.com", "password": FACTORY_PASSWORD})
+    response = client.post("/accounts/email/", {"action_add": "", "email": "new-address@example.com"})
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["new-address@example.com"]
+    user.refresh_from_db()
+    assert user.email == "old@example.com"
+
+    link = re.search(r"http://testserver(/accounts/confirm-email/[^/\s]+/)", mail.outbox[-1].body).group(1)
+    assert client.post(link).status_code == 302
+    user.refresh_from_db()
+    assert user.email == "new-address@example.com"
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified", "primary")) == [
+        ("new-address@example.com", True, True)
+    ]
