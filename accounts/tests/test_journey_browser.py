@@ -88,6 +88,9 @@ def test_sign_up_to_api_key_journey(live_server, page):
     assert page.locator(".who").inner_text() == EMAIL
     page.shot("logged-in-with-totp")
 
+    page.goto(f"{base}/accounts/2fa/")
+    assert page.get_by_text("Authentication using an authenticator app is active.").is_visible()
+    page.shot("two-factor")
     page.goto(f"{base}/settings/profile/")
     page.shot("profile")
     page.goto(f"{base}/settings/organizations/")
