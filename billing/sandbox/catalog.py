@@ -52,6 +52,16 @@ class CatalogMixin:
             self.store.meta_set("account_id", account["id"])
         return account
 
+    def connected_account_list(self, params: dict) -> dict:
+        """The sandbox is one platform account without Connect, so it has no connected accounts."""
+        return self.page([], params, "/v1/accounts")
+
+    def connected_account_retrieve(self, account_id: str, params: dict) -> dict:
+        account = self.account_retrieve(params)
+        if account_id != account["id"]:
+            raise StripeError(404, f"No such account: '{account_id}'", code="resource_missing", param="account")
+        return account
+
     # --- customers --------------------------------------------------------------------
     def customer_create(self, params: dict) -> dict:
         customer = self.blank("customer")
@@ -141,6 +151,15 @@ class CatalogMixin:
             customers = [c for c in customers if c["test_clock"] == params["test_clock"]]
         return self.page(customers, params, "/v1/customers")
 
+    def customer_sources(self, customer_id: str, params: dict) -> dict:
+        """Legacy sources (cards as sources, bank accounts) are not modelled: payment methods are."""
+        self.fetch(customer_id, "customer")
+        return self.page([], params, f"/v1/customers/{customer_id}/sources")
+
+    def customer_tax_ids(self, customer_id: str, params: dict) -> dict:
+        self.fetch(customer_id, "customer")
+        return self.page([], params, f"/v1/customers/{customer_id}/tax_ids")
+
     # --- products ---------------------------------------------------------------------
     def product_create(self, params: dict) -> dict:
         product = self.blank("product")
@@ -206,6 +225,11 @@ class CatalogMixin:
         if "active" in params:
             products = [p for p in products if p["active"] == as_bool(params, "active")]
         return self.page(products, params, "/v1/products")
+
+    def product_feature_list(self, product_id: str, params: dict) -> dict:
+        """Entitlement features are not modelled: every product has none."""
+        self.fetch(product_id, "product")
+        return self.page([], params, f"/v1/products/{product_id}/features")
 
     # --- prices -----------------------------------------------------------------------
     def price_create(self, params: dict) -> dict:

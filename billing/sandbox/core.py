@@ -137,7 +137,9 @@ class SandboxCore:
                 self._expand_path(item, rest)
             return
         if head not in node:
-            raise invalid(f"This property cannot be expanded ({head}).", param="expand")
+            # Fields Stripe only includes on request (customer.sources, price.tiers…) are not
+            # modelled; asking for them changes nothing, as for an empty includable list.
+            return
         value = node[head]
         if isinstance(value, list):
             node[head] = [self._expanded(item) for item in value]

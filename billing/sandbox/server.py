@@ -73,6 +73,11 @@ class SandboxServer:
     def flush(self) -> list[dict]:
         return self.deliverer.flush()
 
+    def advance_clock(self, seconds: int) -> dict:
+        """Move the sandbox clock (customers without a Stripe test clock) and run what falls due."""
+        with self.store:
+            return self.sandbox.sandbox_clock_advance(seconds)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sandbox"
@@ -217,9 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
             with box.store.lock:
                 self._json(200, {"deliveries": box.store.deliveries()})
         elif (method, path) == ("POST", "/_sandbox/clock/advance"):
-            with box.store:
-                result = box.sandbox.sandbox_clock_advance(as_int(params, "seconds", 0))
-            self._json(200, result)
+            self._json(200, box.advance_clock(as_int(params, "seconds", 0)))
         elif (method, path) == ("GET", "/_sandbox/clock"):
             with box.store.lock:
                 self._json(200, {"now": box.sandbox.now()})

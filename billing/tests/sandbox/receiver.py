@@ -16,14 +16,15 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                # Recorded before answering, so a sender that got its answer finds the post recorded.
                 with receiver.arrived:
                     receiver.received.append(
                         {"body": body, "signature": self.headers["Stripe-Signature"], "status": status}
                     )
                     receiver.arrived.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, format, *args):  # noqa: A002
                 pass
