@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import Invitation, Membership, Organization, Profile, User
+from accounts.services.users import user_create_defaults
 
 
 class ProfileInline(admin.StackedInline):
@@ -32,6 +33,15 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    def get_inlines(self, request, obj):
+        # A new user gets their profile and personal organization from the service below.
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            user_create_defaults(user=obj)
 
 
 @admin.register(Organization)
