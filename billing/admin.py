@@ -6,17 +6,20 @@ because our job re-reads the mirror.
 """
 
 from django.contrib import admin, messages
+from rest_framework.exceptions import APIException
 
 from billing.models import (
     BillingEmail,
     EntitlementGrant,
     ManualDiscount,
+    Purchase,
     StaffQuotaGrant,
     SubscriptionState,
     UsageCounter,
     UsageLedgerEntry,
 )
 from billing.services.entitlements import entitlements_refresh
+from billing.services.purchases import purchase_refund
 from billing.services.staff import manual_discount_save, staff_quota_grant_delete, staff_quota_grant_save
 from billing.services.subscriptions import subscription_state_sync
 from billing.tasks import billing_email_send_task
@@ -125,3 +128,23 @@ class BillingEmailAdmin(ReadOnlyAdmin):
         for email_id in pending:
             billing_email_send_task.delay(email_id=email_id)
         messages.success(request, f"Queued {len(pending)} email(s).")
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "organization", "item_type", "item_name", "list_amount", "discount_amount", "amount"]
+    list_display += ["currency", "status", "refunded_amount"]
+    list_filter = ["status", "item_type", "discount_rule"]
+    search_fields = ["organization__name", "item_id", "stripe_checkout_session_id", "stripe_payment_intent_id"]
+    list_select_related = ["organization"]
+    actions = ["refund_rest"]
+
+    @admin.action(description="Refund what is left of the payment (partial refunds: the API)")
+    def refund_rest(self, request, queryset):
+        for purchase in queryset:
+            try:
+                purchase_refund(purchase=purchase, amount=purchase.amount - purchase.refunded_amount)
+            except APIException as exc:
+                messages.error(request, f"Purchase {purchase.pk}: {exc.detail}")
+            else:
+                messages.success(request, f"Purchase {purchase.pk} refunded.")

@@ -78,16 +78,23 @@ def _access_compute(*, organization_id: int, user_id: int | None, feature: str, 
     )
 
 
-def access_check(*, organization_id: int, user_id: int | None, feature: str, now: datetime | None = None) -> Access:
-    """May this organization (member) use `feature` now, and how much is left. Cached."""
+def access_check(
+    *, organization_id: int, user_id: int | None, feature: str, now: datetime | None = None, cached: bool = True
+) -> Access:
+    """May this organization (member) use `feature` now, and how much is left.
+
+    Cached for the feature-access API; pass cached=False where money depends on the
+    answer (pricing) or for a moment other than now.
+    """
     user_id = counter_user_id(feature=feature, user_id=user_id)
     key = access_cache_key(organization_id=organization_id, user_id=user_id, feature=feature)
-    cached = cache.get(key) if now is None else None
-    if cached is not None:
-        return Access(**cached)
+    cached = cached and now is None
+    hit = cache.get(key) if cached else None
+    if hit is not None:
+        return Access(**hit)
     moment = now or timezone.now()
     access = _access_compute(organization_id=organization_id, user_id=user_id, feature=feature, now=moment)
-    if now is None:
+    if cached:
         timeout = ACCESS_CACHE_SECONDS
         if access.resets_at is not None:
             # Never serve a period's numbers after it has reset.

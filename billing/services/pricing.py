@@ -4,6 +4,13 @@ from dataclasses import dataclass
 
 from billing.plans import ARTICLE_DISCOUNT_PERCENT, QUIZ_DISCOUNT_PERCENT, QUIZ_FREE_MAX_VALUE, Feature
 
+# The metered feature a plan rule spends one unit of.
+RULE_FEATURE = {
+    "free_quiz": Feature.FREE_QUIZ,
+    "quiz_discount": Feature.QUIZ_DISCOUNT,
+    "premium_article": Feature.PREMIUM_ARTICLE,
+}
+
 
 @dataclass(frozen=True)
 class Quote:

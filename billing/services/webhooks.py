@@ -13,6 +13,7 @@ from billing.models import SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS
 from billing.services.emails import billing_email_queue
+from billing.services.purchases import purchase_complete_from_checkout
 from billing.services.subscriptions import subscription_state_sync
 
 HANDLED_EVENT_TYPES = (
@@ -44,6 +45,9 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     if event is None:
         return None
     obj = (event.data or {}).get("object") or {}
+    if event.type == "checkout.session.completed" and obj.get("mode") == "payment":
+        # One-time purchases may be anonymous: settle them before looking for an organization.
+        purchase_complete_from_checkout(session=obj)
     customer_id = stripe_customer_id_of(event_type=event.type, obj=obj)
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:

@@ -1,0 +1,238 @@
+"""One-time purchases: priced on our side with the discount rules, paid through Checkout."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+
+from accounts.models import Organization
+from billing import gateway
+from billing.exceptions import QuotaExceeded
+from billing.models import ManualDiscount, Purchase, PurchaseStatus
+from billing.money import money_display
+from billing.plans import Feature
+from billing.purchasables import purchasable_resolve
+from billing.selectors import access_check
+from billing.services.customers import customer_ensure
+from billing.services.emails import billing_email_queue
+from billing.services.pricing import RULE_FEATURE, Quote, price_quote
+from billing.services.usage import usage_track
+
+
+class RefundTooLarge(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "refund_exceeds_paid"
+    default_detail = "A refund cannot exceed what was paid and not yet refunded."
+
+
+class NotRefundable(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_refundable"
+    default_detail = "Only paid purchases can be refunded."
+
+
+def _remaining(*, organization_id: int, feature: Feature) -> int:
+    access = access_check(organization_id=organization_id, user_id=None, feature=feature.value, cached=False)
+    if not access.entitled:
+        return 0
+    return 1_000_000 if access.unlimited else access.remaining or 0
+
+
+def purchase_quote(*, organization: Organization | None, item_type: str, list_amount: int) -> Quote:
+    """The price this customer pays now. Anonymous buyers pay the list price."""
+    if organization is None:
+        return price_quote(item_type=item_type, list_amount=list_amount)
+    manual = (
+        ManualDiscount.objects.filter(organization=organization, expires_at__gt=timezone.now())
+        .filter(item_type__in=["", item_type])
+        .order_by("-percent_off")
+        .values_list("percent_off", flat=True)
+        .first()
+    )
+    return price_quote(
+        item_type=item_type,
+        list_amount=list_amount,
+        free_quizzes_left=_remaining(organization_id=organization.pk, feature=Feature.FREE_QUIZ),
+        discounted_quizzes_left=_remaining(organization_id=organization.pk, feature=Feature.QUIZ_DISCOUNT),
+        premium_articles_left=_remaining(organization_id=organization.pk, feature=Feature.PREMIUM_ARTICLE),
+        article_discount=_remaining(organization_id=organization.pk, feature=Feature.ARTICLE_DISCOUNT) > 0,
+        manual_percent_off=manual or 0,
+    )
+
+
+@dataclass(frozen=True)
+class PurchaseStart:
+    purchase: Purchase
+    checkout_url: str  # empty when nothing is left to pay (a free quiz or article)
+
+
+def purchase_start(
+    *,
+    organization: Organization | None,
+    buyer_id: int | None,
+    anonymous_session_id: str = "",
+    item_type: str,
+    item_id: str,
+    success_url: str,
+    cancel_url: str,
+) -> PurchaseStart:
+    """Price the item for this buyer and either complete it (free) or open a Checkout for it."""
+    item = purchasable_resolve(item_type=item_type, item_id=item_id)
+    if item is None:
+        raise NotFound("No such item for sale.")
+    quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
+    purchase = Purchase(
+        organization=organization,
+        buyer_id=buyer_id,
+        anonymous_session_id="" if organization else anonymous_session_id,
+        item_type=item_type,
+        item_id=item_id,
+        item_name=item.name,
+        list_amount=item.list_amount,
+        discount_amount=quote.discount_amount,
+        discount_rule=quote.rule,
+        amount=quote.amount,
+        currency=item.currency,
+    )
+    if quote.amount == 0:
+        with transaction.atomic():
+            purchase.status = PurchaseStatus.PAID
+            purchase.paid_at = timezone.now()
+            purchase.save()
+            if quote.consumes and organization is not None:
+                # Refused (rolled back with the purchase) if another request took the last unit.
+                usage_track(
+                    organization=organization,
+                    user_id=buyer_id,
+                    feature=quote.consumes.value,
+                    quantity=1,
+                    idempotency_key=f"purchase:{purchase.pk}",
+                )
+            _receipt_queue(purchase=purchase)
+        return PurchaseStart(purchase=purchase, checkout_url="")
+
+    purchase.save()
+    customer = customer_ensure(organization=organization) if organization else None
+    session = gateway.checkout_session_create(
+        mode="payment",
+        line_items=[
+            {
+                "price_data": {
+                    "currency": item.currency,
+                    "unit_amount": quote.amount,
+                    "product_data": {"name": item.name},
+                },
+                "quantity": 1,
+            }
+        ],
+        success_url=success_url,
+        cancel_url=cancel_url,
+        customer=customer.id if customer else None,
+        client_reference_id=str(organization.pk) if organization else None,
+        metadata={"purchase_id": str(purchase.pk), "kind": "purchase"},
+        allow_promotion_codes=True,
+        idempotency_key=f"plateau-purchase-{purchase.pk}-checkout",
+    )
+    Purchase.objects.filter(pk=purchase.pk).update(stripe_checkout_session_id=session.id)
+    purchase.stripe_checkout_session_id = session.id
+    return PurchaseStart(purchase=purchase, checkout_url=session.url)
+
+
+def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
+    """A paid Checkout session settles its purchase, once; the quota its discount used is taken then."""
+    purchase_id = (session.get("metadata") or {}).get("purchase_id")
+    if not purchase_id or session.get("payment_status") != "paid":
+        return None
+    with transaction.atomic():
+        purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
+        if purchase is None or purchase.status != PurchaseStatus.PENDING:
+            return purchase
+        paid = session.get("amount_total")
+        if paid is not None and paid < purchase.amount:
+            # A promotion code entered on the Checkout page took off the difference.
+            purchase.discount_amount += purchase.amount - paid
+            purchase.discount_rule = f"{purchase.discount_rule}+promotion_code".lstrip("+")
+            purchase.amount = paid
+        purchase.status = PurchaseStatus.PAID
+        purchase.paid_at = timezone.now()
+        purchase.stripe_payment_intent_id = session.get("payment_intent") or ""
+        purchase.save()
+        consumes = RULE_FEATURE.get(purchase.discount_rule.split("+")[0])
+        if consumes and purchase.organization is not None:
+            try:
+                with transaction.atomic():
+                    usage_track(
+                        organization=purchase.organization,
+                        user_id=purchase.buyer_id,
+                        feature=consumes.value,
+                        quantity=1,
+                        idempotency_key=f"purchase:{purchase.pk}",
+                    )
+            except QuotaExceeded:
+                # Quoted while a unit was left and already paid at that price: the customer keeps it.
+                pass
+        _receipt_queue(purchase=purchase)
+    return purchase
+
+
+def _receipt_queue(*, purchase: Purchase) -> None:
+    recipient = purchase.organization.email if purchase.organization else ""
+    if not recipient:
+        return
+    billing_email_queue(
+        key=f"purchase_receipt:{purchase.pk}",
+        organization=purchase.organization,
+        recipient=recipient,
+        template="purchase_receipt",
+        context={
+            "organization_name": purchase.organization.name,
+            "item_name": purchase.item_name,
+            "amount": money_display(amount=purchase.amount, currency=purchase.currency),
+            "discount": money_display(amount=purchase.discount_amount, currency=purchase.currency),
+        },
+    )
+
+
+def purchases_attach_anonymous(*, anonymous_session_id: str, organization: Organization, buyer_id: int) -> int:
+    """On sign-up: the purchases made in this browser session become the new account's."""
+    if not anonymous_session_id:
+        return 0
+    return Purchase.objects.filter(anonymous_session_id=anonymous_session_id, organization__isnull=True).update(
+        organization=organization, buyer_id=buyer_id, anonymous_session_id=""
+    )
+
+
+def purchase_refund(*, purchase: Purchase, amount: int) -> Purchase:
+    """Refund part or all of a paid purchase through Stripe; never more than was paid.
+
+    The conditional UPDATE claims the amount first, so two concurrent refunds cannot
+    together exceed the payment; a Stripe failure rolls the claim back.
+    """
+    if amount < 1:
+        raise RefundTooLarge("A refund must be at least one minor unit.")
+    if purchase.status not in (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED) or not (
+        purchase.stripe_payment_intent_id
+    ):
+        raise NotRefundable()
+    with transaction.atomic():
+        claimed = Purchase.objects.filter(pk=purchase.pk, refunded_amount__lte=F("amount") - amount).update(
+            refunded_amount=F("refunded_amount") + amount
+        )
+        if not claimed:
+            raise RefundTooLarge()
+        purchase.refresh_from_db()
+        gateway.refund_create(
+            payment_intent=purchase.stripe_payment_intent_id,
+            amount=amount,
+            idempotency_key=f"plateau-purchase-{purchase.pk}-refund-{purchase.refunded_amount}",
+        )
+        purchase.status = (
+            PurchaseStatus.REFUNDED
+            if purchase.refunded_amount == purchase.amount
+            else PurchaseStatus.PARTIALLY_REFUNDED
+        )
+        purchase.save(update_fields=["status"])
+    return purchase

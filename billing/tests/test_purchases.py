@@ -1,0 +1,149 @@
+"""One-time purchases priced on our side, paid through the sandbox's Checkout, refunded by staff."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from billing import purchasables
+from billing.models import Purchase, UsageCounter
+from billing.purchasables import PricedItem
+from billing.services.entitlements import entitlements_refresh
+from billing.services.purchases import purchases_attach_anonymous
+from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
+from billing.tests.test_lifecycle_sandbox import pay_hosted_checkout
+from billing.webhooks import webhook_endpoint_register
+
+PURCHASES = "/api/v1/purchases/"
+ITEMS = {
+    ("quiz", "q40"): PricedItem("quiz", "q40", "Prompting basics quiz", 4000, "usd"),
+    ("quiz", "q60"): PricedItem("quiz", "q60", "Advanced agents quiz", 6000, "usd"),
+    ("article", "a10"): PricedItem("article", "a10", "RAG in practice", 1000, "usd"),
+}
+
+
+@pytest.fixture(autouse=True)
+def items_for_sale(monkeypatch):
+    for item_type in ("quiz", "article"):
+        monkeypatch.setitem(purchasables._resolvers, item_type, lambda item_id, t=item_type: ITEMS.get((t, item_id)))
+
+
+@pytest.fixture
+def premium():
+    now = datetime.now(tz=UTC)
+    state = SubscriptionStateFactory(
+        current_period_start=now - timedelta(days=1), current_period_end=now + timedelta(days=29)
+    )
+    membership = MembershipFactory(organization=state.organization)
+    entitlements_refresh(organization=state.organization)
+    return membership
+
+
+def client_for(membership):
+    client = APIClient()
+    client.force_authenticate(user=membership.user)
+    return client
+
+
+def used(org, feature):
+    counter = UsageCounter.objects.filter(organization=org, feature=feature).first()
+    return counter.used if counter else 0
+
+
+@pytest.mark.django_db
+def test_premium_gets_two_free_quizzes_then_twenty_percent_off(premium, stripe_sandbox):
+    call_command("billing_setup")
+    client, org = client_for(premium), premium.organization
+    for _ in range(2):
+        free = client.post(PURCHASES, {"item_type": "quiz", "item_id": "q40"}, format="json").json()
+        assert (free["purchase"]["amount"], free["purchase"]["status"], free["checkout_url"]) == (0, "paid", "")
+        assert free["purchase"]["discount_rule"] == "free_quiz"
+    assert used(org, "free_quiz") == 2
+    third = client.post(PURCHASES, {"item_type": "quiz", "item_id": "q40"}, format="json").json()
+    assert (third["purchase"]["amount"], third["purchase"]["discount_amount"]) == (3200, 800)
+    assert (third["purchase"]["status"], third["purchase"]["discount_rule"]) == ("pending", "quiz_discount")
+    assert third["checkout_url"].startswith(stripe_sandbox.url)
+
+
+@pytest.mark.django_db
+def test_a_quiz_over_fifty_dollars_is_never_free(premium, stripe_sandbox):
+    body = client_for(premium).post(PURCHASES, {"item_type": "quiz", "item_id": "q60"}, format="json").json()
+    assert (body["purchase"]["amount"], body["purchase"]["discount_rule"]) == (4800, "quiz_discount")
+    assert used(premium.organization, "free_quiz") == 0
+
+
+@pytest.mark.django_db
+def test_the_client_never_sets_the_price(premium, stripe_sandbox):
+    body = {"item_type": "article", "item_id": "a10", "amount": 1, "list_amount": 1, "discount_amount": 999}
+    response = client_for(premium).post(PURCHASES, body, format="json").json()
+    # Premium: 3 free articles a cycle, whatever the client claims.
+    assert (response["purchase"]["list_amount"], response["purchase"]["amount"]) == (1000, 0)
+
+
+@pytest.mark.django_db
+def test_unknown_items_are_404(premium):
+    response = client_for(premium).post(PURCHASES, {"item_type": "quiz", "item_id": "nope"}, format="json")
+    assert response.status_code == 404
+    assert not Purchase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_purchase_keeps_the_session_and_attaches_on_sign_up(stripe_sandbox):
+    client = APIClient()
+    response = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
+    assert response.status_code == 201
+    purchase = Purchase.objects.get()
+    assert (purchase.organization, purchase.amount, purchase.anonymous_session_id) == (
+        None,
+        1000,
+        client.session.session_key,
+    )
+    member = MembershipFactory()
+    attached = purchases_attach_anonymous(
+        anonymous_session_id=client.session.session_key, organization=member.organization, buyer_id=member.user.pk
+    )
+    purchase.refresh_from_db()
+    assert (attached, purchase.organization, purchase.buyer) == (1, member.organization, member.user)
+
+
+@pytest.mark.django_db
+def test_purchase_history_is_org_scoped(premium):
+    client_for(premium).post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
+    own = client_for(premium).get(PURCHASES, {"customer": premium.organization.pk}).json()
+    assert [p["item_id"] for p in own["results"]] == ["a10"]
+    stranger = MembershipFactory()
+    assert client_for(stranger).get(PURCHASES, {"customer": premium.organization.pk}).status_code == 404
+    purchase_id = own["results"][0]["id"]
+    assert client_for(stranger).get(f"{PURCHASES}{purchase_id}/").status_code == 404
+    assert client_for(premium).get(f"{PURCHASES}{purchase_id}/").json()["amount"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paid_checkout_settles_the_purchase_and_staff_refund_never_exceeds_it(stripe_sandbox, live_server):
+    call_command("billing_setup")
+    webhook_endpoint_register(base_url=live_server.url)
+    member = MembershipFactory()
+    entitlements_refresh(organization=member.organization)
+    started = client_for(member).post(PURCHASES, {"item_type": "quiz", "item_id": "q60"}, format="json").json()
+    assert started["purchase"]["amount"] == 6000  # Free plan: list price
+    assert pay_hosted_checkout(started["checkout_url"], card="4242424242424242", email=member.user.email) == 303
+    stripe_sandbox.flush()
+    purchase = Purchase.objects.get()
+    assert (purchase.status, purchase.amount) == ("paid", 6000)
+    assert purchase.stripe_payment_intent_id.startswith("pi_")
+
+    staff = MembershipFactory(user__is_staff=True)
+    refund = f"{PURCHASES}{purchase.pk}/refund/"
+    assert client_for(member).post(refund, {"amount": 100}, format="json").status_code == 403
+    too_much = client_for(staff).post(refund, {"amount": 6001}, format="json")
+    assert (too_much.status_code, too_much.json()["code"]) == (400, "refund_exceeds_paid")
+    purchase.refresh_from_db()
+    assert (purchase.refunded_amount, purchase.status) == (0, "paid")
+
+    partial = client_for(staff).post(refund, {"amount": 2500}, format="json").json()
+    assert (partial["refunded_amount"], partial["status"]) == (2500, "partially_refunded")
+    over = client_for(staff).post(refund, {"amount": 3501}, format="json")
+    assert over.status_code == 400
+    rest = client_for(staff).post(refund, {"amount": 3500}, format="json").json()
+    assert (rest["refunded_amount"], rest["status"]) == (6000, "refunded")
