@@ -31,10 +31,18 @@ browser:
 	    || echo "chromium could not be installed: browser tests will be skipped"; \
 	else echo "chromium not installed and no root: browser tests will be skipped"; fi
 
+# The Stripe sandbox (billing/sandbox) runs beside the site while STRIPE_API_BASE points at it,
+# which is the default; with real Stripe configured (STRIPE_API_BASE= and real keys) it is not
+# started. It stops when runserver does.
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@api_base=$$($(PY) manage.py shell -v 0 -c "from django.conf import settings; print(settings.STRIPE_API_BASE)"); \
+	if [ "$$api_base" = "http://127.0.0.1:$(SANDBOX_PORT)" ]; then \
+	  $(PY) manage.py stripe_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
+	  trap 'kill $$sandbox 2>/dev/null' EXIT; \
+	  $(PY) manage.py stripe_webhooks_setup --base-url http://$(HOST):$(PORT) --wait 15 || exit 1; \
+	else echo "Stripe API: $${api_base:-api.stripe.com} (the sandbox is not started)"; fi; \
+	$(PY) manage.py seed_demo && $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP) browser
 	$(PY) -m pytest
