@@ -17,6 +17,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.serializers.json import DjangoJSONEncoder
@@ -29,6 +30,8 @@ from accounts.models import ApiKey, AuthSession, Invitation, LoginEvent, Members
 # A column whose name contains one of these holds a credential; it never leaves the database.
 SECRET_FIELD_MARKERS = ("password", "hash", "secret", "token", "session_key")
 ERASED = "[erased]"
+AXES_MODELS = (AccessAttempt, AccessFailureLog, AccessLog)
+AXES_FIELDS = ["attempt_time", "ip_address", "user_agent", "path_info", "failures_since_start", "locked_out"]
 AUTHENTICATOR_FIELDS = ["id", "type", "created_at", "last_used_at"]
 AUDIT_ENTRY_FIELDS = [
     "id",
@@ -83,6 +86,13 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         "login_events": [_row(e) for e in LoginEvent.objects.filter(Q(user=user) | Q(email__iexact=user.email))],
         "sessions": [_row(s) for s in AuthSession.objects.filter(user=user)],
         "api_keys_created": [_row(k) for k in ApiKey.objects.filter(created_by=user)],
+        # django-axes keeps sign-in attempts by the address typed in, not by user.
+        "sign_in_attempt_records": {
+            model._meta.label: [
+                _row(record, fields=AXES_FIELDS) for record in model.objects.filter(username__iexact=user.email)
+            ]
+            for model in AXES_MODELS
+        },
         "mfa_authenticators": [_row(a, fields=AUTHENTICATOR_FIELDS) for a in Authenticator.objects.filter(user=user)],
         "audit_log": [
             _row(entry, fields=AUDIT_ENTRY_FIELDS) for entry in LogEntry.objects.filter(_audit_entries_query(user))
@@ -135,6 +145,8 @@ def user_delete_account(*, user: User) -> LogEntry:
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     LoginEvent.objects.filter(Q(user=user) | Q(email__iexact=email)).delete()
+    for model in AXES_MODELS:
+        model.objects.filter(username__iexact=email).delete()
     session_keys = list(
         AuthSession.objects.filter(user=user).exclude(session_key="").values_list("session_key", flat=True)
     )

@@ -58,10 +58,17 @@ def organization_create(*, name: str, creator: User, email: str = "") -> Organiz
     return organization
 
 
+def _lock_organization(organization_id: int) -> None:
+    """Serialise membership changes of one organization, so two admins demoting each
+    other at the same moment cannot leave it without an admin."""
+    Organization.objects.select_for_update().filter(pk=organization_id).first()
+
+
 @transaction.atomic
 def membership_role_change(*, membership: Membership, role: str, actor: User) -> Membership:
+    _lock_organization(membership.organization_id)
     _require_admin(organization=membership.organization, actor=actor)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.get(pk=membership.pk)
     if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_admins_exist(membership=membership):
         raise LastAdminRemoval()
     membership.role = Role(role)
@@ -72,9 +79,10 @@ def membership_role_change(*, membership: Membership, role: str, actor: User) ->
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User) -> None:
     """An admin removes a member, or a member leaves (removes themself)."""
+    _lock_organization(membership.organization_id)
     if membership.user_id != actor.pk:
         _require_admin(organization=membership.organization, actor=actor)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.get(pk=membership.pk)
     if membership.role == Role.ADMIN and not _other_admins_exist(membership=membership):
         raise LastAdminRemoval()
     membership.delete()
@@ -86,6 +94,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
     Only the SHA-256 of the token is stored, so a database leak reveals no usable link.
     The email goes out through Celery once the invitation is committed.
     """
+    # Imported here: accounts.tasks imports this module to call invitation_send_email.
     from accounts.tasks import invitation_send_email_task
 
     _require_admin(organization=organization, actor=actor)

@@ -5,6 +5,7 @@ import json
 import pytest
 from allauth.account.models import EmailAddress
 from auditlog.models import LogEntry
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from rest_framework.test import APIClient
 
@@ -17,6 +18,10 @@ from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+def _axes_records(email: str) -> int:
+    return sum(m.objects.filter(username__iexact=email).count() for m in (AccessAttempt, AccessFailureLog, AccessLog))
+
+
 @pytest.fixture
 def person(client):
     """A user who signed in through the pages, edited their profile, is admin of a company
@@ -25,6 +30,7 @@ def person(client):
     user_create_defaults(user=user)
     company = MembershipFactory(user=user, role=Role.ADMIN).organization
     colleague = MembershipFactory(organization=company, role=Role.BUYER)
+    client.post("/accounts/login/", {"login": user.email, "password": "not the password"})
     assert client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}).status_code == 302
     client.post(
         "/settings/profile/",
@@ -50,8 +56,11 @@ def test_export_contains_the_users_data_and_no_secrets(client, person):
     assert sorted((m["organization"], m["role"]) for m in data["memberships"]) == sorted(
         [(f"{user.email} (personal)", "admin"), (person["company"].name, "admin")]
     )
-    assert [e["success"] for e in data["login_events"]] == [True]
-    assert len(data["sessions"]) == LoginEvent.objects.filter(user=user).count() == 1
+    assert sorted(e["success"] for e in data["login_events"]) == [False, True]
+    attempts = data["sign_in_attempt_records"]
+    assert sum(len(records) for records in attempts.values()) == _axes_records("person@example.com") > 0
+    assert all("post_data" not in record for records in attempts.values() for record in records)
+    assert len(data["sessions"]) == 1
     assert [(k["name"], k["prefix"]) for k in data["api_keys_created"]] == [("CI key", person["key"].api_key.prefix)]
     assert [i["email"] for i in data["invitations_sent"]] == ["friend@example.com"]
     profile_changes = [e for e in data["audit_log"] if "display_name" in (e["changes"] or {})]
@@ -84,6 +93,7 @@ def test_delete_account_erases_personal_data_and_keeps_an_audit_entry(client, pe
     assert not LoginEvent.objects.filter(email__iexact="person@example.com").exists()
     assert not LoginEvent.objects.filter(user=user).exists()
     assert not AuthSession.objects.filter(user=user).exists()
+    assert _axes_records("person@example.com") == 0
 
     user_type = ContentType.objects.get_for_model(User)
     entry = LogEntry.objects.get(additional_data__event="gdpr_account_deletion")
