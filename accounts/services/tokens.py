@@ -3,9 +3,11 @@
 Every token pair belongs to a family (one signed-in device). The family's AuthSession
 row holds `current_jti`, the only refresh token of the family that may still be used.
 Rotation swaps it with one conditional UPDATE, so of two concurrent refreshes with the
-same token exactly one wins; a refresh token that is no longer current has been
-rotated already (a replay, or a stolen copy), so presenting it revokes the family:
-its refresh token is blacklisted and its access tokens are refused from then on
+same token exactly one wins. The losers of such a race (a token rotated less than
+JWT_REFRESH_REUSE_GRACE_SECONDS ago) are refused with 401 `token_superseded` and the
+winner's new pair stays valid. A refresh token rotated longer ago than that is a
+replay (or a stolen copy), so presenting it revokes the family: its refresh token is
+blacklisted and its access tokens are refused from then on
 (accounts.authentication.JWTFamilyAuthentication).
 
 Logins here obey the same rules as the allauth pages: django-axes lockout (through
@@ -14,12 +16,13 @@ django.contrib.auth.authenticate), verified email, and the TOTP step for MFA use
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from allauth.account.utils import has_verified_email
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import authenticate, user_login_failed
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
@@ -73,6 +76,11 @@ class MfaCodeInvalid(exceptions.AuthenticationFailed):
 class RefreshTokenInvalid(exceptions.AuthenticationFailed):
     default_code = "token_not_valid"
     default_detail = "Refresh token is invalid or expired."
+
+
+class RefreshTokenSuperseded(exceptions.AuthenticationFailed):
+    default_code = "token_superseded"
+    default_detail = "This refresh token was just rotated by a concurrent request; use the newest tokens."
 
 
 class RefreshTokenReused(exceptions.AuthenticationFailed):
@@ -242,9 +250,16 @@ def token_refresh(*, request: HttpRequest, raw_refresh: str) -> TokenPair:
                 auth_session = AuthSession.objects.get(family=family)
                 return TokenPair(access=str(refresh.access_token), refresh=str(refresh), auth_session=auth_session)
 
+    auth_session = AuthSession.objects.filter(family=family).first()
+    if user is not None and auth_session is not None and auth_session.revoked_at is None:
+        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
+        if BlacklistedToken.objects.filter(token__jti=jti, blacklisted_at__gte=timezone.now() - grace).exists():
+            # Lost a race with a refresh of the same token that just won: refuse this
+            # one without ending the session the winner now holds.
+            raise RefreshTokenSuperseded()
+
     # Not the current token of a live family: a replay of a rotated token, a token
     # of a signed-out session, or of a deactivated user. Either way the family ends.
-    auth_session = AuthSession.objects.filter(family=family).first()
     already_signed_out = auth_session is None or auth_session.revoked_at is not None
     if auth_session is not None:
         auth_session_revoke(auth_session=auth_session)

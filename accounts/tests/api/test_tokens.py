@@ -103,6 +103,10 @@ def test_refresh_rotates_and_blacklists_the_old_token(api, user):
 def test_rotated_refresh_token_presented_again_is_401_and_kills_the_family(api, user):
     first = obtain(api, user)
     second = api.post(REFRESH, {"refresh": first["refresh"]}, format="json").json()
+    # The replay comes after the concurrency grace window.
+    BlacklistedToken.objects.filter(token__jti=_claims(first["refresh"])["jti"]).update(
+        blacklisted_at=timezone.now() - timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS + 1)
+    )
 
     replay = api.post(REFRESH, {"refresh": first["refresh"]}, format="json")
 
@@ -113,6 +117,18 @@ def test_rotated_refresh_token_presented_again_is_401_and_kills_the_family(api, 
     assert_error_shape(api.post(REFRESH, {"refresh": second["refresh"]}, format="json"), status=401)
     assert_error_shape(bearer(api, second["access"]).get(ME), status=401, code="authentication_failed")
     assert BlacklistedToken.objects.filter(token__jti=_claims(second["refresh"])["jti"]).exists()
+
+
+def test_rotated_token_within_the_grace_window_is_refused_but_the_session_lives(api, user):
+    first = obtain(api, user)
+    second = api.post(REFRESH, {"refresh": first["refresh"]}, format="json").json()
+
+    late_twin = api.post(REFRESH, {"refresh": first["refresh"]}, format="json")
+
+    assert_error_shape(late_twin, status=401, code="token_superseded")
+    assert AuthSession.objects.get().revoked_at is None
+    assert bearer(api, second["access"]).get(ME).status_code == 200
+    assert api.post(REFRESH, {"refresh": second["refresh"]}, format="json").status_code == 200
 
 
 def test_other_families_survive_a_replay(api, user):
