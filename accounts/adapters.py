@@ -1,6 +1,16 @@
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 
 from accounts.services.users import user_create_defaults
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    name: str
+    domain: str
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -11,3 +21,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user_create_defaults(user=user)
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        # allauth's emails greet with django.contrib.sites' row, which nothing keeps up to
+        # date ("example.com"); name the product and its public address instead.
+        site = PublicSite(name="Plateau", domain=urlparse(settings.SITE_URL).netloc)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})

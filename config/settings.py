@@ -302,6 +302,7 @@ MFA_TOTP_ISSUER = "Plateau"
 MFA_TOTP_TOLERANCE = 1
 # Sign-up gives every user a profile and a personal organization (accounts.adapters).
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Plateau] "
 # One address per user; changing it verifies the new one before it replaces the old.
 ACCOUNT_CHANGE_EMAIL = True
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)

@@ -33,6 +33,9 @@ def test_sign_up_sends_verification_email_and_creates_profile_and_personal_org(c
     assert membership.organization.email == "new@example.com"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new@example.com"]
+    assert mail.outbox[0].subject == "[Plateau] Please Confirm Your Email Address"
+    assert mail.outbox[0].body.startswith("Hello from Plateau!")
+    assert "example.com!" not in mail.outbox[0].body
     assert re.search(r"http://testserver/accounts/confirm-email/[^/\s]+/", mail.outbox[0].body)
 
 
