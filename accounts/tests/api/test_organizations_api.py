@@ -128,3 +128,18 @@ def test_jwt_from_the_token_endpoint_works_on_org_routes(api, org_b):
     response = api.get(f"/api/v1/orgs/{org_b['org'].pk}/members/")
     assert response.status_code == 200
     assert response.json()["count"] == 2
+
+
+def test_member_and_invitation_lists_take_constant_queries(api, org_b, django_assert_num_queries):
+    org = org_b["org"]
+    api.force_authenticate(org_b["admin"].user)
+    api.get(f"/api/v1/orgs/{org.pk}/members/")  # warm up content types, throttles' cache
+    with django_assert_num_queries(3) as few:
+        api.get(f"/api/v1/orgs/{org.pk}/members/")
+    for n in range(10):
+        MembershipFactory(organization=org)
+        invitation_create(organization=org, email=f"more{n}@example.com", role=Role.BUYER, actor=org_b["admin"].user)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert api.get(f"/api/v1/orgs/{org.pk}/members/").json()["count"] == 12
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert api.get(f"/api/v1/orgs/{org.pk}/invitations/").json()["count"] == 11
