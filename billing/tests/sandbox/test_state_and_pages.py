@@ -1,0 +1,126 @@
+"""The sandbox keeps its state across restarts, can be reset, and serves its hosted pages."""
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+import stripe
+from django.core.management import CommandError, call_command
+
+from billing.sandbox.server import SandboxServer
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _post(url: str, form: dict) -> tuple[int, str, str]:
+    """POST a form like a browser would; returns (status, Location, body) without following redirects."""
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST")
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(request) as response:
+            return response.status, "", response.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.headers.get("Location", ""), answer.read().decode()
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url) as response:
+        return response.read().decode()
+
+
+def test_state_survives_a_restart_and_reset_forgets_it(tmp_path, settings):
+    db = tmp_path / "stripe.sqlite3"
+    key = settings.STRIPE_SECRET_KEY
+    first = SandboxServer(db_path=db, api_keys=(key,), deliver_in_background=False).start()
+    client = stripe.StripeClient(key, base_addresses={"api": first.url})
+    customer = client.v1.customers.create(params={"email": "kept@example.com"})
+    first.stop()
+
+    second = SandboxServer(db_path=db, api_keys=(key,), deliver_in_background=False).start()
+    try:
+        client = stripe.StripeClient(key, base_addresses={"api": second.url})
+        assert client.v1.customers.retrieve(customer.id).email == "kept@example.com"
+        reset = json.loads(_post(f"{second.url}/_sandbox/reset", {})[2])
+        assert reset == {"reset": True}
+        with pytest.raises(stripe.InvalidRequestError):
+            client.v1.customers.retrieve(customer.id)
+    finally:
+        second.stop()
+
+
+def test_the_command_refuses_to_run_in_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="does not run in production"):
+        call_command("stripe_sandbox", "--port", "0")
+
+
+def test_checkout_page_shows_items_and_total_and_redirects_after_payment(stripe_sandbox):
+    price = stripe.Price.create(product_data={"name": "Launch kit"}, currency="usd", unit_amount=1250)
+    session = stripe.checkout.Session.create(
+        mode="payment",
+        line_items=[{"price": price.id, "quantity": 2}],
+        success_url="http://127.0.0.1:8000/thanks?session={CHECKOUT_SESSION_ID}",
+        cancel_url="http://127.0.0.1:8000/cart",
+        client_reference_id="org_7",
+    )
+
+    page = _get(session.url)
+    assert "Launch kit" in page and "USD 25.00" in page
+    declined = _post(session.url, {"email": "buyer@example.com", "card_number": "4000000000000002"})
+    assert declined[0] == 402 and "Your card was declined." in declined[2]
+    status, location, _ = _post(session.url, {"email": "buyer@example.com", "card_number": "4242 4242 4242 4242"})
+
+    assert (status, location) == (303, f"http://127.0.0.1:8000/thanks?session={session.id}")
+    done = stripe.checkout.Session.retrieve(session.id, expand=["payment_intent"])
+    assert (done.status, done.payment_status, done.client_reference_id) == ("complete", "paid", "org_7")
+    assert (done.payment_intent.amount_received, done.subscription, done.invoice) == (2500, None, None)
+    assert stripe.Customer.retrieve(done.customer).email == "buyer@example.com"
+
+
+def test_the_portal_cancels_resumes_and_lists_invoices(stripe_sandbox):
+    price = stripe.Price.create(
+        product_data={"name": "Team plan"}, currency="usd", unit_amount=4000, recurring={"interval": "month"}
+    )
+    customer = stripe.Customer.create(email="portal@example.com")
+    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
+    subscription = stripe.Subscription.create(
+        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id, expand=["latest_invoice"]
+    )
+    portal = stripe.billing_portal.Session.create(customer=customer.id, return_url="http://127.0.0.1:8000/billing")
+
+    page = _get(portal.url)
+    assert "Team plan" in page and subscription.latest_invoice.number in page and "Cancel subscription" in page
+    assert _post(f"{portal.url}/subscriptions/{subscription.id}/cancel", {})[:2] == (303, f"/p/session/{portal.id}")
+    assert stripe.Subscription.retrieve(subscription.id).cancel_at_period_end is True
+    assert "Resume subscription" in _get(portal.url)
+    _post(f"{portal.url}/subscriptions/{subscription.id}/resume", {})
+    assert stripe.Subscription.retrieve(subscription.id).cancel_at_period_end is False
+
+    invoice = subscription.latest_invoice
+    assert "paid" in _get(invoice.hosted_invoice_url)
+    with urllib.request.urlopen(invoice.invoice_pdf) as pdf:
+        assert (pdf.headers["Content-Type"], pdf.read(5)) == ("application/pdf", b"%PDF-")
+
+
+def test_the_sandbox_clock_endpoint_renews_subscriptions(stripe_sandbox):
+    price = stripe.Price.create(
+        product_data={"name": "Daily"}, currency="usd", unit_amount=100, recurring={"interval": "day"}
+    )
+    customer = stripe.Customer.create(email="daily@example.com")
+    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
+    subscription = stripe.Subscription.create(
+        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
+    )
+
+    result = json.loads(_post(f"{stripe_sandbox.url}/_sandbox/clock/advance", {"seconds": 2 * 86_400 + 60})[2])
+
+    assert result["processed"] == 2
+    assert [i.billing_reason for i in stripe.Invoice.list(subscription=subscription.id).data] == [
+        "subscription_cycle",
+        "subscription_cycle",
+        "subscription_create",
+    ]
