@@ -10,9 +10,9 @@ from functools import update_wrapper
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
+from allauth.account.decorators import secure_admin_login
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -30,11 +30,9 @@ class PlateauAdminSite(admin.AdminSite):
     site_title = "Plateau admin"
 
     def login(self, request, extra_context=None):
-        if request.user.is_authenticated:
-            # Signed in but not staff: allauth's login would send them straight back here.
-            raise PermissionDenied("Your account has no access to the admin.")
-        next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
-        return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+        # allauth's guard: anonymous → allauth's login (which asks the TOTP step);
+        # signed in without staff rights → 403 instead of a login loop.
+        return secure_admin_login(super().login)(request, extra_context)
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

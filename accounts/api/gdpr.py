@@ -26,10 +26,18 @@ class IsPersonNotApiKey(BasePermission):
 
 class AccountDeleteInputSerializer(serializers.Serializer):
     confirm_email = serializers.EmailField(help_text="The account's email address, to confirm the deletion.")
+    password = serializers.CharField(
+        style={"input_type": "password"}, help_text="The account's password: a stolen token alone cannot erase it."
+    )
 
     def validate_confirm_email(self, value):
         if value.strip().lower() != self.context["user"].email.lower():
             raise serializers.ValidationError("This is not the email address of your account.")
+        return value
+
+    def validate_password(self, value):
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError("The password is not correct.")
         return value
 
 

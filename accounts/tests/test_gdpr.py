@@ -76,6 +76,7 @@ def test_delete_account_erases_personal_data_and_keeps_an_audit_entry(client, pe
     user, company, colleague = person["user"], person["company"], person["colleague"]
     personal_org_id = Membership.objects.get(user=user, organization__is_personal=True).organization_id
 
+    assert client.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
     response = client.post("/settings/data/delete/", {"confirm_email": "Person@Example.com"})
 
     assert response.status_code == 302 and response["Location"] == "/"
@@ -108,7 +109,16 @@ def test_delete_account_erases_personal_data_and_keeps_an_audit_entry(client, pe
     assert "_auth_user_id" not in client.session
 
 
+def test_delete_needs_a_fresh_reauthentication(client, person):
+    response = client.post("/settings/data/delete/", {"confirm_email": "person@example.com"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert User.objects.get(pk=person["user"].pk).is_active
+    assert Membership.objects.filter(user=person["user"]).count() == 2
+
+
 def test_delete_with_wrong_confirmation_changes_nothing(client, person):
+    assert client.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
     response = client.post("/settings/data/delete/", {"confirm_email": "someone@example.com"})
     assert response.status_code == 400
     assert "not the email address of your account" in response.content.decode()
@@ -129,14 +139,19 @@ def test_export_and_delete_over_the_api():
     assert response.json()["user"]["email"] == "api-person@example.com"
     assert response.json()["memberships"][0]["personal"] is True
 
-    response = api.delete("/api/v1/account/", {"confirm_email": "wrong@example.com"}, format="json")
+    response = api.delete(
+        "/api/v1/account/", {"confirm_email": "wrong@example.com", "password": "wrong password"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"field": "confirm_email", "message": "This is not the email address of your account."}
+        {"field": "confirm_email", "message": "This is not the email address of your account."},
+        {"field": "password", "message": "The password is not correct."},
     ]
     assert User.objects.get(pk=user.pk).is_active
 
-    response = api.delete("/api/v1/account/", {"confirm_email": "api-person@example.com"}, format="json")
+    response = api.delete(
+        "/api/v1/account/", {"confirm_email": "api-person@example.com", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 204
     assert not User.objects.get(pk=user.pk).is_active
     assert not Membership.objects.filter(user=user).exists()
@@ -150,5 +165,6 @@ def test_api_key_cannot_export_or_delete_a_person():
     response = api.get("/api/v1/account/export/")
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
-    assert api.delete("/api/v1/account/", {"confirm_email": membership.user.email}, format="json").status_code == 403
+    body = {"confirm_email": membership.user.email, "password": PASSWORD}
+    assert api.delete("/api/v1/account/", body, format="json").status_code == 403
     assert User.objects.get(pk=membership.user_id).is_active

@@ -2,6 +2,7 @@
 
 import json
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -48,6 +49,7 @@ def data_export(request):
 
 @login_required
 @require_POST
+@reauthentication_required  # a left-open browser must not be enough to erase an account
 def account_delete(request):
     form = AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
