@@ -40,7 +40,7 @@ def catalogue_sync() -> list[str]:
                 product_id=product_id, name=plan.name, description=plan.description, metadata=metadata
             )
             done.append(f"updated product {product_id}")
-        Product.sync_from_stripe_data(gateway.plain(product))
+        Product.sync_from_stripe_data(product)
 
         existing = {p.lookup_key: p for p in gateway.price_list(lookup_keys=[p.lookup_key for p in plan.prices])}
         for wanted in plan.prices:
@@ -51,7 +51,7 @@ def catalogue_sync() -> list[str]:
                 current.recurring.interval if current.recurring else None,
                 current.product,
             ) == (wanted.unit_amount, wanted.currency, wanted.interval, product_id):
-                Price.sync_from_stripe_data(gateway.plain(current))
+                Price.sync_from_stripe_data(current)
                 continue
             created = gateway.price_create(
                 product_id=product_id,
@@ -61,9 +61,9 @@ def catalogue_sync() -> list[str]:
                 lookup_key=wanted.lookup_key,
                 metadata=metadata,
             )
-            Price.sync_from_stripe_data(gateway.plain(created))
+            Price.sync_from_stripe_data(created)
             done.append(f"created price {wanted.lookup_key} ({created.id})")
             if current is not None:
-                Price.sync_from_stripe_data(gateway.plain(gateway.price_deactivate(price_id=current.id)))
+                Price.sync_from_stripe_data(gateway.price_deactivate(price_id=current.id))
                 done.append(f"deactivated price {current.id}")
     return done

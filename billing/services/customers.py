@@ -26,7 +26,7 @@ def customer_ensure(*, organization: Organization) -> Customer:
         idempotency_key=f"plateau-org-{organization.pk}-customer",
     )
     with transaction.atomic():
-        customer = Customer.sync_from_stripe_data(gateway.plain(created))
+        customer = Customer.sync_from_stripe_data(created)
         if customer.subscriber_id != organization.pk:
             customer.subscriber = organization
             customer.save(update_fields=["subscriber"])

@@ -5,52 +5,17 @@ Checkout page is paid with a test card, and the sandbox posts signed events to
 dj-stripe's endpoint on the live server, whose receiver leads to our grants.
 """
 
-import urllib.parse
-import urllib.request
-
 import pytest
 import stripe
-from django.core.management import call_command
-from django.test import Client
 
 from billing.exceptions import QuotaExceeded
 from billing.models import BillingEmail, EntitlementGrant, SubscriptionState
 from billing.services.reconcile import grace_periods_expire
 from billing.services.usage import usage_track
+from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
-from billing.webhooks import webhook_endpoint_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def pay_hosted_checkout(url: str, *, card: str, email: str) -> int:
-    """Submit the sandbox's hosted Checkout form as a customer's browser would."""
-    data = urllib.parse.urlencode({"card_number": card, "email": email}).encode()
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        return opener.open(urllib.request.Request(url, data=data, method="POST"), timeout=10).status
-    except urllib.error.HTTPError as response:
-        return response.code
-
-
-@pytest.fixture
-def billing_site(stripe_sandbox, live_server):
-    call_command("billing_setup")
-    webhook_endpoint_register(base_url=live_server.url)
-    return stripe_sandbox
-
-
-def subscribe(membership, *, card="4242424242424242"):
-    client = Client()
-    client.force_login(membership.user)
-    response = client.post("/billing/checkout/", {"lookup_key": "premium_monthly"})
-    assert response.status_code == 302
-    return pay_hosted_checkout(response["Location"], card=card, email=membership.user.email)
 
 
 def test_checkout_webhooks_grant_premium_quotas(billing_site):

@@ -11,8 +11,8 @@ from billing.models import Purchase, UsageCounter
 from billing.purchasables import PricedItem
 from billing.services.entitlements import entitlements_refresh
 from billing.services.purchases import purchases_attach_anonymous
+from billing.tests.checkout_helpers import pay_hosted_checkout
 from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
-from billing.tests.test_lifecycle_sandbox import pay_hosted_checkout
 from billing.webhooks import webhook_endpoint_register
 
 PURCHASES = "/api/v1/purchases/"

@@ -1,0 +1,226 @@
+"""/api/v1/subscriptions/ and /api/v1/invoices/: a customer's subscriptions and invoices, org-scoped."""
+
+from datetime import UTC, datetime
+
+from django.http import Http404
+from djstripe.models import Invoice, Subscription
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
+from accounts.models import ApiKey, Organization, Role
+from accounts.selectors.organizations import membership_get
+from billing.api.access import IsMemberOrApiKey, customer_resolve
+from billing.plans import PRICES, plan_for_lookup_key
+from billing.services.subscription_changes import (
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_for,
+    subscription_resume,
+)
+
+CUSTOMER = OpenApiParameter("customer", int, required=True, description="The organization's id.")
+
+
+def _timestamp(value):
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
+
+
+def _customer_param(request) -> Organization:
+    try:
+        customer_id = int(request.query_params.get("customer", ""))
+    except ValueError:
+        raise Http404("No such customer.") from None
+    return customer_resolve(request=request, customer_id=customer_id)
+
+
+def _require_admin(request, organization: Organization) -> None:
+    """Changing what the organization pays is for its admins (or staff), not for every member or key."""
+    if isinstance(request.auth, ApiKey):
+        raise PermissionDenied("Subscriptions are changed by people, not API keys.")
+    if request.user.is_staff:
+        return
+    membership = membership_get(user=request.user, organization=organization)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied("Only the organization's admins can change its subscription.")
+
+
+class SubscriptionOutput(serializers.Serializer):
+    id = serializers.CharField()
+    customer = serializers.IntegerField()
+    status = serializers.CharField()
+    plan = serializers.CharField(allow_blank=True)
+    price_lookup_key = serializers.CharField(allow_blank=True)
+    current_period_start = serializers.DateTimeField(allow_null=True)
+    current_period_end = serializers.DateTimeField(allow_null=True)
+    cancel_at_period_end = serializers.BooleanField()
+
+
+def subscription_data(subscription: Subscription, organization: Organization) -> dict:
+    data = subscription.stripe_data
+    item = ((data.get("items") or {}).get("data") or [{}])[0]
+    lookup_key = (item.get("price") or {}).get("lookup_key") or ""
+    plan = plan_for_lookup_key(lookup_key)
+    return SubscriptionOutput(
+        {
+            "id": subscription.id,
+            "customer": organization.pk,
+            "status": data.get("status", ""),
+            "plan": plan.key if plan else "",
+            "price_lookup_key": lookup_key,
+            "current_period_start": _timestamp(item.get("current_period_start") or data.get("current_period_start")),
+            "current_period_end": _timestamp(item.get("current_period_end") or data.get("current_period_end")),
+            "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+        }
+    ).data
+
+
+class SubscriptionListApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="The customer's subscriptions",
+        parameters=[CUSTOMER],
+        responses={200: SubscriptionOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        organization = _customer_param(request)
+        subscriptions = Subscription.objects.filter(customer__subscriber=organization).order_by("-created")
+        return Response([subscription_data(s, organization) for s in subscriptions])
+
+
+class SubscriptionDetailApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="One subscription",
+        parameters=[CUSTOMER],
+        responses={200: SubscriptionOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request, subscription_id: str):
+        organization = _customer_param(request)
+        subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+        return Response(subscription_data(subscription, organization))
+
+
+class CancelInput(serializers.Serializer):
+    at_period_end = serializers.BooleanField(default=True, help_text="False cancels at once (staff only).")
+
+
+class SubscriptionCancelApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Cancel at the end of the paid period (or at once, staff)",
+        parameters=[CUSTOMER],
+        request=CancelInput,
+        responses={200: SubscriptionOutput, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request, subscription_id: str):
+        organization = _customer_param(request)
+        subscription_for(organization=organization, subscription_id=subscription_id)
+        _require_admin(request, organization)
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        at_period_end = data.validated_data["at_period_end"]
+        if not at_period_end and not request.user.is_staff:
+            raise PermissionDenied("Only staff cancel a subscription at once.")
+        subscription_cancel(organization=organization, subscription_id=subscription_id, at_period_end=at_period_end)
+        subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+        return Response(subscription_data(subscription, organization))
+
+
+class SubscriptionResumeApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Undo a cancellation at period end",
+        parameters=[CUSTOMER],
+        request=None,
+        responses={200: SubscriptionOutput, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request, subscription_id: str):
+        organization = _customer_param(request)
+        subscription_for(organization=organization, subscription_id=subscription_id)
+        _require_admin(request, organization)
+        subscription_resume(organization=organization, subscription_id=subscription_id)
+        subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+        return Response(subscription_data(subscription, organization))
+
+
+class ChangePlanInput(serializers.Serializer):
+    price = serializers.ChoiceField(choices=sorted(PRICES), help_text="The lookup key of the new price.")
+
+
+class SubscriptionChangePlanApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Move to another price (e.g. monthly to yearly), prorated",
+        parameters=[CUSTOMER],
+        request=ChangePlanInput,
+        responses={200: SubscriptionOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request, subscription_id: str):
+        organization = _customer_param(request)
+        subscription_for(organization=organization, subscription_id=subscription_id)
+        _require_admin(request, organization)
+        data = ChangePlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription_change_plan(
+            organization=organization, subscription_id=subscription_id, lookup_key=data.validated_data["price"]
+        )
+        subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+        return Response(subscription_data(subscription, organization))
+
+
+class InvoiceOutput(serializers.Serializer):
+    id = serializers.CharField()
+    number = serializers.CharField(allow_blank=True, allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    amount_due = serializers.IntegerField()
+    amount_paid = serializers.IntegerField()
+    created = serializers.DateTimeField(allow_null=True)
+    hosted_invoice_url = serializers.CharField(allow_blank=True, allow_null=True)
+    invoice_pdf = serializers.CharField(allow_blank=True, allow_null=True, help_text="Download link.")
+
+
+class InvoiceListApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["invoices"],
+        summary="The customer's invoices with download links, newest first",
+        parameters=[CUSTOMER],
+        responses={200: InvoiceOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        organization = _customer_param(request)
+        invoices = Invoice.objects.filter(customer__subscriber=organization).order_by("-created")[:100]
+        return Response(
+            [
+                InvoiceOutput(
+                    {
+                        "id": invoice.id,
+                        "number": invoice.stripe_data.get("number"),
+                        "status": invoice.stripe_data.get("status"),
+                        "currency": invoice.stripe_data.get("currency", ""),
+                        "amount_due": invoice.stripe_data.get("amount_due") or 0,
+                        "amount_paid": invoice.stripe_data.get("amount_paid") or 0,
+                        "created": invoice.created,
+                        "hosted_invoice_url": invoice.stripe_data.get("hosted_invoice_url"),
+                        "invoice_pdf": invoice.stripe_data.get("invoice_pdf"),
+                    }
+                ).data
+                for invoice in invoices
+            ]
+        )

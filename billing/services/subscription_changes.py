@@ -1,0 +1,61 @@
+"""Customer-driven changes to a subscription: cancel at period end, resume, change plan.
+
+Each change goes to Stripe through the gateway and the answer is mirrored at once (so
+the page shows it without waiting for the webhook, which then converges on the same).
+"""
+
+from djstripe.models import Price, Subscription
+from rest_framework.exceptions import NotFound
+
+from accounts.models import Organization
+from billing import gateway
+from billing.models import SubscriptionState
+from billing.plans import PRICES
+from billing.services.checkout import CatalogueNotSynced, UnknownPrice
+from billing.services.subscriptions import subscription_state_sync
+
+
+def subscription_for(*, organization: Organization, subscription_id: str) -> Subscription:
+    """The organization's mirrored subscription; 404 for anybody else's."""
+    subscription = Subscription.objects.filter(id=subscription_id, customer__subscriber=organization).first()
+    if subscription is None:
+        raise NotFound("No such subscription.")
+    return subscription
+
+
+def _apply(*, organization: Organization, stripe_subscription) -> SubscriptionState:
+    Subscription.sync_from_stripe_data(stripe_subscription)
+    return subscription_state_sync(organization=organization)
+
+
+def subscription_cancel(*, organization: Organization, subscription_id: str, at_period_end: bool = True):
+    """Cancel at the end of the paid period (customers), or at once (staff)."""
+    subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+    if at_period_end:
+        result = gateway.subscription_update(subscription_id=subscription.id, params={"cancel_at_period_end": True})
+    else:
+        result = gateway.subscription_cancel(subscription_id=subscription.id)
+    return _apply(organization=organization, stripe_subscription=result)
+
+
+def subscription_resume(*, organization: Organization, subscription_id: str) -> SubscriptionState:
+    """Undo a cancellation at period end."""
+    subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+    result = gateway.subscription_update(subscription_id=subscription.id, params={"cancel_at_period_end": False})
+    return _apply(organization=organization, stripe_subscription=result)
+
+
+def subscription_change_plan(*, organization: Organization, subscription_id: str, lookup_key: str) -> SubscriptionState:
+    """Move the subscription to another price of the catalogue, prorated."""
+    if lookup_key not in PRICES:
+        raise UnknownPrice()
+    price = Price.objects.filter(lookup_key=lookup_key, active=True).order_by("-created").first()
+    if price is None:
+        raise CatalogueNotSynced()
+    subscription = subscription_for(organization=organization, subscription_id=subscription_id)
+    item_id = subscription.stripe_data["items"]["data"][0]["id"]
+    result = gateway.subscription_update(
+        subscription_id=subscription.id,
+        params={"items": [{"id": item_id, "price": price.id}], "proration_behavior": "create_prorations"},
+    )
+    return _apply(organization=organization, stripe_subscription=result)
