@@ -18,6 +18,30 @@ PLAN_CHOICES = [(key, plan.name) for key, plan in PLANS.items()]
 PERIOD_CHOICES = [(p.value, p.value) for p in Period]
 
 
+class Customer(models.Model):
+    """The organization as a billing customer: our indexed copy of its Stripe customer.
+
+    The customer id in the API is the organization's id. Archiving is a soft delete:
+    the row and its history stay, new checkouts are refused.
+    """
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="billing_customer"
+    )
+    stripe_customer_id = models.CharField(max_length=255, unique=True)
+    email = models.EmailField(db_index=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}> ({self.stripe_customer_id})"
+
+
 class SubscriptionState(models.Model):
     """What billing believes about an organization's subscription, synced from dj-stripe.
 

@@ -1,14 +1,17 @@
 """Reads: feature access, grants and usage for pages and APIs."""
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.cache import cache
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.exceptions import ValidationError
 
 from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key
 from billing.exceptions import MemberRequired
-from billing.models import EntitlementGrant, SubscriptionState, UsageCounter
+from billing.models import Customer, EntitlementGrant, SubscriptionState, UsageCounter
 from billing.periods import period_bounds
 from billing.plans import FEATURES, FREE, Feature, FeatureKind
 from billing.services.entitlements import GrantSpec, grants_compute
@@ -146,3 +149,47 @@ def usage_meters(*, organization_id: int, user_id: int | None, now: datetime | N
             percent = min(100, (access.used * 100) // access.limit) if access.limit else 100
         meters.append(UsageMeter(access.feature, definition.name, access.used, access.limit, percent, text))
     return meters
+
+
+def customers_for(
+    *,
+    user=None,
+    organization_id: int | None = None,
+    status: str | None = None,
+    email: str | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+) -> QuerySet[Customer]:
+    """Customers a person (their organizations) or an API key (its organization) may see, filtered.
+
+    Bad dates are refused with a 400 in the error shape.
+    """
+    queryset = Customer.objects.select_related("organization__subscription_state")
+    if organization_id is not None:
+        queryset = queryset.filter(organization_id=organization_id)
+    else:
+        queryset = queryset.filter(organization__memberships__user=user)
+    if status == "archived":
+        queryset = queryset.filter(archived_at__isnull=False)
+    elif status == "none":
+        queryset = queryset.filter(archived_at__isnull=True).filter(
+            Q(organization__subscription_state__isnull=True) | Q(organization__subscription_state__status="none")
+        )
+    elif status:
+        queryset = queryset.filter(archived_at__isnull=True, organization__subscription_state__status=status)
+    if email:
+        queryset = queryset.filter(email__iexact=email)
+    for name, value, lookup in (("created_after", created_after, "gte"), ("created_before", created_before, "lt")):
+        if value:
+            moment = parse_datetime(value) or _date_start(value)
+            if moment is None:
+                raise ValidationError({name: ["Use an ISO date (2026-11-23) or datetime."]})
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            queryset = queryset.filter(**{f"created_at__{lookup}": moment})
+    return queryset.distinct().order_by("-created_at", "-id")
+
+
+def _date_start(value: str) -> datetime | None:
+    day = parse_date(value)
+    return datetime(day.year, day.month, day.day) if day else None

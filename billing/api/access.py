@@ -1,9 +1,10 @@
 """Who is asking for which customer: API keys speak for their organization, people for theirs."""
 
 from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from accounts.models import ApiKey, Membership, Organization
+from accounts.models import ApiKey, Membership, Organization, Role
 from accounts.selectors.organizations import organization_get_for_member
 
 
@@ -35,3 +36,14 @@ def member_resolve(*, request, organization: Organization, user_id: int | None) 
     if not Membership.objects.filter(organization=organization, user_id=user_id).exists():
         raise Http404("No such member.")
     return user_id
+
+
+def require_org_admin(*, request, organization: Organization) -> None:
+    """What the organization pays and who it bills is changed by its admins (or staff), not members or keys."""
+    if isinstance(request.auth, ApiKey):
+        raise PermissionDenied("Billing is changed by people, not API keys.")
+    if request.user.is_staff:
+        return
+    membership = Membership.objects.filter(organization=organization, user=request.user).first()
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied("Only the organization's admins can change its billing.")

@@ -11,9 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
-from accounts.models import ApiKey, Organization, Role
-from accounts.selectors.organizations import membership_get
-from billing.api.access import IsMemberOrApiKey, customer_resolve
+from accounts.models import Organization
+from billing.api.access import IsMemberOrApiKey, customer_resolve, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
 from billing.services.subscription_changes import (
     subscription_cancel,
@@ -35,17 +34,6 @@ def _customer_param(request) -> Organization:
     except ValueError:
         raise Http404("No such customer.") from None
     return customer_resolve(request=request, customer_id=customer_id)
-
-
-def _require_admin(request, organization: Organization) -> None:
-    """Changing what the organization pays is for its admins (or staff), not for every member or key."""
-    if isinstance(request.auth, ApiKey):
-        raise PermissionDenied("Subscriptions are changed by people, not API keys.")
-    if request.user.is_staff:
-        return
-    membership = membership_get(user=request.user, organization=organization)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied("Only the organization's admins can change its subscription.")
 
 
 class SubscriptionOutput(serializers.Serializer):
@@ -125,7 +113,7 @@ class SubscriptionCancelApi(APIView):
     def post(self, request, subscription_id: str):
         organization = _customer_param(request)
         subscription_for(organization=organization, subscription_id=subscription_id)
-        _require_admin(request, organization)
+        require_org_admin(request=request, organization=organization)
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
         at_period_end = data.validated_data["at_period_end"]
@@ -149,7 +137,7 @@ class SubscriptionResumeApi(APIView):
     def post(self, request, subscription_id: str):
         organization = _customer_param(request)
         subscription_for(organization=organization, subscription_id=subscription_id)
-        _require_admin(request, organization)
+        require_org_admin(request=request, organization=organization)
         subscription_resume(organization=organization, subscription_id=subscription_id)
         subscription = subscription_for(organization=organization, subscription_id=subscription_id)
         return Response(subscription_data(subscription, organization))
@@ -172,7 +160,7 @@ class SubscriptionChangePlanApi(APIView):
     def post(self, request, subscription_id: str):
         organization = _customer_param(request)
         subscription_for(organization=organization, subscription_id=subscription_id)
-        _require_admin(request, organization)
+        require_org_admin(request=request, organization=organization)
         data = ChangePlanInput(data=request.data)
         data.is_valid(raise_exception=True)
         subscription_change_plan(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.api import features, purchases, subscriptions
+from billing.api import customers, features, purchases, subscriptions
 
 app_name = "billing_api"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("features/check-access/", features.CheckAccessApi.as_view(), name="check_access"),
     path("features/track-usage/", features.TrackUsageApi.as_view(), name="track_usage"),
     path("entitlements/", features.EntitlementsApi.as_view(), name="entitlements"),
+    path("customers/", customers.CustomerListApi.as_view(), name="customers"),
+    path("customers/<int:customer_id>/", customers.CustomerDetailApi.as_view(), name="customer"),
+    path("customers/<int:customer_id>/archive/", customers.CustomerArchiveApi.as_view(), name="customer_archive"),
     path("subscriptions/", subscriptions.SubscriptionListApi.as_view(), name="subscriptions"),
     path("subscriptions/<str:subscription_id>/", subscriptions.SubscriptionDetailApi.as_view(), name="subscription"),
     path(

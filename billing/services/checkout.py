@@ -52,7 +52,7 @@ def subscription_checkout_start(
         line_items=[{"price": price.id, "quantity": 1}],
         success_url=success_url,
         cancel_url=cancel_url,
-        customer=customer.id,
+        customer=customer.stripe_customer_id,
         client_reference_id=str(organization.pk),
         metadata={"organization_id": str(organization.pk), "kind": "subscription"},
         subscription_data=subscription_data,
@@ -63,4 +63,4 @@ def subscription_checkout_start(
 def billing_portal_url(*, organization: Organization, return_url: str) -> str:
     """The Stripe billing portal (payment methods, invoices, cancellation) for the organization."""
     customer = customer_ensure(organization=organization)
-    return gateway.billing_portal_session_create(customer=customer.id, return_url=return_url).url
+    return gateway.billing_portal_session_create(customer=customer.stripe_customer_id, return_url=return_url).url

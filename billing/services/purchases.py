@@ -130,7 +130,7 @@ def purchase_start(
         ],
         success_url=success_url,
         cancel_url=cancel_url,
-        customer=customer.id if customer else None,
+        customer=customer.stripe_customer_id if customer else None,
         client_reference_id=str(organization.pk) if organization else None,
         metadata={"purchase_id": str(purchase.pk), "kind": "purchase"},
         allow_promotion_codes=True,

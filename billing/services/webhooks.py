@@ -12,6 +12,7 @@ from accounts.models import Organization
 from billing.models import SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS
+from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
 from billing.services.purchases import purchase_complete_from_checkout
 from billing.services.subscriptions import subscription_state_sync
@@ -48,6 +49,8 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     if event.type == "checkout.session.completed" and obj.get("mode") == "payment":
         # One-time purchases may be anonymous: settle them before looking for an organization.
         purchase_complete_from_checkout(session=obj)
+    if event.type in ("customer.updated", "customer.deleted"):
+        customer_apply_stripe(data=obj)
     customer_id = stripe_customer_id_of(event_type=event.type, obj=obj)
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:
