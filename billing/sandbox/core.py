@@ -156,6 +156,9 @@ class SandboxCore:
                 return found
         return value
 
+    def empty_list(self, collection: str, params: dict) -> dict:
+        return self.page([], params, f"/v1/{collection}")
+
     @staticmethod
     def page(items: list[dict], params: dict, url: str) -> dict:
         """A Stripe list object over items already in Stripe's order (newest first)."""

@@ -95,6 +95,37 @@ ROUTES = [
     ("POST", f"/v1/test_helpers/test_clocks/{_ID}/advance", "test_clock_advance"),
 ]
 
+# Collections of resources the sandbox does not model. Its account truthfully has none of
+# them, so listing answers an empty list (dj-stripe's djstripe_sync_models lists them all).
+EMPTY_COLLECTIONS = [
+    "application_fees",
+    "balance_transactions",
+    "country_specs",
+    "disputes",
+    "entitlements/active_entitlements",
+    "entitlements/features",
+    "file_links",
+    "files",
+    "identity/verification_reports",
+    "identity/verification_sessions",
+    "issuing/authorizations",
+    "issuing/cardholders",
+    "issuing/cards",
+    "issuing/disputes",
+    "issuing/transactions",
+    "payouts",
+    "radar/early_fraud_warnings",
+    "reviews",
+    "setup_intents",
+    "shipping_rates",
+    "subscription_schedules",
+    "tax_codes",
+    "tax_ids",
+    "tax_rates",
+    "transfers",
+]
+ROUTES += [("GET", f"/v1/({collection})", "empty_list") for collection in EMPTY_COLLECTIONS]
+
 COMPILED = [(method, re.compile(f"^{pattern}$"), name) for method, pattern, name in ROUTES]
 
 

@@ -91,7 +91,7 @@ def test_errors_have_stripes_body_status_and_exception_class(stripe_sandbox, set
     assert json.loads(anonymous.value.read())["error"]["message"].startswith("You did not provide an API key.")
 
     with pytest.raises(stripe.InvalidRequestError) as unknown:
-        stripe.Payout.list()
+        stripe.Quote.list()
     assert unknown.value.http_status == 404
 
 
