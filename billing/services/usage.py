@@ -62,10 +62,6 @@ def usage_track(
     if definition.kind != FeatureKind.METERED:
         raise FeatureNotMetered()
     counter_user = counter_user_id(feature=feature, user_id=user_id)
-    replayed = UsageLedgerEntry.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
-    if replayed is not None:
-        return _balance_after_replay(entry=replayed)
-
     grant = grant_for(organization_id=organization.pk, feature=feature)
     if grant is None or grant.limit == 0:
         raise NotEntitled()
