@@ -150,12 +150,19 @@ class CheckoutMixin:
         self.emit("checkout.session.expired", session)
         return session
 
-    def checkout_session_pay(self, session_id: str, *, card_number: str, email: str, name: str | None) -> dict:
+    def checkout_session_pay(
+        self, session_id: str, *, card_number: str, email: str, name: str | None, promotion_code: str = ""
+    ) -> dict:
         """What the hosted page does on submit. Raises StripeError (card_error) for a decline, changing nothing."""
         session = self.fetch(session_id, "checkout.session")
+        if session["status"] == "open" and self.now(session["customer"]) >= session["expires_at"]:
+            self.checkout_session_expire(session_id, {})
+            session = self.fetch(session_id, "checkout.session")
         if session["status"] != "open":
             raise invalid("This Checkout Session is no longer active.")
         internal = self.store.internal(session_id)
+        if promotion_code:
+            self._checkout_apply_promotion_code(session, internal, promotion_code)
         pm = self.payment_method_from_card(card_number, name=name, email=email)
         behaviour = self.store.internal(pm["id"])["behaviour"]
         total = session["amount_total"]
@@ -176,9 +183,13 @@ class CheckoutMixin:
         if session["mode"] == "subscription":
             self.customer_update(customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}})
             recurring = [item for item in internal["line_items"] if item["price"]["type"] == "recurring"]
+            one_time = [item for item in internal["line_items"] if item["price"]["type"] != "recurring"]
             params = {
                 "customer": customer_id,
                 "items": [{"price": item["price"]["id"], "quantity": str(item["quantity"])} for item in recurring],
+                "add_invoice_items": [
+                    {"price": item["price"]["id"], "quantity": str(item["quantity"])} for item in one_time
+                ],
                 "default_payment_method": pm["id"],
                 "metadata": internal["subscription_metadata"],
                 "payment_behavior": "error_if_incomplete",
@@ -216,6 +227,27 @@ class CheckoutMixin:
         self.save(session)
         self.emit("checkout.session.completed", session)
         return session
+
+    def _checkout_apply_promotion_code(self, session: dict, internal: dict, code: str) -> None:
+        """A code typed on the hosted page (sessions created with allow_promotion_codes)."""
+        if not session["allow_promotion_codes"]:
+            raise invalid("This checkout does not accept promotion codes.", param="promotion_code")
+        promo = next(
+            (p for p in self.store.all("promotion_code") if p["active"] and p["code"].lower() == code.strip().lower()),
+            None,
+        )
+        if promo is None:
+            raise invalid("This code is invalid.", param="promotion_code")
+        discount = self._discount_for(
+            promotion_code_id=promo["id"], customer=session["customer"], session=session["id"]
+        )
+        items = internal["line_items"]
+        off = self._checkout_discount(items, [discount["id"]])
+        internal.update(line_items=items, discount_ids=[*internal["discount_ids"], discount["id"]])
+        session["amount_total"] -= off
+        session["total_details"]["amount_discount"] += off
+        session["discounts"] = [self._discount_ref(d) for d in internal["discount_ids"]]
+        self.save(session, internal)
 
     # --- billing portal -----------------------------------------------------------------------
     def portal_session_create(self, params: dict) -> dict:

@@ -18,7 +18,7 @@ button{margin-top:20px;padding:12px 20px;font-size:16px;background:#635bff;color
 """
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><main>{body}"
@@ -43,7 +43,7 @@ def checkout_page(session: dict, items: list[dict], *, error: str | None = None,
         rows += f"<tr><td>Discount</td><td></td><td class=num>−{money(discount, session['currency'])}</td></tr>"
     total = money(session["amount_total"], session["currency"])
     if session["status"] != "open":
-        return _page("Checkout", f"<h1>This checkout session is {escape(session['status'])}.</h1>")
+        return page("Checkout", f"<h1>This checkout session is {escape(session['status'])}.</h1>")
     email = email or session["customer_email"] or ""
     cancel = f"<p><a href='{escape(session['cancel_url'])}'>Cancel and go back</a></p>" if session["cancel_url"] else ""
     action = "Subscribe" if session["mode"] == "subscription" else "Pay"
@@ -53,12 +53,17 @@ def checkout_page(session: dict, items: list[dict], *, error: str | None = None,
         if session["customer"]
         else f"<label for=email>Email</label><input id=email name=email type=email required value='{escape(email)}'>"
     )
-    return _page(
+    return page(
         "Checkout",
         f"<h1>Checkout</h1><table><tr><th>Item</th><th class=num>Qty</th><th class=num>Price</th></tr>{rows}"
         f"<tr><th>Total due today</th><th></th><th class=num data-testid=total>{total}</th></tr></table>"
         f"{error_html}<form method=post>{email_field}"
-        "<label for=name>Name on card</label><input id=name name=name>"
+        + (
+            "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
+            if session["allow_promotion_codes"]
+            else ""
+        )
+        + "<label for=name>Name on card</label><input id=name name=name>"
         "<label for=card_number>Card number</label>"
         "<input id=card_number name=card_number inputmode=numeric placeholder='4242 4242 4242 4242' required>"
         "<label for=expiry>Expiry</label><input id=expiry name=expiry placeholder='12 / 34' value='12 / 34'>"
@@ -106,7 +111,7 @@ def portal_page(session: dict, customer: dict, subscriptions: list[dict], invoic
         if inv["status"] != "draft"
     )
     back = f"<p><a href='{escape(session['return_url'])}'>Return</a></p>" if session["return_url"] else ""
-    return _page(
+    return page(
         "Billing",
         f"<h1>Billing for {escape(customer['email'] or customer['id'])}</h1><h2>Subscriptions</h2>"
         f"<table>{sub_rows or '<tr><td>No subscriptions</td></tr>'}</table>"
@@ -127,7 +132,7 @@ def invoice_page(invoice: dict, *, error: str | None = None) -> str:
             f"{error_html}<form method=post action='/i/{invoice['id']}/pay'><label for=card_number>Card number</label>"
             "<input id=card_number name=card_number required><button type=submit>Pay invoice</button></form>"
         )
-    return _page(
+    return page(
         "Invoice",
         f"<h1>Invoice {escape(invoice['number'] or invoice['id'])}</h1>"
         f"<p>Status: <span class=badge data-testid=status>{escape(invoice['status'])}</span></p>"

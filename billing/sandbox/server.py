@@ -252,8 +252,8 @@ class _Handler(BaseHTTPRequestHandler):
             if segments[:1] == ["i"] and len(segments) >= 2:
                 return self._invoice(method, segments[1], segments[2:], form)
         except StripeError as error:
-            return self._html(error.status, pages._page("Not found", f"<h1>{error.body['message']}</h1>"))
-        self._html(404, pages._page("Not found", "<h1>Not found</h1>"))
+            return self._html(error.status, pages.page("Not found", f"<h1>{error.body['message']}</h1>"))
+        self._html(404, pages.page("Not found", "<h1>Not found</h1>"))
 
     def _checkout(self, method: str, session_id: str, form: dict) -> None:
         sandbox, store = self.box.sandbox, self.box.store
@@ -269,12 +269,14 @@ class _Handler(BaseHTTPRequestHandler):
                     card_number=form.get("card_number", ""),
                     email=form.get("email", ""),
                     name=form.get("name") or None,
+                    promotion_code=form.get("promotion_code", ""),
                 )
         except StripeError as error:
             with store.lock:
                 session = sandbox.fetch(session_id, "checkout.session")
             return self._html(
-                402, pages.checkout_page(session, items, error=error.body["message"], email=form.get("email", ""))
+                error.status,
+                pages.checkout_page(session, items, error=error.body["message"], email=form.get("email", "")),
             )
         self._redirect(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id))
 

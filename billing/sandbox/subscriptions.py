@@ -772,6 +772,17 @@ class SubscriptionsMixin:
             billing_reason="subscription_create",
             period=(now, now),
         )
+        for index, extra in enumerate(as_list(params, "add_invoice_items")):
+            # One-time charges billed on the first invoice (Checkout puts one-time prices here).
+            price = self._price_param(extra, f"add_invoice_items[{index}]")
+            self.invoice_item_create(
+                {
+                    "customer": customer["id"],
+                    "price": price["id"],
+                    "quantity": extra.get("quantity", "1"),
+                    "subscription": subscription["id"],
+                }
+            )
         lines = [self._item_line(invoice, subscription, item, trial=bool(trial_end)) for item in items]
         invoice = self._invoice_build(invoice, lines, subscription["discounts"])
         subscription["latest_invoice"] = invoice["id"]

@@ -124,3 +124,52 @@ def test_the_sandbox_clock_endpoint_renews_subscriptions(stripe_sandbox):
         "subscription_cycle",
         "subscription_create",
     ]
+
+
+def test_subscription_checkout_bills_one_time_items_on_the_first_invoice(stripe_sandbox):
+    monthly = stripe.Price.create(
+        product_data={"name": "Seat"}, currency="usd", unit_amount=2000, recurring={"interval": "month"}
+    )
+    setup = stripe.Price.create(product_data={"name": "Onboarding"}, currency="usd", unit_amount=500)
+    session = stripe.checkout.Session.create(
+        mode="subscription",
+        line_items=[{"price": monthly.id, "quantity": 1}, {"price": setup.id, "quantity": 1}],
+        success_url="http://127.0.0.1:8000/done",
+    )
+    assert session.amount_total == 2500
+
+    assert _post(session.url, {"email": "setup@example.com", "card_number": "4242424242424242"})[0] == 303
+
+    invoice = stripe.Invoice.retrieve(stripe.checkout.Session.retrieve(session.id).invoice)
+    assert (invoice.amount_paid, sorted(line.amount for line in invoice.lines.data)) == (2500, [500, 2000])
+    assert stripe.Subscription.retrieve(invoice.parent.subscription_details.subscription).status == "active"
+
+
+def test_a_promotion_code_typed_on_the_checkout_page_discounts_the_payment(stripe_sandbox):
+    price = stripe.Price.create(product_data={"name": "Course"}, currency="usd", unit_amount=8000)
+    coupon = stripe.Coupon.create(percent_off=10, duration="once")
+    stripe.PromotionCode.create(promotion={"type": "coupon", "coupon": coupon.id}, code="SPRING")
+    session = stripe.checkout.Session.create(
+        mode="payment",
+        line_items=[{"price": price.id, "quantity": 1}],
+        success_url="http://127.0.0.1:8000/done",
+        allow_promotion_codes=True,
+    )
+    assert "name=promotion_code" in _get(session.url)
+
+    wrong = _post(session.url, {"email": "p@example.com", "card_number": "4242424242424242", "promotion_code": "NOPE"})
+    assert wrong[0] == 400 and "This code is invalid." in wrong[2]
+    assert stripe.checkout.Session.retrieve(session.id).amount_total == 8000
+    assert stripe.Coupon.retrieve(coupon.id).times_redeemed == 0
+
+    right = _post(
+        session.url, {"email": "p@example.com", "card_number": "4242424242424242", "promotion_code": "spring"}
+    )
+    assert right[0] == 303
+    done = stripe.checkout.Session.retrieve(session.id, expand=["payment_intent"])
+    assert (done.amount_total, done.total_details.amount_discount, done.payment_intent.amount_received) == (
+        7200,
+        800,
+        7200,
+    )
+    assert stripe.Coupon.retrieve(coupon.id).times_redeemed == 1
