@@ -113,7 +113,8 @@ def api_exception_handler(exc, context):
         detail = exc.detail
         if isinstance(detail, dict):
             message = str(detail.get("detail") or detail.get("message") or exc.default_detail)
-            errors = [e for e in _flatten({k: v for k, v in detail.items() if k not in ("detail", "code", "messages", "message")})]
+            extra = {k: v for k, v in detail.items() if k not in ("detail", "code", "messages", "message")}
+            errors = _flatten(extra)
         elif isinstance(detail, list):
             errors = _flatten(detail)
             message = errors[0]["message"] if errors else str(exc.default_detail)

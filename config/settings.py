@@ -39,7 +39,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("Set SECRET_KEY (50+ random characters) when DJANGO_ENV=production.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS when DJANGO_ENV=production.")
-    _missing = [name for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY") if not env.str(name, default="")]
+    _required = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY")
+    _missing = [name for name in _required if not env.str(name, default="")]
     if _missing:
         raise ImproperlyConfigured(f"Set {', '.join(_missing)} when DJANGO_ENV=production.")
 

@@ -26,7 +26,11 @@ urlpatterns = [
         organizations.OrganizationMemberDetailApi.as_view(),
         name="org_member",
     ),
-    path("orgs/<int:org_id>/invitations/", organizations.OrganizationInvitationListApi.as_view(), name="org_invitations"),
+    path(
+        "orgs/<int:org_id>/invitations/",
+        organizations.OrganizationInvitationListApi.as_view(),
+        name="org_invitations",
+    ),
     path(
         "orgs/<int:org_id>/invitations/<int:invitation_id>/",
         organizations.OrganizationInvitationDetailApi.as_view(),

@@ -20,7 +20,10 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    # Start from this environment minus what tests set for themselves (the root
+    # conftest allows sync ORM calls beside Playwright, which a deployment must not).
+    dropped = {*PRODUCTION_ENV, "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
