@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from html import escape
 
-from .subscriptions import money
+from .invoices import money
 
 STYLE = """
 body{font-family:system-ui,sans-serif;background:#f6f8fa;margin:0;color:#1a1f36}
