@@ -106,3 +106,32 @@ def test_renewal_with_a_failing_card_leaves_the_subscription_past_due(stripe_san
     )
     failed = djstripe_models.Charge.objects.get(status="failed")
     assert (failed.stripe_data["amount"], failed.stripe_data["failure_code"]) == (2900, "card_declined")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_customer_cancels_and_resumes_in_the_billing_portal(stripe_sandbox, live_server, page):
+    webhook_endpoint_register(base_url=live_server.url)
+    session = _checkout(live_server)
+    _pay(page, session, "4242 4242 4242 4242")
+    page.wait_for_url(f"{live_server.url}/?checkout={session.id}")
+    completed = stripe.checkout.Session.retrieve(session.id)
+    portal = gateway.billing_portal_session_create(customer=completed.customer, return_url=f"{live_server.url}/")
+    assert _all_delivered(stripe_sandbox.flush())
+
+    page.goto(portal.url)
+    assert page.get_by_test_id("invoice").count() == 1
+    page.get_by_role("button", name="Cancel subscription").click()
+    page.get_by_role("button", name="Resume subscription").wait_for()
+    page.shot("portal-canceled")
+    assert _all_delivered(stripe_sandbox.flush())
+    mirrored = djstripe_models.Subscription.objects.get(id=completed.subscription)
+    assert (mirrored.status, mirrored.cancel_at_period_end) == ("active", True)
+
+    page.get_by_role("button", name="Resume subscription").click()
+    page.get_by_role("button", name="Cancel subscription").wait_for()
+    assert _all_delivered(stripe_sandbox.flush())
+    mirrored.refresh_from_db()
+    assert mirrored.cancel_at_period_end is False
+    page.get_by_role("link", name="Return").click()
+    page.wait_for_url(f"{live_server.url}/")
