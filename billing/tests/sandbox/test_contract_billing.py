@@ -320,3 +320,52 @@ def test_a_test_clock_only_moves_forward(stripe_sandbox):
     with pytest.raises(stripe.InvalidRequestError):
         stripe.test_helpers.TestClock.advance(clock.id, frozen_time=JAN_1 - 1)
     assert stripe.test_helpers.TestClock.retrieve(clock.id).frozen_time == JAN_1
+
+
+def test_subscription_items_can_be_added_changed_and_removed_with_prorations(stripe_sandbox):
+    clock, customer = _customer_on_clock()
+    seats, addon = _monthly(1000, "Seats"), _monthly(3100, "Add-on")
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": seats.id}])
+    _advance(clock, JAN_1 + 15 * DAY)
+
+    added = stripe.SubscriptionItem.create(subscription=subscription.id, price=addon.id)
+    changed = stripe.SubscriptionItem.modify(added.id, quantity=2)
+    listed = stripe.SubscriptionItem.list(subscription=subscription.id)
+
+    assert (added.current_period_start, added.current_period_end) == (JAN_1, FEB_1)
+    assert changed.quantity == 2
+    assert sorted(item.price.id for item in listed.data) == sorted([seats.id, addon.id])
+    deleted = stripe.SubscriptionItem.delete(added.id)
+    assert deleted.deleted is True
+    assert [item.price.id for item in stripe.Subscription.retrieve(subscription.id)["items"].data] == [seats.id]
+    # 16 of January's 31 days remain each time: +1600 when the add-on arrives; the quantity change
+    # credits the unused 1600 and charges 3200 for two; removing it credits those 3200.
+    pending = sorted(i.amount for i in stripe.InvoiceItem.list(customer=customer.id, pending=True).data)
+    assert pending == [-3200, -1600, 1600, 3200]
+
+
+def test_ending_a_trial_now_bills_immediately(stripe_sandbox):
+    clock, customer = _customer_on_clock()
+    subscription = stripe.Subscription.create(
+        customer=customer.id, items=[{"price": _monthly(1000).id}], trial_period_days=30
+    )
+    _advance(clock, JAN_1 + 2 * DAY)
+
+    ended = stripe.Subscription.modify(subscription.id, trial_end="now", expand=["latest_invoice"])
+
+    assert (ended.status, ended.trial_end) == ("active", JAN_1 + 2 * DAY)
+    assert (ended.latest_invoice.amount_paid, ended.latest_invoice.billing_reason) == (1000, "subscription_update")
+    assert ended["items"].data[0].current_period_start == JAN_1 + 2 * DAY
+
+
+def test_deleting_a_customer_cancels_their_subscriptions(stripe_sandbox):
+    _, customer = _customer_on_clock()
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": _monthly(1000).id}])
+
+    gone = stripe.Customer.delete(customer.id)
+
+    assert gone.deleted is True
+    assert stripe.Customer.retrieve(customer.id).deleted is True
+    assert stripe.Subscription.retrieve(subscription.id).status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.Customer.modify(customer.id, email="back@example.com")
