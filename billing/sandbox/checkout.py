@@ -32,10 +32,6 @@ class CheckoutMixin:
                     " mode or use only one-time prices.",
                     param=f"line_items[{index}]",
                 )
-            if mode == "subscription" and price["type"] != "recurring" and index == 0:
-                raise invalid(
-                    "You must provide at least one recurring price in `subscription` mode.", param="line_items"
-                )
             quantity = as_int(spec, "quantity", 1, minimum=1)
             amount = price["unit_amount"] * quantity
             item = self.blank("item")
@@ -53,9 +49,12 @@ class CheckoutMixin:
                 quantity=quantity,
             )
             items.append(item)
+        if mode == "subscription" and not any(item["price"]["type"] == "recurring" for item in items):
+            raise invalid("You must provide at least one recurring price in `subscription` mode.", param="line_items")
         subtotal = sum(item["amount_subtotal"] for item in items)
-        discount_ids = self._discounts_param(params, customer=customer_id) if params.get("discounts") else []
-        discount_total = self._checkout_discount(items, discount_ids)
+        # Validated now, redeemed (counted against the coupon's limits) when the customer pays.
+        discounts = [self._discount_source(spec) for spec in as_list(params, "discounts")]
+        discount_total = self._checkout_discount(items, discounts)
         session = self.blank("checkout.session")
         subscription_data = params.get("subscription_data") or {}
         session.update(
@@ -70,7 +69,7 @@ class CheckoutMixin:
             customer=customer_id,
             customer_creation="always" if mode == "payment" and not customer_id else None,
             customer_email=params.get("customer_email") or None,
-            discounts=[self._discount_ref(d) for d in discount_ids] or None,
+            discounts=discounts or None,
             expires_at=as_int(params, "expires_at", now + SESSION_LIFETIME),
             locale=params.get("locale") or None,
             metadata=merge_metadata({}, params.get("metadata")),
@@ -92,7 +91,7 @@ class CheckoutMixin:
             session,
             {
                 "line_items": items,
-                "discount_ids": discount_ids,
+                "discounts": discounts,
                 "trial_period_days": as_int(subscription_data, "trial_period_days"),
                 "subscription_metadata": subscription_data.get("metadata") or {},
                 "payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
@@ -100,23 +99,22 @@ class CheckoutMixin:
         )
         return session
 
-    def _discount_ref(self, discount_id: str) -> dict:
-        discount = self.store.get(discount_id)
-        return {"coupon": discount["source"]["coupon"], "promotion_code": discount["promotion_code"]}
+    def _discount_source(self, spec: dict) -> dict:
+        coupon, promo = self._redeemable(coupon_id=spec.get("coupon"), promotion_code_id=spec.get("promotion_code"))
+        return {"coupon": coupon["id"], "promotion_code": promo["id"] if promo else None}
 
-    def _checkout_discount(self, items: list[dict], discount_ids: list[str]) -> int:
+    def _checkout_discount(self, items: list[dict], discounts: list[dict]) -> int:
+        """Apply coupons to the line items' totals; returns the whole discount."""
         total = 0
-        for discount_id in discount_ids:
-            coupon = self.store.get(self.store.get(discount_id)["source"]["coupon"])
+        for source in discounts:
+            coupon = self.fetch(source["coupon"], "coupon")
             remaining = coupon["amount_off"]
             for item in items:
                 base = item["amount_total"]
-                off = (
-                    int(base * coupon["percent_off"] / 100 + 0.5)
-                    if coupon["percent_off"] is not None
-                    else min(base, remaining)
-                )
-                if coupon["amount_off"] is not None:
+                if coupon["percent_off"] is not None:
+                    off = int(base * coupon["percent_off"] / 100 + 0.5)
+                else:
+                    off = min(base, remaining)
                     remaining -= off
                 item["amount_discount"] += off
                 item["amount_total"] -= off
@@ -179,6 +177,15 @@ class CheckoutMixin:
             ]
         self.payment_method_attach(pm["id"], {"customer": customer_id})
         customer = self.fetch(customer_id, "customer")
+        discount_ids = [
+            self._discount_for(
+                coupon_id=source["coupon"],
+                promotion_code_id=source["promotion_code"],
+                customer=customer_id,
+                session=session_id,
+            )["id"]
+            for source in internal["discounts"]
+        ]
         changes = {"customer": customer_id, "status": "complete", "payment_status": "paid", "url": None}
         if session["mode"] == "subscription":
             self.customer_update(customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}})
@@ -193,7 +200,7 @@ class CheckoutMixin:
                 "default_payment_method": pm["id"],
                 "metadata": internal["subscription_metadata"],
                 "payment_behavior": "error_if_incomplete",
-                "discounts": [{"discount": d} for d in internal["discount_ids"]],
+                "discounts": [{"discount": discount_id} for discount_id in discount_ids],
             }
             if internal["trial_period_days"]:
                 params["trial_period_days"] = str(internal["trial_period_days"])
@@ -238,15 +245,12 @@ class CheckoutMixin:
         )
         if promo is None:
             raise invalid("This code is invalid.", param="promotion_code")
-        discount = self._discount_for(
-            promotion_code_id=promo["id"], customer=session["customer"], session=session["id"]
-        )
-        items = internal["line_items"]
-        off = self._checkout_discount(items, [discount["id"]])
-        internal.update(line_items=items, discount_ids=[*internal["discount_ids"], discount["id"]])
+        source = self._discount_source({"promotion_code": promo["id"]})
+        off = self._checkout_discount(internal["line_items"], [source])
+        internal["discounts"] = [*internal["discounts"], source]
         session["amount_total"] -= off
         session["total_details"]["amount_discount"] += off
-        session["discounts"] = [self._discount_ref(d) for d in internal["discount_ids"]]
+        session["discounts"] = internal["discounts"]
         self.save(session, internal)
 
     # --- billing portal -----------------------------------------------------------------------

@@ -79,16 +79,24 @@ class SubscriptionsMixin:
             pm_id = customer["invoice_settings"]["default_payment_method"] if customer else None
         return self.store.get(pm_id) if pm_id else None
 
-    def _discount_for(self, *, coupon_id=None, promotion_code_id=None, customer=None, subscription=None, session=None):
+    def _redeemable(self, *, coupon_id=None, promotion_code_id=None) -> tuple[dict, dict | None]:
+        """The coupon (and promotion code) a discount would use, if they can still be redeemed."""
         promo = None
         if promotion_code_id:
             promo = self.fetch(promotion_code_id, "promotion_code", param="discounts[promotion_code]")
             if not promo["active"]:
                 raise invalid("This promotion code is inactive.", param="discounts[promotion_code]")
+            if promo["max_redemptions"] and promo["times_redeemed"] >= promo["max_redemptions"]:
+                raise invalid("This promotion code has reached its max redemptions.", param="discounts[promotion_code]")
             coupon_id = promo["promotion"]["coupon"]
         coupon = self.fetch(coupon_id, "coupon", param="discounts[coupon]")
         if coupon["max_redemptions"] and coupon["times_redeemed"] >= coupon["max_redemptions"]:
             raise invalid(f"Coupon {coupon['id']} has reached its max redemptions.", param="discounts[coupon]")
+        return coupon, promo
+
+    def _discount_for(self, *, coupon_id=None, promotion_code_id=None, customer=None, subscription=None, session=None):
+        """Redeem a coupon or promotion code: a discount object, counted against their limits."""
+        coupon, promo = self._redeemable(coupon_id=coupon_id, promotion_code_id=promotion_code_id)
         start = self.now(customer)
         discount = self.blank("discount")
         discount.update(

@@ -173,3 +173,33 @@ def test_a_promotion_code_typed_on_the_checkout_page_discounts_the_payment(strip
         7200,
     )
     assert stripe.Coupon.retrieve(coupon.id).times_redeemed == 1
+
+
+def test_a_checkout_discount_is_redeemed_only_when_the_customer_pays(stripe_sandbox):
+    price = stripe.Price.create(
+        product_data={"name": "Studio"}, currency="usd", unit_amount=3000, recurring={"interval": "month"}
+    )
+    coupon = stripe.Coupon.create(amount_off=1000, currency="usd", duration="forever", max_redemptions=1)
+    session = stripe.checkout.Session.create(
+        mode="subscription",
+        line_items=[{"price": price.id, "quantity": 1}],
+        discounts=[{"coupon": coupon.id}],
+        success_url="http://127.0.0.1:8000/done",
+    )
+    abandoned = stripe.checkout.Session.create(
+        mode="subscription",
+        line_items=[{"price": price.id, "quantity": 1}],
+        discounts=[{"coupon": coupon.id}],
+        success_url="http://127.0.0.1:8000/done",
+    )
+    assert (session.amount_total, session.discounts[0].coupon) == (2000, coupon.id)
+    assert stripe.Coupon.retrieve(coupon.id).times_redeemed == 0
+
+    assert _post(session.url, {"email": "d@example.com", "card_number": "4242424242424242"})[0] == 303
+
+    invoice = stripe.Invoice.retrieve(stripe.checkout.Session.retrieve(session.id).invoice)
+    assert (invoice.subtotal, invoice.total, invoice.amount_paid) == (3000, 2000, 2000)
+    assert stripe.Coupon.retrieve(coupon.id).times_redeemed == 1
+    used_up = _post(abandoned.url, {"email": "e@example.com", "card_number": "4242424242424242"})
+    assert used_up[0] == 400 and "max redemptions" in used_up[2]
+    assert stripe.checkout.Session.retrieve(abandoned.id).status == "open"
