@@ -1,0 +1,27 @@
+-- wrk script: POST a JSON body to the path given as the first argument, with an API key.
+-- Arguments: <path> <api-key> <body> [unique]. With "unique", "{key}" in the body is
+-- replaced by an idempotency key unique per request (thread id + counter + run id).
+local path, api_key, body, unique
+local counter = 0
+thread_id = 0  -- global: setup() sets it per thread
+
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  path, api_key, body, unique = args[1], args[2], args[3], args[4] == "unique"
+  run_id = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+end
+
+function request()
+  counter = counter + 1
+  local payload = body
+  if unique then
+    payload = string.gsub(body, "{key}", string.format("%s-%d-%d", run_id, thread_id, counter))
+  end
+  return wrk.format("POST", path, {["Authorization"] = "Api-Key " .. api_key, ["Content-Type"] = "application/json"}, payload)
+end

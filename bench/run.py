@@ -1,0 +1,201 @@
+"""`make bench`: feature-access endpoints against a bare DRF reference, on the real stack.
+
+Serves the site with gunicorn (gthread, 2 workers × 4 threads) on PostgreSQL + Redis,
+DEBUG off, and drives it with wrk from this process on 127.0.0.1, as BENCHMARKS.md
+asks: the endpoints are interleaved in rounds (reference, check-access, track-usage, …)
+and the report gives medians of per-round ratios to the reference, for throughput at
+32 connections and for server CPU per request, plus latency at 4 connections.
+
+    python bench/run.py [--rounds 5] [--seconds 10] [--connections 32]
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/plateau_bench,
+created if missing), BENCH_REDIS_URL (default redis://127.0.0.1:6379/13).
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+LUA = str(ROOT / "bench" / "post.lua")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(database_url: str, redis_url: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # Required in production; nothing here calls Stripe, and no worker consumes the few tasks published.
+        "CELERY_BROKER_URL": redis_url,
+        "STRIPE_SECRET_KEY": "sk_test_bench_not_used",
+        "CACHE_KEY_PREFIX": "plateau-bench",
+        # The rate limits still run (same cost for every endpoint) but must not refuse the load.
+        "API_THROTTLE_BURST": "1000000/second",
+        "API_THROTTLE_SUSTAINED": "100000000/minute",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) of the gunicorn master and its workers so far."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == master_pid or ppid == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, args: list[str], *, connections: int, seconds: int) -> dict:
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", LUA, url, "--", *args]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    latency = {
+        p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)(?:\.\d+)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    return {"rps": rps, "requests": total, "errors": int(non_2xx.group(1)) if non_2xx else 0, "latency_ms": latency}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    options = parser.parse_args()
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    env = server_env(database_url, redis_url)
+
+    ensure_database(database_url)
+    print("== migrating the bench database (once; later runs are quick)", flush=True)
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    seed_code = "import json; from bench.seed import bench_seed; print(json.dumps(bench_seed()))"
+    seeded = subprocess.run(
+        [PY, "manage.py", "shell", "-c", seed_code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server_cmd = [GUNICORN, "config.wsgi", "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"]
+    server_cmd += ["--log-level", "warning"]
+    print("== serving:", " ".join(server_cmd), flush=True)
+    server = subprocess.Popen(server_cmd, cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)  # waiting for gunicorn to bind: outside any test
+        customer = seed["customer"]
+        endpoints = {
+            "reference": ["/bench/reference/", seed["api_key"], "{}"],
+            "check-access": [
+                "/api/v1/features/check-access/",
+                seed["api_key"],
+                json.dumps({"customer": customer, "feature": "premium_article"}),
+            ],
+            "track-usage": [
+                "/api/v1/features/track-usage/",
+                seed["api_key"],
+                json.dumps({"customer": customer, "feature": "premium_article", "idempotency_key": "{key}"}),
+                "unique",
+            ],
+        }
+        for args in endpoints.values():  # warm-up: connections, caches and lazy imports
+            wrk(base + args[0], args, connections=4, seconds=2)
+
+        rounds = []
+        for number in range(1, options.rounds + 1):
+            row = {}
+            for name, args in endpoints.items():
+                before = cpu_seconds(server.pid)
+                result = wrk(base + args[0], args, connections=options.connections, seconds=options.seconds)
+                result["cpu_us_per_request"] = (cpu_seconds(server.pid) - before) / max(1, result["requests"]) * 1e6
+                row[name] = result
+            rounds.append(row)
+            print(
+                f"round {number}: "
+                + ", ".join(
+                    f"{n} {r['rps']:.0f} rps {r['cpu_us_per_request']:.0f} µs CPU/req"
+                    + (f" ({r['errors']} non-2xx)" if r["errors"] else "")
+                    for n, r in row.items()
+                ),
+                flush=True,
+            )
+
+        low = {
+            name: wrk(base + args[0], args, connections=4, seconds=options.seconds) for name, args in endpoints.items()
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    print(f"\n== medians over {options.rounds} rounds of {options.seconds} s at {options.connections} connections")
+    print(
+        f"{'endpoint':<14}{'rps':>9}{'× ref':>8}{'CPU µs/req':>12}{'CPU × ref':>11}{'p99 ms @4':>11}{'p99 × ref':>11}"
+    )
+    for name in endpoints:
+        rps = statistics.median(r[name]["rps"] for r in rounds)
+        ratio = statistics.median(r[name]["rps"] / r["reference"]["rps"] for r in rounds)
+        cpu = statistics.median(r[name]["cpu_us_per_request"] for r in rounds)
+        cpu_ratio = statistics.median(
+            r[name]["cpu_us_per_request"] / r["reference"]["cpu_us_per_request"] for r in rounds
+        )
+        p99 = low[name]["latency_ms"].get("99", float("nan"))
+        p99_ratio = p99 / low["reference"]["latency_ms"].get("99", float("nan"))
+        print(f"{name:<14}{rps:>9.0f}{ratio:>8.2f}{cpu:>12.0f}{cpu_ratio:>11.2f}{p99:>11.2f}{p99_ratio:>11.2f}")
+    print("\nGoals: check-access ≥ 0.7× (CPU ≤ 1.5×, p99 < 10 ms at low load); track-usage ≥ 0.5× (CPU ≤ 2×).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
