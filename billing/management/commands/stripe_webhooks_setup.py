@@ -3,6 +3,7 @@
 import time
 
 import stripe
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.webhooks import webhook_endpoint_register
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "Register this site's dj-stripe webhook URL with Stripe (the sandbox in development) and in dj-stripe."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where Stripe can reach this site")
+        parser.add_argument("--base-url", default=settings.SITE_URL, help="where Stripe can reach this site")
         parser.add_argument(
             "--wait", type=float, default=0, help="seconds to wait for the Stripe API (a sandbox still starting)"
         )

@@ -3,7 +3,7 @@
 import pytest
 import stripe
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from djstripe import models as djstripe_models
 
 from billing import gateway
@@ -57,3 +57,21 @@ def test_webhook_setup_registers_once_and_replaces_stale_registrations(stripe_sa
     assert created_third is True and replaced.id != first.id
     assert [endpoint.id for endpoint in gateway.webhook_endpoint_list()] == [replaced.id]
     assert list(djstripe_models.WebhookEndpoint.objects.values_list("id", flat=True)) == [replaced.id]
+
+
+@pytest.mark.django_db
+def test_the_webhook_setup_command_is_idempotent(stripe_sandbox, capsys):
+    call_command("stripe_webhooks_setup", "--base-url", "http://127.0.0.1:8000")
+    call_command("stripe_webhooks_setup", "--base-url", "http://127.0.0.1:8000")
+
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.startswith("Registered webhook endpoint we_")
+    assert second == first.replace("Registered", "Already registered")
+
+
+@pytest.mark.django_db
+def test_the_webhook_setup_command_reports_an_unreachable_api(stripe_sandbox, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+    with pytest.raises(CommandError, match="Stripe API unreachable"):
+        call_command("stripe_webhooks_setup", "--wait", "0")
