@@ -191,7 +191,6 @@ class _Handler(BaseHTTPRequestHandler):
                     return
             status, payload = self._execute(name, args, params, request_id, key)
         except StripeError as error:
-            error.body.setdefault("request_log_url", f"{self.box.url}/_sandbox/requests/{request_id}")
             status, payload, key = error.status, error.response(), None
             if method == "POST" and self.headers.get("Idempotency-Key") and error.status not in (401, 409):
                 key = self.headers.get("Idempotency-Key")

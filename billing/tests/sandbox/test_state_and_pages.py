@@ -203,3 +203,29 @@ def test_a_checkout_discount_is_redeemed_only_when_the_customer_pays(stripe_sand
     used_up = _post(abandoned.url, {"email": "e@example.com", "card_number": "4242424242424242"})
     assert used_up[0] == 400 and "max redemptions" in used_up[2]
     assert stripe.checkout.Session.retrieve(abandoned.id).status == "open"
+
+
+def test_an_open_invoice_can_be_paid_on_its_hosted_page(stripe_sandbox):
+    price = stripe.Price.create(
+        product_data={"name": "Renewing"}, currency="usd", unit_amount=1800, recurring={"interval": "month"}
+    )
+    customer = stripe.Customer.create(email="dunning@example.com")
+    failing = stripe.PaymentMethod.attach("pm_card_chargeCustomerFail", customer=customer.id)
+    subscription = stripe.Subscription.create(
+        customer=customer.id, items=[{"price": price.id}], default_payment_method=failing.id, trial_period_days=3
+    )
+    stripe_sandbox.advance_clock(3 * 86_400 + 60)
+    invoice = stripe.Invoice.retrieve(stripe.Subscription.retrieve(subscription.id).latest_invoice)
+    assert (invoice.status, stripe.Subscription.retrieve(subscription.id).status) == ("open", "past_due")
+
+    declined = _post(f"{invoice.hosted_invoice_url}/pay", {"card_number": "4000000000000002"})
+    assert declined[0] == 402 and "Your card was declined." in declined[2]
+    assert stripe.Invoice.retrieve(invoice.id).status == "open"
+    status, location, _ = _post(f"{invoice.hosted_invoice_url}/pay", {"card_number": "4242424242424242"})
+
+    assert (status, location) == (303, f"/i/{invoice.id}")
+    assert (stripe.Invoice.retrieve(invoice.id).status, stripe.Invoice.retrieve(invoice.id).amount_paid) == (
+        "paid",
+        1800,
+    )
+    assert stripe.Subscription.retrieve(subscription.id).status == "active"
