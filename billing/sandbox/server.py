@@ -157,6 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, raw: str) -> None:
         request_id = "req_" + secrets.token_hex(7)
         headers = {"Request-Id": request_id, "Stripe-Version": self.headers.get("Stripe-Version") or "2025-03-31.basil"}
+        # Only a request that ran is remembered under its key (errors included, as Stripe does);
+        # a refused key or a failed authentication is not.
+        executed_key = None
         try:
             self._authenticate()
             params = parse_params(raw)
@@ -189,16 +192,15 @@ class _Handler(BaseHTTPRequestHandler):
                         {**headers, "Idempotent-Replayed": "true", "Idempotency-Key": key},
                     )
                     return
+            executed_key = key
             status, payload = self._execute(name, args, params, request_id, key)
         except StripeError as error:
-            status, payload, key = error.status, error.response(), None
-            if method == "POST" and self.headers.get("Idempotency-Key") and error.status not in (401, 409):
-                key = self.headers.get("Idempotency-Key")
+            status, payload = error.status, error.response()
         data = json.dumps(payload, indent=2)
-        if key:
+        if executed_key:
             with self.box.store.lock:
-                self.box.store.save_idempotent_reply(key, method, path, raw, status, data)
-            headers["Idempotency-Key"] = key
+                self.box.store.save_idempotent_reply(executed_key, method, path, raw, status, data)
+            headers["Idempotency-Key"] = executed_key
         self._send(status, data.encode(), "application/json", headers)
 
     def _execute(self, name: str, args: tuple, params: dict, request_id: str, key: str | None):

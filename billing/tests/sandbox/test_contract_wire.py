@@ -66,6 +66,21 @@ def test_an_idempotency_key_replays_the_first_response_without_a_second_object(s
     with pytest.raises(stripe.IdempotencyError):
         stripe.Customer.create(email="other@example.com", idempotency_key="signup-1")
     assert len(stripe.Customer.list().data) == 1
+    assert stripe.Customer.create(email="once@example.com", idempotency_key="signup-1").id == first.id
+
+
+def test_an_error_is_replayed_for_its_idempotency_key_too(stripe_sandbox):
+    with pytest.raises(stripe.CardError):
+        stripe.PaymentIntent.create(
+            amount=400, currency="usd", payment_method="pm_card_chargeDeclined", confirm=True, idempotency_key="pay-1"
+        )
+    with pytest.raises(stripe.CardError) as replayed:
+        stripe.PaymentIntent.create(
+            amount=400, currency="usd", payment_method="pm_card_chargeDeclined", confirm=True, idempotency_key="pay-1"
+        )
+
+    assert replayed.value.headers["Idempotent-Replayed"] == "true"
+    assert len(stripe.PaymentIntent.list().data) == 1
 
 
 def test_errors_have_stripes_body_status_and_exception_class(stripe_sandbox, settings):
