@@ -97,7 +97,7 @@ class SandboxCore:
         event.update(
             id=random_id("evt"),
             api_version=API_VERSION,
-            created=self.now(obj.get("customer") if isinstance(obj.get("customer"), str) else None),
+            created=self.now(self._customer_of(obj)),
             data=data,
             livemode=False,
             pending_webhooks=len(endpoints),
@@ -111,6 +111,14 @@ class SandboxCore:
             with self.events_pending:
                 self.events_pending.notify_all()
         return event
+
+    @staticmethod
+    def _customer_of(obj: dict) -> str | None:
+        """Whose clock an object's event follows."""
+        if obj.get("object") == "customer":
+            return obj["id"]
+        customer = obj.get("customer")
+        return customer if isinstance(customer, str) else None
 
     @staticmethod
     def changes(before: dict, after: dict) -> dict:

@@ -77,6 +77,8 @@ def test_renewals_invoice_each_period_on_the_clock(stripe_sandbox):
         ("subscription_create", "paid", 1000, JAN_1),
     ]
     assert stripe.test_helpers.TestClock.retrieve(clock.id).status == "ready"
+    paid_events = stripe.Event.list(type="invoice.paid", limit=100).data
+    assert sorted(event.created for event in paid_events) == [JAN_1, FEB_1, MAR_1]
 
 
 def test_an_upgrade_mid_period_is_prorated_to_the_second_and_billed_at_renewal(stripe_sandbox):
