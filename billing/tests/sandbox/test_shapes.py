@@ -15,8 +15,11 @@ EXPECTED_TYPES = {
     "checkout.session",
     "coupon",
     "customer",
+    "deleted_coupon",
     "deleted_customer",
     "deleted_product",
+    "deleted_subscription_item",
+    "deleted_webhook_endpoint",
     "discount",
     "event",
     "invoice",
@@ -49,6 +52,10 @@ def _pay_on_hosted_page(url: str, card: str) -> None:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def _addon_price(product):
+    return stripe.Price.create(product=product.id, currency="usd", unit_amount=300, recurring={"interval": "month"})
 
 
 def _everything_the_sandbox_returns() -> list:
@@ -92,7 +99,11 @@ def _everything_the_sandbox_returns() -> list:
     _pay_on_hosted_page(session.url, "4242424242424242")
     responses.append(stripe.checkout.Session.retrieve(session.id))
     responses.append(stripe.billing_portal.Session.create(customer=customer.id, return_url="http://127.0.0.1/"))
-    responses.append(stripe.WebhookEndpoint.create(url="http://127.0.0.1:9/hook", enabled_events=["*"]))
+    endpoint = stripe.WebhookEndpoint.create(url="http://127.0.0.1:9/hook", enabled_events=["*"])
+    responses += [endpoint, stripe.WebhookEndpoint.delete(endpoint.id)]
+    extra_item = stripe.SubscriptionItem.create(subscription=subscription.id, price=_addon_price(product).id)
+    responses += [extra_item, stripe.SubscriptionItem.delete(extra_item.id)]
+    responses.append(stripe.Coupon.delete(stripe.Coupon.create(amount_off=100, currency="usd").id))
     responses.append(stripe.test_helpers.TestClock.create(frozen_time=1_700_000_000))
     responses.append(stripe.Subscription.cancel(subscription.id))
     doomed = stripe.Customer.create(email="gone@example.com")
