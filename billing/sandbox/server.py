@@ -37,6 +37,7 @@ class SandboxServer:
         api_keys: tuple[str, ...] = (),
         deliver_in_background: bool = True,
         retry_backoff: float = 5.0,
+        tick_seconds: float | None = None,
     ):
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
@@ -47,21 +48,33 @@ class SandboxServer:
         self.sandbox = Sandbox(self.store, base_url=self.url, api_keys=tuple(api_keys))
         self.deliverer = Deliverer(self.sandbox, backoff=retry_backoff)
         self.deliver_in_background = deliver_in_background
+        # Beside a running site, renewals and trial ends also happen as real time passes.
+        self.tick_seconds = tick_seconds
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SandboxServer":
+    def _start_workers(self) -> None:
         if self.deliver_in_background:
             self.deliverer.start()
+        if self.tick_seconds:
+            threading.Thread(target=self._tick, name="stripe-sandbox-clock", daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._stopping.wait(self.tick_seconds):
+            self.advance_clock(0)
+
+    def start(self) -> "SandboxServer":
+        self._start_workers()
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="stripe-sandbox", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        if self.deliver_in_background:
-            self.deliverer.start()
+        self._start_workers()
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.deliverer.stop()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -16,15 +16,22 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reset", action="store_true", help="forget all state before starting")
         parser.add_argument("--retry-backoff", type=float, default=5.0, help="seconds before the first webhook retry")
+        parser.add_argument(
+            "--tick", type=float, default=30.0, help="every so many seconds, run renewals and trial ends now due"
+        )
         parser.add_argument("--shuffle-deliveries", action="store_true", help="deliver webhooks in random order")
         parser.add_argument("--duplicate-deliveries", action="store_true", help="deliver every webhook twice")
 
-    def handle(self, *args, port, db, reset, retry_backoff, shuffle_deliveries, duplicate_deliveries, **options):
+    def handle(self, *args, port, db, reset, retry_backoff, tick, shuffle_deliveries, duplicate_deliveries, **options):
         if settings.PRODUCTION:
             raise CommandError("The Stripe sandbox is a development tool and does not run in production.")
         try:
             server = SandboxServer(
-                db_path=db, port=port, api_keys=(settings.STRIPE_SECRET_KEY,), retry_backoff=retry_backoff
+                db_path=db,
+                port=port,
+                api_keys=(settings.STRIPE_SECRET_KEY,),
+                retry_backoff=retry_backoff,
+                tick_seconds=tick,
             )
         except OSError as exc:
             raise CommandError(f"Cannot listen on 127.0.0.1:{port}: {exc}") from exc

@@ -150,3 +150,33 @@ def test_the_background_deliverer_retries_with_backoff_on_its_own(tmp_path, sett
         assert json.loads(receiver.received[-1]["body"])["data"]["object"]["id"] == customer.id
     finally:
         server.stop()
+
+
+def test_the_clock_ticker_runs_renewals_that_fall_due_as_time_passes(tmp_path, settings, receiver):
+    server = SandboxServer(db_path=tmp_path / "s.sqlite3", api_keys=(settings.STRIPE_SECRET_KEY,), tick_seconds=0.05)
+    client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses={"api": server.url})
+    server.start()
+    try:
+        price = client.v1.prices.create(
+            params={
+                "product_data": {"name": "D"},
+                "currency": "usd",
+                "unit_amount": 100,
+                "recurring": {"interval": "day"},
+            }
+        )
+        customer = client.v1.customers.create(params={"email": "tick@example.com"})
+        client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+        pm = client.v1.customers.payment_methods.list(customer.id).data[0]
+        client.v1.subscriptions.create(
+            params={"customer": customer.id, "items": [{"price": price.id}], "default_payment_method": pm.id}
+        )
+        client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["invoice.paid"]})
+        with server.store:
+            # A day passes without anyone advancing the clock.
+            server.store.meta_set("clock_offset", 86_400 + 60)
+
+        assert receiver.wait_for(1)
+        assert json.loads(receiver.received[0]["body"])["data"]["object"]["billing_reason"] == "subscription_cycle"
+    finally:
+        server.stop()
