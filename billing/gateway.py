@@ -5,7 +5,6 @@ the API base (real Stripe, or the local sandbox in development and tests: see
 docs/stripe-sandbox.md) are configured in one place, from settings, at call time.
 """
 
-import json
 from typing import Any
 
 import stripe
@@ -52,6 +51,8 @@ def checkout_session_create(
     client_reference_id: str | None = None,
     metadata: dict[str, str] | None = None,
     subscription_data: dict[str, Any] | None = None,
+    allow_promotion_codes: bool = False,
+    idempotency_key: str | None = None,
 ) -> stripe.checkout.Session:
     """A hosted Checkout page; the customer pays at the returned session's `url`."""
     params: dict[str, Any] = {
@@ -66,9 +67,10 @@ def checkout_session_create(
         "client_reference_id": client_reference_id,
         "metadata": metadata,
         "subscription_data": subscription_data,
+        "allow_promotion_codes": allow_promotion_codes,
     }
     params.update({key: value for key, value in optional.items() if value})
-    return client().v1.checkout.sessions.create(params=params)
+    return client().v1.checkout.sessions.create(params=params, options=_options(idempotency_key))
 
 
 # --- Catalogue, customers, portal (used by billing.services) -----------------------------
@@ -137,10 +139,15 @@ def billing_portal_session_create(*, customer: str, return_url: str) -> stripe.b
     return client().v1.billing_portal.sessions.create(params={"customer": customer, "return_url": return_url})
 
 
-def plain(obj: stripe.StripeObject) -> dict[str, Any]:
-    """An object as Stripe's JSON has it, for dj-stripe's sync_from_stripe_data.
+def refund_create(*, payment_intent: str, amount: int, idempotency_key: str) -> stripe.Refund:
+    params = {"payment_intent": payment_intent, "amount": amount}
+    return client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
 
-    The client turns decimal strings (e.g. `unit_amount_decimal`) into Decimal, which
-    dj-stripe's JSON column cannot store; Stripe sends them as strings.
-    """
-    return json.loads(json.dumps(obj.to_dict(), default=str))
+
+def subscription_update(*, subscription_id: str, params: dict[str, Any]) -> stripe.Subscription:
+    return client().v1.subscriptions.update(subscription_id, params=params)
+
+
+def subscription_cancel(*, subscription_id: str) -> stripe.Subscription:
+    """Cancel at once (staff); customers cancel at the period end through subscription_update."""
+    return client().v1.subscriptions.cancel(subscription_id)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import ValidationError
 
-from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key
+from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key, grant_cache_key
 from billing.exceptions import MemberRequired
 from billing.models import Customer, EntitlementGrant, SubscriptionState, UsageCounter
 from billing.periods import period_bounds
@@ -31,18 +31,33 @@ class Access:
         return self.entitled and (self.unlimited or (self.remaining or 0) >= quantity)
 
 
-def grant_for(*, organization_id: int, feature: str) -> EntitlementGrant | GrantSpec | None:
-    """The organization's grant of a feature, or None when its plan lacks it.
+def grant_for(*, organization_id: int, feature: str) -> GrantSpec | None:
+    """The organization's grant of a feature, or None when its plan lacks it. Cached until a refresh.
 
     An organization that was never refreshed has no rows yet: it is on Free, so the
     Free plan's grant is computed in memory instead of written from a read.
     """
-    grant = EntitlementGrant.objects.filter(organization_id=organization_id, feature=feature).first()
-    if grant is not None:
-        return grant
-    if SubscriptionState.objects.filter(organization_id=organization_id).exists():
-        return None
-    return grants_compute(plan_key=FREE, state=None, staff_grants=[], now=timezone.now()).get(feature)
+    key = grant_cache_key(organization_id=organization_id, feature=feature)
+    hit = cache.get(key)
+    if hit is not None:
+        return GrantSpec(**hit) if hit else None
+    row = EntitlementGrant.objects.filter(organization_id=organization_id, feature=feature).first()
+    if row is not None:
+        grant = GrantSpec(
+            feature=feature,
+            limit=row.limit,
+            period=row.period,
+            cycle_start=row.cycle_start,
+            cycle_end=row.cycle_end,
+            per_member=row.per_member,
+            source=row.source,
+        )
+    elif SubscriptionState.objects.filter(organization_id=organization_id).exists():
+        grant = None
+    else:
+        grant = grants_compute(plan_key=FREE, state=None, staff_grants=[], now=timezone.now()).get(feature)
+    cache.set(key, asdict(grant) if grant else {}, ACCESS_CACHE_SECONDS)
+    return grant
 
 
 def counter_user_id(*, feature: str, user_id: int | None) -> int | None:

@@ -10,6 +10,7 @@ from rest_framework.exceptions import APIException
 from accounts.models import Organization
 from billing import gateway
 from billing.models import Customer, SubscriptionState
+from billing.services.entitlements import entitlements_refresh
 
 
 class CustomerExists(APIException):
@@ -51,9 +52,9 @@ def customer_ensure(*, organization: Organization, email: str = "", name: str = 
             organization=organization,
             defaults={"stripe_customer_id": created.id, "email": created.email or "", "name": created.name or ""},
         )
-        state, _ = SubscriptionState.objects.get_or_create(organization=organization)
-        if state.stripe_customer_id != created.id:
-            SubscriptionState.objects.filter(pk=state.pk).update(stripe_customer_id=created.id)
+        # The state row must come with its grants (a bare row would read as "no rights").
+        entitlements_refresh(organization=organization)
+        SubscriptionState.objects.filter(organization=organization).update(stripe_customer_id=created.id)
     return customer
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
-from billing.cache import access_cache_invalidate
+from billing.cache import organization_cache_forget
 from billing.models import EntitlementGrant, StaffQuotaGrant, SubscriptionState, UsageCounter
 from billing.plans import FEATURES, FREE, PLANS, Period
 
@@ -121,5 +121,8 @@ def entitlements_refresh(*, organization: Organization, now: datetime | None = N
             )
         if changed_limits or any(f not in existing or not _spec_matches(existing[f], s) for f, s in specs.items()):
             org_id = organization.pk
-            transaction.on_commit(lambda: access_cache_invalidate(organization_id=org_id))
+            # Now, so reads inside this transaction see the new grants, and again after the
+            # commit, so an answer cached meanwhile from the old rows does not outlive them.
+            organization_cache_forget(organization_id=org_id)
+            transaction.on_commit(lambda: organization_cache_forget(organization_id=org_id))
     return list(EntitlementGrant.objects.filter(organization=organization))

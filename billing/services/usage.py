@@ -6,7 +6,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
-from billing.cache import access_cache_invalidate
+from billing.cache import access_cache_forget
 from billing.exceptions import FeatureNotMetered, NotEntitled, QuotaExceeded
 from billing.models import UsageCounter, UsageLedgerEntry
 from billing.periods import period_bounds
@@ -116,9 +116,7 @@ def usage_track(
 
     used, limit = row
     org_id = organization.pk
-    transaction.on_commit(
-        lambda: access_cache_invalidate(organization_id=org_id, feature=feature, user_id=counter_user)
-    )
+    transaction.on_commit(lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature))
     if limit and used - quantity < limit * WARNING_SHARE <= used:
         from billing.tasks import quota_warning_send  # tasks import services: import at call time
 

@@ -102,3 +102,18 @@ def test_subscribed_organization_cannot_check_out_again(client, premium_member, 
 def test_checkout_cancel_page(client):
     client.force_login(MembershipFactory().user)
     assert "Nothing was charged." in client.get("/billing/checkout/cancel/").content.decode()
+
+
+def test_a_free_organization_keeps_its_chats_after_starting_checkout(client, stripe_sandbox):
+    call_command("billing_setup")
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    client.post("/billing/checkout/", {"lookup_key": "premium_monthly"})
+    chat = usage_track(
+        organization=membership.organization,
+        user_id=membership.user.pk,
+        feature="ai_chat",
+        quantity=1,
+        idempotency_key="c",
+    )
+    assert (chat.used, chat.limit) == (1, 5)
