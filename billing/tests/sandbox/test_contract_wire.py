@@ -3,6 +3,7 @@
 import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import stripe
@@ -118,3 +119,26 @@ def test_a_pinned_stripe_version_is_accepted(stripe_sandbox, settings):
 
     assert customer.last_response.headers["Stripe-Version"] == "2025-03-31.basil"
     assert client.v1.customers.retrieve(customer.id).email == "pinned@example.com"
+
+
+def test_concurrent_requests_are_each_applied_once(stripe_sandbox, settings):
+    client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses={"api": stripe_sandbox.url})
+    customer = client.v1.customers.create(params={"email": "many@example.com"})
+
+    def pay(n: int) -> str:
+        return client.v1.payment_intents.create(
+            params={
+                "amount": 100 + n,
+                "currency": "usd",
+                "customer": customer.id,
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+            }
+        ).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(pay, range(24)))
+
+    assert len(set(ids)) == 24
+    charges = list(client.v1.charges.list(params={"customer": customer.id, "limit": 100}).auto_paging_iter())
+    assert sorted(c.amount for c in charges) == [100 + n for n in range(24)]
