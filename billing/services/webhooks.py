@@ -65,9 +65,13 @@ def _emails_for_event(*, event_type: str, obj: dict, organization: Organization,
     base = {"organization_name": organization.name, "plan_name": PLANS[state.plan].name}
     queue = {"organization": organization, "recipient": organization.email}
     subscription_id = obj.get("id", "")
-    if event_type.startswith("customer.subscription.") and obj.get("status") in ("active", "trialing"):
+    # The mirror's status, not the event body's: events arrive in any order.
+    if event_type.startswith("customer.subscription.") and state.status in ("active", "trialing"):
         billing_email_queue(
-            key=f"subscription_started:{subscription_id}", template="subscription_started", context=base, **queue
+            key=f"subscription_started:{state.stripe_subscription_id}",
+            template="subscription_started",
+            context=base,
+            **queue,
         )
     elif event_type == "customer.subscription.deleted":
         billing_email_queue(

@@ -1,0 +1,137 @@
+"""dj-stripe's webhook endpoint as our receiver sees it: signatures, replays, odd payloads.
+
+Events are real ones recorded by the sandbox; the tests sign them with the endpoint's
+secret (or fail to) and post them to the endpoint like Stripe does.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import stripe
+from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
+
+from billing.models import BillingEmail, SubscriptionState
+from billing.tests.checkout_helpers import subscribe
+from billing.tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign(body: str, secret: str, *, at: int | None = None) -> str:
+    at = at or int(time.time())
+    digest = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+@pytest.fixture
+def endpoint(billing_site):
+    return WebhookEndpoint.objects.get()
+
+
+@pytest.fixture
+def subscription_created(billing_site, endpoint):
+    """A paid subscription whose events the sandbox recorded; our test endpoint has not seen them."""
+    membership = MembershipFactory()
+    endpoint_url = f"/stripe/webhook/{endpoint.djstripe_uuid}/"
+    assert subscribe(membership) == 303
+    # Delivered to nobody: these tests post the events themselves.
+    stripe.WebhookEndpoint.modify(endpoint.id, disabled=True)
+    listed = stripe.Event.list(limit=100).auto_paging_iter()
+    event_id = next(e.id for e in listed if e.type == "customer.subscription.created")
+    # The event's JSON exactly as the API sends it (the client's objects turn decimals into Decimal).
+    return membership, endpoint_url, stripe.Event.retrieve(event_id).last_response.body
+
+
+def post(client, url, body, signature=None):
+    headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature else {}
+    return client.post(url, data=body, content_type="application/json", **headers)
+
+
+def test_missing_or_forged_signature_is_400_and_changes_nothing(client, endpoint, subscription_created):
+    membership, url, body = subscription_created
+    assert post(client, url, body).status_code == 400
+    assert post(client, url, body, sign(body, "whsec_forged")).status_code == 400
+    assert not Event.objects.filter(type="customer.subscription.created").exists()
+    assert not SubscriptionState.objects.filter(organization=membership.organization, plan="premium").exists()
+
+
+def test_a_signature_older_than_the_tolerance_is_400(client, endpoint, subscription_created):
+    membership, url, body = subscription_created
+    stale = sign(body, endpoint.secret, at=int(time.time()) - endpoint.djstripe_tolerance - 60)
+    assert post(client, url, body, stale).status_code == 400
+    assert not Event.objects.filter(type="customer.subscription.created").exists()
+
+
+def test_malformed_json_is_400(client, endpoint):
+    url = f"/stripe/webhook/{endpoint.djstripe_uuid}/"
+    body = '{"id": "evt_broken", "type": '
+    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 400
+    assert not Event.objects.exists()
+
+
+def test_the_same_event_twice_is_applied_once(client, endpoint, subscription_created):
+    membership, url, body = subscription_created
+    first = post(client, url, body, sign(body, endpoint.secret))
+    second = post(client, url, body, sign(body, endpoint.secret))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert Event.objects.filter(type="customer.subscription.created").count() == 1
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
+
+
+def test_unknown_event_types_are_accepted_and_ignored(client, endpoint):
+    url = f"/stripe/webhook/{endpoint.djstripe_uuid}/"
+    body = json.dumps(
+        {
+            "id": "evt_unknown_1",
+            "object": "event",
+            "type": "plateau.something_new",
+            "api_version": "2025-03-31.basil",
+            "created": int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "data": {"object": {"id": "thing_1", "object": "thing"}},
+        }
+    )
+    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+    assert WebhookEventTrigger.objects.filter(valid=True).count() == 1
+    assert not SubscriptionState.objects.exists()
+
+
+@pytest.mark.services
+def test_the_same_event_delivered_concurrently_is_applied_once(
+    require_postgres, live_server, endpoint, subscription_created
+):
+    membership, url, body = subscription_created
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def deliver():
+        request = urllib.request.Request(
+            live_server.url + url,
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "Stripe-Signature": sign(body, endpoint.secret)},
+            method="POST",
+        )
+        barrier.wait()
+        try:
+            statuses.append(urllib.request.urlopen(request, timeout=30).status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 8
+    assert Event.objects.filter(type="customer.subscription.created").count() == 1
+    assert SubscriptionState.objects.get(organization=membership.organization).plan == "premium"
+    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
