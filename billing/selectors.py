@@ -7,11 +7,13 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from djstripe.models import Invoice
 from rest_framework.exceptions import ValidationError
 
 from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key, grant_cache_key
 from billing.exceptions import MemberRequired
 from billing.models import Customer, EntitlementGrant, SubscriptionState, UsageCounter
+from billing.money import money_display
 from billing.periods import period_bounds
 from billing.plans import FEATURES, FREE, Feature, FeatureKind
 from billing.services.entitlements import GrantSpec, grants_compute
@@ -208,3 +210,39 @@ def customers_for(
 def _date_start(value: str) -> datetime | None:
     day = parse_date(value)
     return datetime(day.year, day.month, day.day) if day else None
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: str
+    number: str | None
+    status: str | None
+    currency: str
+    amount_due: int
+    amount_paid: int
+    created: datetime | None
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+
+    @property
+    def amount_display(self) -> str:
+        return money_display(amount=self.amount_paid or self.amount_due, currency=self.currency or "usd")
+
+
+def invoices_for(*, organization_id: int, limit: int = 100) -> list[InvoiceRow]:
+    """The organization's invoices from dj-stripe's mirror, newest first, with their download links."""
+    rows = Invoice.objects.filter(customer__subscriber_id=organization_id).order_by("-created")[:limit]
+    return [
+        InvoiceRow(
+            id=invoice.id,
+            number=invoice.stripe_data.get("number"),
+            status=invoice.stripe_data.get("status"),
+            currency=invoice.stripe_data.get("currency", ""),
+            amount_due=invoice.stripe_data.get("amount_due") or 0,
+            amount_paid=invoice.stripe_data.get("amount_paid") or 0,
+            created=invoice.created,
+            hosted_invoice_url=invoice.stripe_data.get("hosted_invoice_url"),
+            invoice_pdf=invoice.stripe_data.get("invoice_pdf"),
+        )
+        for invoice in rows
+    ]

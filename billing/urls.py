@@ -11,4 +11,7 @@ urlpatterns = [
     path("checkout/cancel/", views.checkout_cancel, name="checkout_cancel"),
     path("settings/", views.settings_page, name="settings"),
     path("portal/", views.portal, name="portal"),
+    path("subscription/cancel/", views.subscription_cancel_page, name="subscription_cancel"),
+    path("subscription/resume/", views.subscription_resume_page, name="subscription_resume"),
+    path("subscription/change/", views.subscription_change_page, name="subscription_change"),
 ]

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,14 +10,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
-from accounts.models import Organization
-from accounts.selectors.organizations import membership_primary, organization_get_for_member
+from accounts.models import Organization, Role
+from accounts.selectors.organizations import membership_get, membership_primary, organization_get_for_member
 from billing.models import SubscriptionState
 from billing.money import money_display
-from billing.plans import PLANS
-from billing.selectors import usage_meters
+from billing.plans import PLANS, PRICES
+from billing.selectors import invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import plan_effective
+from billing.services.subscription_changes import subscription_cancel, subscription_change_plan, subscription_resume
 
 
 def _organization(request) -> Organization:
@@ -28,6 +30,11 @@ def _organization(request) -> Organization:
     if membership is None:
         raise Http404("You belong to no organization.")
     return membership.organization
+
+
+def _is_admin(request, organization: Organization) -> bool:
+    membership = membership_get(user=request.user, organization=organization)
+    return bool(membership and membership.role == Role.ADMIN)
 
 
 def pricing(request):
@@ -87,6 +94,13 @@ def settings_page(request):
         "plan": PLANS[plan_effective(state=state, now=now)],
         "in_grace": bool(state and state.status == "past_due" and state.grace_until and now < state.grace_until),
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
+        "invoices": invoices_for(organization_id=organization.pk, limit=24),
+        "is_admin": _is_admin(request, organization),
+        "other_prices": [
+            {"lookup_key": key, "label": f"{money_display(amount=p.unit_amount, currency=p.currency)} / {p.interval}"}
+            for key, (_, p) in PRICES.items()
+            if state is None or key != state.price_lookup_key
+        ],
     }
     return render(request, "billing/settings.html", context)
 
@@ -97,3 +111,45 @@ def portal(request):
     organization = _organization(request)
     return_url = request.build_absolute_uri(reverse("billing:settings"))
     return redirect(billing_portal_url(organization=organization, return_url=return_url))
+
+
+def _change_subscription(request, change, success: str):
+    """Run a subscription change for the page's organization (its admins only), then back to the page."""
+    organization = _organization(request)
+    if not _is_admin(request, organization):
+        raise PermissionDenied("Only the organization's admins can change its subscription.")
+    state = SubscriptionState.objects.filter(organization=organization).first()
+    if state is None or not state.stripe_subscription_id:
+        raise Http404("No subscription.")
+    try:
+        change(organization=organization, subscription_id=state.stripe_subscription_id)
+    except APIException as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, success)
+    return redirect(f"{reverse('billing:settings')}?org={organization.pk}")
+
+
+@login_required
+@require_POST
+def subscription_cancel_page(request):
+    return _change_subscription(request, subscription_cancel, "Your subscription will end at the close of this period.")
+
+
+@login_required
+@require_POST
+def subscription_resume_page(request):
+    return _change_subscription(request, subscription_resume, "Your subscription will renew as usual.")
+
+
+@login_required
+@require_POST
+def subscription_change_page(request):
+    lookup_key = request.POST.get("lookup_key", "")
+
+    def change(*, organization, subscription_id):
+        subscription_change_plan(organization=organization, subscription_id=subscription_id, lookup_key=lookup_key)
+
+    return _change_subscription(
+        request, change, "Your plan was changed; the difference is prorated on the next invoice."
+    )

@@ -1,9 +1,10 @@
 """/api/v1/subscriptions/ and /api/v1/invoices/: a customer's subscriptions and invoices, org-scoped."""
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from django.http import Http404
-from djstripe.models import Invoice, Subscription
+from djstripe.models import Subscription
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICAT
 from accounts.models import Organization
 from billing.api.access import IsMemberOrApiKey, customer_resolve, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
+from billing.selectors import invoices_for
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
@@ -193,22 +195,4 @@ class InvoiceListApi(APIView):
     )
     def get(self, request):
         organization = _customer_param(request)
-        invoices = Invoice.objects.filter(customer__subscriber=organization).order_by("-created")[:100]
-        return Response(
-            [
-                InvoiceOutput(
-                    {
-                        "id": invoice.id,
-                        "number": invoice.stripe_data.get("number"),
-                        "status": invoice.stripe_data.get("status"),
-                        "currency": invoice.stripe_data.get("currency", ""),
-                        "amount_due": invoice.stripe_data.get("amount_due") or 0,
-                        "amount_paid": invoice.stripe_data.get("amount_paid") or 0,
-                        "created": invoice.created,
-                        "hosted_invoice_url": invoice.stripe_data.get("hosted_invoice_url"),
-                        "invoice_pdf": invoice.stripe_data.get("invoice_pdf"),
-                    }
-                ).data
-                for invoice in invoices
-            ]
-        )
+        return Response([InvoiceOutput(asdict(row)).data for row in invoices_for(organization_id=organization.pk)])

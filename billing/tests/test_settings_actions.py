@@ -1,0 +1,57 @@
+"""The billing settings page's actions on a subscription made through the sandbox."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from billing.models import SubscriptionState
+from billing.tests.checkout_helpers import subscribe
+from billing.tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def admin_client(billing_site):
+    membership = MembershipFactory(role=Role.ADMIN)
+    assert subscribe(membership) == 303
+    billing_site.flush()
+    client = Client()
+    client.force_login(membership.user)
+    return client, membership
+
+
+def test_invoices_with_download_links_and_renewal_date(admin_client):
+    client, membership = admin_client
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    html = client.get("/billing/settings/").content.decode()
+    assert f"Renews on {state.current_period_end:%-d %b %Y}" in html
+    assert "$32.00 · paid" in html
+    assert "Download PDF" in html
+
+
+def test_cancel_at_period_end_then_resume_from_the_page(admin_client):
+    client, membership = admin_client
+    page = client.post("/billing/subscription/cancel/", follow=True).content.decode()
+    assert "Your subscription will end at the close of this period." in page
+    assert "Cancels on" in page and "Resume subscription" in page
+    assert SubscriptionState.objects.get(organization=membership.organization).cancel_at_period_end is True
+    page = client.post("/billing/subscription/resume/", follow=True).content.decode()
+    assert "Renews on" in page
+    assert SubscriptionState.objects.get(organization=membership.organization).cancel_at_period_end is False
+
+
+def test_switch_to_yearly_from_the_page(admin_client):
+    client, membership = admin_client
+    client.post("/billing/subscription/change/", {"lookup_key": "premium_yearly"})
+    assert SubscriptionState.objects.get(organization=membership.organization).price_lookup_key == "premium_yearly"
+
+
+def test_members_who_are_not_admins_cannot_cancel(admin_client):
+    _, membership = admin_client
+    buyer = MembershipFactory(organization=membership.organization, role=Role.BUYER)
+    client = Client()
+    client.force_login(buyer.user)
+    assert "Cancel at period end" not in client.get("/billing/settings/").content.decode()
+    assert client.post("/billing/subscription/cancel/").status_code == 403
+    assert SubscriptionState.objects.get(organization=membership.organization).cancel_at_period_end is False
