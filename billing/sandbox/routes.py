@@ -55,6 +55,7 @@ ROUTES = [
     ("DELETE", f"/v1/subscription_items/{_ID}", "subscription_item_delete"),
     ("POST", "/v1/invoices", "invoice_create"),
     ("GET", "/v1/invoices", "invoice_list"),
+    ("POST", "/v1/invoices/create_preview", "invoice_create_preview"),
     ("GET", f"/v1/invoices/{_ID}", "invoice_retrieve"),
     ("GET", f"/v1/invoices/{_ID}/lines", "invoice_lines"),
     ("POST", f"/v1/invoices/{_ID}/finalize", "invoice_finalize"),

@@ -681,7 +681,8 @@ class SubscriptionsMixin:
         }
 
     # --- the clock ----------------------------------------------------------------------------
-    def _cycle_invoice(self, subscription: dict, *, reason: str) -> dict:
+    def _cycle_invoice_draft(self, subscription: dict, *, reason: str) -> dict:
+        """The draft invoice for the period the subscription's items have just entered."""
         item = subscription["items"]["data"][0]
         invoice = self._invoice_new(
             customer_id=subscription["customer"],
@@ -693,7 +694,10 @@ class SubscriptionsMixin:
         lines = [self._item_line(invoice, subscription, i) for i in subscription["items"]["data"]]
         # A `once` coupon covered the first invoice only; a `repeating` one may have run out.
         self._expire_once_discounts(subscription)
-        invoice = self._invoice_build(invoice, lines, subscription["discounts"])
+        return self._invoice_build(invoice, lines, subscription["discounts"])
+
+    def _cycle_invoice(self, subscription: dict, *, reason: str) -> dict:
+        invoice = self._cycle_invoice_draft(subscription, reason=reason)
         self._subscription_set(subscription, latest_invoice=invoice["id"])
         invoice = self._invoice_finalize(invoice)
         if invoice["status"] == "open":
@@ -810,6 +814,46 @@ class SubscriptionsMixin:
         self.store.meta_set("clock_offset", int(self.store.meta_get("clock_offset", 0)) + seconds)
         now = self.now()
         return {"now": now, "processed": self.run_clock(now, None)}
+
+    # --- invoice previews -----------------------------------------------------------------
+    def invoice_create_preview(self, params: dict) -> dict:
+        """The subscription's next invoice, optionally after proposed item changes; nothing is kept.
+
+        Runs the change and the renewal for real inside a savepoint and rolls them back, so the
+        preview is computed by exactly the code that will bill it.
+        """
+        subscription_id = params.get("subscription")
+        if not subscription_id:
+            raise invalid("The sandbox previews subscription invoices: pass `subscription`.", param="subscription")
+        details = params.get("subscription_details") or {}
+        change = {key: details[key] for key in ("items", "proration_behavior", "proration_date") if key in details}
+        self.store.db.execute("SAVEPOINT invoice_preview")
+        try:
+            subscription = self.fetch(subscription_id, "subscription", param="subscription")
+            if params.get("customer") and params["customer"] != subscription["customer"]:
+                raise invalid("The subscription does not belong to this customer.", param="customer")
+            if change:
+                subscription = self.subscription_update(subscription_id, change)
+            if change.get("items") and change.get("proration_behavior") == "always_invoice":
+                preview = self.fetch(subscription["latest_invoice"], "invoice")
+            else:
+                preview = self._preview_renewal(subscription)
+        finally:
+            self.store.db.execute("ROLLBACK TO invoice_preview")
+            self.store.db.execute("RELEASE invoice_preview")
+        return {**preview, "id": f"upcoming_{preview['id']}", "status": "draft", "number": None}
+
+    def _preview_renewal(self, subscription: dict) -> dict:
+        period_end = min(item["current_period_end"] for item in subscription["items"]["data"])
+        self._moment = period_end
+        try:
+            for item in subscription["items"]["data"]:
+                item.update(
+                    current_period_start=period_end, current_period_end=self._period_end(item["price"], period_end)
+                )
+            return self._cycle_invoice_draft(subscription, reason="upcoming")
+        finally:
+            self._moment = None
 
     # --- Stripe's test clocks -------------------------------------------------------------
     def test_clock_create(self, params: dict) -> dict:

@@ -371,3 +371,26 @@ def test_deleting_a_customer_cancels_their_subscriptions(stripe_sandbox):
     assert stripe.Subscription.retrieve(subscription.id).status == "canceled"
     with pytest.raises(stripe.InvalidRequestError):
         stripe.Customer.modify(customer.id, email="back@example.com")
+
+
+def test_an_invoice_preview_shows_the_next_invoice_and_changes_nothing(stripe_sandbox):
+    clock, customer = _customer_on_clock()
+    basic, premium = _monthly(1000, "Basic"), _monthly(3000, "Premium")
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": basic.id}])
+    _advance(clock, JAN_1 + 15 * DAY)
+    events_before = len(stripe.Event.list(limit=100).data)
+    item_id = subscription["items"].data[0].id
+
+    upgrade = stripe.Invoice.create_preview(
+        subscription=subscription.id, subscription_details={"items": [{"id": item_id, "price": premium.id}]}
+    )
+    renewal = stripe.Invoice.create_preview(subscription=subscription.id)
+
+    assert upgrade.id.startswith("upcoming_in_") and upgrade.status == "draft"
+    assert sorted(line.amount for line in upgrade.lines.data) == [-516, 1548, 3000]
+    assert (upgrade.total, upgrade.created) == (4032, FEB_1)
+    assert (renewal.total, renewal.billing_reason) == (1000, "upcoming")
+    assert stripe.InvoiceItem.list(customer=customer.id, pending=True).data == []
+    assert stripe.Subscription.retrieve(subscription.id)["items"].data[0].price.id == basic.id
+    assert len(stripe.Invoice.list(customer=customer.id).data) == 1
+    assert len(stripe.Event.list(limit=100).data) == events_before

@@ -81,6 +81,7 @@ def _everything_the_sandbox_returns() -> list:
     )
     responses.append(subscription)
     responses.append(stripe.Invoice.list_lines(subscription.latest_invoice.id))
+    responses.append(stripe.Invoice.create_preview(subscription=subscription.id))
     responses.append(stripe.SubscriptionItem.retrieve(subscription["items"].data[0].id))
     responses.append(stripe.InvoiceItem.create(customer=customer.id, amount=300, currency="usd", description="Extra"))
     intent = stripe.PaymentIntent.create(
