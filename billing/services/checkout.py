@@ -56,6 +56,7 @@ def subscription_checkout_start(
         client_reference_id=str(organization.pk),
         metadata={"organization_id": str(organization.pk), "kind": "subscription"},
         subscription_data=subscription_data,
+        allow_promotion_codes=True,
     )
     return session.url
 

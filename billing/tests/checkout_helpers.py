@@ -12,9 +12,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def pay_hosted_checkout(url: str, *, card: str, email: str) -> int:
+def pay_hosted_checkout(url: str, *, card: str, email: str, promotion_code: str = "") -> int:
     """Submit the sandbox's hosted Checkout form; 303 means paid (and redirected to our success page)."""
-    data = urllib.parse.urlencode({"card_number": card, "email": email}).encode()
+    form = {"card_number": card, "email": email, **({"promotion_code": promotion_code} if promotion_code else {})}
+    data = urllib.parse.urlencode(form).encode()
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         return opener.open(urllib.request.Request(url, data=data, method="POST"), timeout=10).status

@@ -101,3 +101,13 @@ def test_renewal_resets_failed_renewal_keeps_access_in_grace_then_revokes_and_re
     state.refresh_from_db()
     assert (state.status, state.plan) == ("active", "premium")
     assert EntitlementGrant.objects.get(organization=org, feature="premium_article").limit == 3
+
+
+def test_a_trial_set_in_settings_gives_premium_rights_while_trialing(billing_site, settings):
+    settings.BILLING_TRIAL_DAYS = 14
+    membership = MembershipFactory()
+    assert subscribe(membership) == 303
+    billing_site.flush()
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.status, state.plan, state.trial_end is not None) == ("trialing", "premium", True)
+    assert EntitlementGrant.objects.get(organization=membership.organization, feature="premium_article").limit == 3

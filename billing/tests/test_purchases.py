@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stripe
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -147,3 +148,24 @@ def test_paid_checkout_settles_the_purchase_and_staff_refund_never_exceeds_it(st
     assert over.status_code == 400
     rest = client_for(staff).post(refund, {"amount": 3500}, format="json").json()
     assert (rest["refunded_amount"], rest["status"]) == (6000, "refunded")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_promotion_code_typed_at_checkout_is_recorded_as_discount(billing_site):
+    # Staff set up the code in Stripe's dashboard; here, through the API the dashboard uses.
+    coupon = stripe.Coupon.create(percent_off=50, duration="once")
+    stripe.PromotionCode.create(promotion={"type": "coupon", "coupon": coupon.id}, code="HALF")
+    member = MembershipFactory()
+    entitlements_refresh(organization=member.organization)
+    started = client_for(member).post(PURCHASES, {"item_type": "quiz", "item_id": "q60"}, format="json").json()
+    status = pay_hosted_checkout(started["checkout_url"], card="4242424242424242", email="a@b.c", promotion_code="HALF")
+    assert status == 303
+    billing_site.flush()
+    purchase = Purchase.objects.get()
+    assert (purchase.status, purchase.list_amount, purchase.amount, purchase.discount_amount) == (
+        "paid",
+        6000,
+        3000,
+        3000,
+    )
+    assert purchase.discount_rule == "promotion_code"
