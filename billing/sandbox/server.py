@@ -95,6 +95,9 @@ class SandboxServer:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sandbox"
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle's algorithm each keep-alive
+    # response would wait ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's signature
         """Quiet: the sandbox runs beside the site and inside tests."""

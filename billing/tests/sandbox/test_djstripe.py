@@ -22,7 +22,6 @@ def _subscription_in_sandbox():
     return customer, subscription
 
 
-@pytest.mark.slow
 @pytest.mark.django_db
 def test_djstripe_sync_models_mirrors_the_sandbox(stripe_sandbox):
     customer, subscription = _subscription_in_sandbox()
