@@ -139,3 +139,22 @@ PRICES: dict[str, tuple[PlanDef, PriceDef]] = {
 def plan_for_lookup_key(lookup_key: str | None) -> PlanDef | None:
     entry = PRICES.get(lookup_key or "")
     return entry[0] if entry else None
+
+
+def plan_feature_lines(plan: PlanDef) -> list[str]:
+    """What the plan gives, in words, from its quotas (for the pricing page)."""
+    dollars = f"${QUIZ_FREE_MAX_VALUE // 100}"
+    lines = []
+    for feature, quota in plan.quotas.items():
+        n = quota.limit
+        if feature == Feature.AI_CHAT:
+            lines.append("Unlimited AI tutor chats" if n is None else f"{n} AI tutor chats a day per member")
+        elif feature == Feature.FREE_QUIZ:
+            lines.append(f"{n} free quizzes each billing cycle (worth up to {dollars} each)")
+        elif feature == Feature.PREMIUM_ARTICLE:
+            lines.append("Unlimited premium articles" if n is None else f"{n} premium articles each billing cycle")
+        elif feature == Feature.QUIZ_DISCOUNT:
+            lines.append(f"{QUIZ_DISCOUNT_PERCENT}% off up to {n} more quizzes a month")
+        elif feature == Feature.ARTICLE_DISCOUNT:
+            lines.append(f"{ARTICLE_DISCOUNT_PERCENT}% off more articles")
+    return lines

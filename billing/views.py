@@ -14,7 +14,7 @@ from accounts.models import Organization, Role
 from accounts.selectors.organizations import membership_get, membership_primary, organization_get_for_member
 from billing.models import SubscriptionState
 from billing.money import money_display
-from billing.plans import PLANS, PRICES
+from billing.plans import PLANS, PRICES, plan_feature_lines
 from billing.selectors import invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import plan_effective
@@ -41,6 +41,7 @@ def pricing(request):
     plans = [
         {
             "plan": plan,
+            "lines": plan_feature_lines(plan),
             "prices": [
                 {
                     "lookup_key": p.lookup_key,

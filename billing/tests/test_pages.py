@@ -28,6 +28,9 @@ def test_pricing_lists_the_catalogue(client):
     assert "$32.00</strong> / month" in html
     assert "$320.00</strong> / year" in html
     assert "Contact sales" in html
+    assert "2 free quizzes each billing cycle (worth up to $50 each)" in html
+    assert "20% off up to 3 more quizzes a month" in html
+    assert "5 AI tutor chats a day per member" in html
 
 
 def test_usage_meters_say_how_much_is_left_and_when_it_resets(client, premium_member):
