@@ -1,0 +1,51 @@
+import pytest
+
+from billing.models import BillingEmail
+from billing.services.emails import EmailSendFailed, billing_email_queue, billing_email_send
+from billing.tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def queue(org):
+    return billing_email_queue(
+        key="payment_failed:in_1:1",
+        organization=org,
+        recipient=org.email,
+        template="payment_failed",
+        context={"organization_name": org.name, "plan_name": "Premium", "grace_until": "26 Nov 2026"},
+    )
+
+
+def test_a_failed_send_is_logged_then_a_retry_sends_once(settings, mailoutbox):
+    org = OrganizationFactory()
+    email = queue(org)
+    settings.EMAIL_BACKEND = "billing.tests.test_emails.BrokenBackend"
+    with pytest.raises(EmailSendFailed):
+        billing_email_send(email_id=email.pk)
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.last_error) == ("failed", 1, "ConnectionRefusedError: SMTP is down")
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    billing_email_send(email_id=email.pk)
+    billing_email_send(email_id=email.pk)  # a duplicate task run sends nothing more
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.last_error) == ("sent", 2, "")
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject == "Your Plateau payment failed"
+    assert "You keep access until 26 Nov 2026" in mailoutbox[0].body
+
+
+def test_the_same_business_key_is_queued_once():
+    org = OrganizationFactory()
+    assert queue(org) is not None
+    assert queue(org) is None
+    assert BillingEmail.objects.count() == 1
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP is down")
