@@ -26,10 +26,15 @@ def _subscription_in_sandbox():
 def test_djstripe_sync_models_mirrors_the_sandbox(stripe_sandbox):
     customer, subscription = _subscription_in_sandbox()
 
-    # Every model dj-stripe knows but AccountV2, which dj-stripe always sends to api.stripe.com
-    # (it builds its own StripeClient, ignoring STRIPE_API_HOST). --fail-on-error turns any
-    # failed list or sync into an error.
-    models = [model.__name__ for model in apps.get_app_config("djstripe").get_models() if model.__name__ != "AccountV2"]
+    # Every model dj-stripe knows but two it cannot sync from any Stripe with stripe 15:
+    # AccountV2 builds its own client that ignores STRIPE_API_HOST (always api.stripe.com), and
+    # Event stores the client's `request` object, no longer a dict, as its text in a 50-character
+    # column (PostgreSQL refuses it). Events reach dj-stripe through signed webhooks instead.
+    # --fail-on-error turns any failed list or sync into an error.
+    unsyncable = {"AccountV2", "Event"}
+    models = [
+        model.__name__ for model in apps.get_app_config("djstripe").get_models() if model.__name__ not in unsyncable
+    ]
     call_command("djstripe_sync_models", *models, "--fail-on-error")
 
     assert djstripe_models.Customer.objects.get(id=customer.id).email == "sync@example.com"
