@@ -403,16 +403,12 @@ class CatalogMixin:
             metadata=merge_metadata({}, params.get("metadata")),
             promotion={"coupon": coupon["id"], "type": "coupon"},
             restrictions={
-                "currency_options": {},
                 "first_time_transaction": as_bool(restrictions, "first_time_transaction"),
                 "minimum_amount": as_int(restrictions, "minimum_amount"),
                 "minimum_amount_currency": restrictions.get("minimum_amount_currency") or None,
             },
             times_redeemed=0,
         )
-        promo["restrictions"] = {
-            key: promo["restrictions"][key] for key in self.blank("promotion_code")["restrictions"]
-        }
         self.save(promo)
         self.emit("promotion_code.created", promo)
         return promo

@@ -79,14 +79,10 @@ class CheckoutMixin:
             payment_status="unpaid",
             status="open",
             success_url=success_url,
-            total_details={"amount_discount": discount_total, "amount_shipping": 0, "amount_tax": 0, "breakdown": None},
+            total_details={"amount_discount": discount_total, "amount_shipping": 0, "amount_tax": 0},
             ui_mode="hosted",
             url=f"{self.base_url}/c/pay/{session_id}",
         )
-        session["total_details"] = {
-            key: session["total_details"].get(key)
-            for key in ("amount_discount", "amount_shipping", "amount_tax", "breakdown")
-        }
         self.save(
             session,
             {

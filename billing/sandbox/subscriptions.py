@@ -273,7 +273,6 @@ class SubscriptionsMixin:
         )
         subscription.update(
             billing_cycle_anchor=trial_end or now,
-            billing_mode={"flexible": None, "type": "classic", "updated_at": None},
             cancel_at=None,
             cancel_at_period_end=False,
             canceled_at=None,
@@ -300,9 +299,6 @@ class SubscriptionsMixin:
             trial_settings={"end_behavior": {"missing_payment_method": missing_pm_behaviour}},
             trial_start=now if trial_end else None,
         )
-        subscription["billing_mode"] = {
-            key: subscription["billing_mode"].get(key) for key in self.blank("subscription")["billing_mode"]
-        }
         subscription["discounts"] = self._discounts_param(
             params, customer=customer["id"], subscription=subscription["id"]
         )
