@@ -13,30 +13,6 @@ from .wire import invalid, missing
 API_VERSION = "2025-03-31.basil"
 _ALPHABET = string.ascii_letters + string.digits
 
-# Which object prefix belongs to which resource, for "No such <kind>" errors and expansion.
-KIND_BY_PREFIX = {
-    "acct": "account",
-    "cus": "customer",
-    "prod": "product",
-    "price": "price",
-    "promo": "promotion_code",
-    "di": "discount",
-    "cs": "checkout.session",
-    "bps": "billing_portal.session",
-    "sub": "subscription",
-    "si": "subscription_item",
-    "in": "invoice",
-    "il": "line_item",
-    "ii": "invoiceitem",
-    "pi": "payment_intent",
-    "ch": "charge",
-    "re": "refund",
-    "pm": "payment_method",
-    "we": "webhook_endpoint",
-    "evt": "event",
-    "clock": "test_helpers.test_clock",
-}
-
 
 def random_id(prefix: str, length: int = 24) -> str:
     return f"{prefix}_{''.join(secrets.choice(_ALPHABET) for _ in range(length))}"

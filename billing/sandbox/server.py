@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from . import pages
+from .core import API_VERSION
 from .engine import Sandbox
 from .routes import resolve
 from .store import Store
@@ -172,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, method: str, path: str, raw: str) -> None:
         request_id = "req_" + secrets.token_hex(7)
-        headers = {"Request-Id": request_id, "Stripe-Version": self.headers.get("Stripe-Version") or "2025-03-31.basil"}
+        headers = {"Request-Id": request_id, "Stripe-Version": self.headers.get("Stripe-Version") or API_VERSION}
         # Only a request that ran is remembered under its key (errors included, as Stripe does);
         # a refused key or a failed authentication is not.
         executed_key = None
