@@ -51,7 +51,7 @@ def server_env(database_url: str, redis_url: str) -> dict:
         "REDIS_URL": redis_url,
         # Required in production; nothing here calls Stripe, and no worker consumes the few tasks published.
         "CELERY_BROKER_URL": redis_url,
-        "STRIPE_SECRET_KEY": "sk_test_bench_not_used",
+        "STRIPE_SECRET_KEY": "sk_test_" + "benchnotused" * 2,
         "CACHE_KEY_PREFIX": "plateau-bench",
         # The rate limits still run (same cost for every endpoint) but must not refuse the load.
         "API_THROTTLE_BURST": "1000000/second",
@@ -103,11 +103,81 @@ def wrk(url: str, args: list[str], *, connections: int, seconds: int) -> dict:
     return {"rps": rps, "requests": total, "errors": int(non_2xx.group(1)) if non_2xx else 0, "latency_ms": latency}
 
 
+def webhook_phase(*, database_url: str, redis_url: str, events: int) -> None:
+    """Signed webhooks from the sandbox to the served site, processed end to end.
+
+    Celery runs eagerly here, so a delivery is acknowledged only after dj-stripe stored
+    it and our job re-synced the subscription and refreshed the entitlements. The
+    sandbox delivers one event at a time, so this is events/s at one connection.
+    """
+    import tempfile
+
+    import stripe
+
+    sys.path.insert(0, str(ROOT))
+    from billing.sandbox.server import SandboxServer
+
+    api_key = "sk_test_" + "benchwebhooks" * 2  # dj-stripe wants 24+ letters or digits
+    sandbox = SandboxServer(
+        db_path=Path(tempfile.mkdtemp()) / "stripe.sqlite3", api_keys=(api_key,), deliver_in_background=False
+    ).start()
+    env = {
+        **server_env(database_url, redis_url),
+        "DJANGO_ENV": "development",
+        "DEBUG": "false",
+        "CELERY_BROKER_URL": "",
+        "STRIPE_SECRET_KEY": api_key,
+        "STRIPE_API_BASE": sandbox.url,
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [GUNICORN, "config.wsgi", "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_until_serving(base)
+        code = "import json; from bench.seed import bench_webhook_seed; "
+        code += f"print(json.dumps(bench_webhook_seed(base_url={base!r})))"
+        seeded = subprocess.run(
+            [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if seeded.returncode:
+            raise RuntimeError(f"seeding the webhook bench failed:\n{seeded.stderr[-3000:]}")
+        subscription_id = json.loads(seeded.stdout.strip().splitlines()[-1])["subscription"]
+        sandbox.flush()  # the set-up's own events
+        stripe.api_base, stripe.api_key = sandbox.url, api_key
+        for number in range(events):
+            stripe.Subscription.modify(subscription_id, cancel_at_period_end=number % 2 == 0)
+        started = time.perf_counter()
+        results = sandbox.flush()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        sandbox.stop()
+    delivered = sum(1 for r in results if r["status"] == "delivered")
+    print(f"\n== webhooks: {delivered}/{len(results)} events delivered and processed in {elapsed:.2f} s")
+    print(f"webhooks      {delivered / elapsed:>9.0f} events/s end to end (one connection, eager processing)")
+
+
+def wait_until_serving(base: str) -> None:
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)  # gunicorn is still binding; this is a script, not a test
+    raise RuntimeError(f"{base} did not come up")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--webhook-events", type=int, default=200, help="0 skips the webhook measurement")
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -129,12 +199,7 @@ def main() -> int:
     print("== serving:", " ".join(server_cmd), flush=True)
     server = subprocess.Popen(server_cmd, cwd=ROOT, env=env)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)  # waiting for gunicorn to bind: outside any test
+        wait_until_serving(base)
         customer = seed["customer"]
         endpoints = {
             "reference": ["/bench/reference/", seed["api_key"], "{}"],
@@ -193,7 +258,10 @@ def main() -> int:
         p99 = low[name]["latency_ms"].get("99", float("nan"))
         p99_ratio = p99 / low["reference"]["latency_ms"].get("99", float("nan"))
         print(f"{name:<14}{rps:>9.0f}{ratio:>8.2f}{cpu:>12.0f}{cpu_ratio:>11.2f}{p99:>11.2f}{p99_ratio:>11.2f}")
-    print("\nGoals: check-access ≥ 0.7× (CPU ≤ 1.5×, p99 < 10 ms at low load); track-usage ≥ 0.5× (CPU ≤ 2×).")
+    if options.webhook_events:
+        webhook_phase(database_url=database_url, redis_url=redis_url, events=options.webhook_events)
+    print("\nGoals: check-access ≥ 0.7× (CPU ≤ 1.5×, p99 < 10 ms at low load); track-usage ≥ 0.5× (CPU ≤ 2×);")
+    print("webhooks ≥ 300 events/s processed end to end.")
     return 0
 
 

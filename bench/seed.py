@@ -1,5 +1,6 @@
 """Benchmark fixture data: one Premium organization with an API key (run through `manage.py shell`)."""
 
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -41,3 +42,31 @@ def bench_seed() -> dict:
     while created.secret.count("_") != 2:
         created = api_key_create(organization=organization, name="bench", created_by=user)
     return {"customer": organization.pk, "api_key": created.secret}
+
+
+def bench_webhook_seed(*, base_url: str) -> dict:
+    """The catalogue in the sandbox, its webhooks pointed at the served site, one paying subscriber."""
+    import stripe
+    from django.conf import settings
+
+    from billing.services.catalogue import catalogue_sync
+    from billing.services.checkout import price_for_lookup_key
+    from billing.services.customers import customer_ensure
+    from billing.webhooks import webhook_endpoint_register
+
+    stripe.api_key, stripe.api_base = settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE
+    catalogue_sync()
+    webhook_endpoint_register(base_url=base_url)
+    # A new organization per run: each run has a fresh sandbox, unknown to earlier customers.
+    suffix = uuid.uuid4().hex[:8]
+    organization = Organization.objects.create(
+        slug=f"bench-webhooks-{suffix}", name="Bench webhooks", email="hooks@plateau.test"
+    )
+    customer = customer_ensure(organization=organization)
+    price = price_for_lookup_key(lookup_key="premium_monthly")
+    subscription = stripe.Subscription.create(
+        customer=customer.stripe_customer_id,
+        items=[{"price": price.id}],
+        default_payment_method=stripe.PaymentMethod.attach("pm_card_visa", customer=customer.stripe_customer_id).id,
+    )
+    return {"subscription": subscription.id, "organization": organization.pk}

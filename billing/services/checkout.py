@@ -1,7 +1,6 @@
 """Starting Stripe Checkout for a subscription, and the billing portal."""
 
 from django.conf import settings
-from djstripe.models import Price
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -31,6 +30,18 @@ class CatalogueNotSynced(APIException):
     default_detail = "Prices are not set up in Stripe yet: run `manage.py billing_setup`."
 
 
+def price_for_lookup_key(*, lookup_key: str):
+    """The active Stripe price with this lookup key, asked of Stripe itself.
+
+    The mirror may still hold prices of an earlier Stripe account or sandbox with the
+    same lookup key; Stripe knows which one is current.
+    """
+    prices = gateway.price_list(lookup_keys=[lookup_key])
+    if not prices:
+        raise CatalogueNotSynced()
+    return prices[0]
+
+
 def subscription_checkout_start(
     *, organization: Organization, lookup_key: str, success_url: str, cancel_url: str
 ) -> str:
@@ -40,9 +51,7 @@ def subscription_checkout_start(
     state = SubscriptionState.objects.filter(organization=organization).first()
     if state is not None and state.status in {*ENTITLING_STATUSES, "past_due"}:
         raise AlreadySubscribed()
-    price = Price.objects.filter(lookup_key=lookup_key, active=True).order_by("-created").first()
-    if price is None:
-        raise CatalogueNotSynced()
+    price = price_for_lookup_key(lookup_key=lookup_key)
     customer = customer_ensure(organization=organization)
     subscription_data = {"metadata": {"organization_id": str(organization.pk)}}
     if settings.BILLING_TRIAL_DAYS:

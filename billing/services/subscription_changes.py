@@ -4,14 +4,14 @@ Each change goes to Stripe through the gateway and the answer is mirrored at onc
 the page shows it without waiting for the webhook, which then converges on the same).
 """
 
-from djstripe.models import Price, Subscription
+from djstripe.models import Subscription
 from rest_framework.exceptions import NotFound
 
 from accounts.models import Organization
 from billing import gateway
 from billing.models import SubscriptionState
 from billing.plans import PRICES
-from billing.services.checkout import CatalogueNotSynced, UnknownPrice
+from billing.services.checkout import UnknownPrice, price_for_lookup_key
 from billing.services.subscriptions import subscription_state_sync
 
 
@@ -49,9 +49,7 @@ def subscription_change_plan(*, organization: Organization, subscription_id: str
     """Move the subscription to another price of the catalogue, prorated."""
     if lookup_key not in PRICES:
         raise UnknownPrice()
-    price = Price.objects.filter(lookup_key=lookup_key, active=True).order_by("-created").first()
-    if price is None:
-        raise CatalogueNotSynced()
+    price = price_for_lookup_key(lookup_key=lookup_key)
     subscription = subscription_for(organization=organization, subscription_id=subscription_id)
     item_id = subscription.stripe_data["items"]["data"][0]["id"]
     result = gateway.subscription_update(
