@@ -231,8 +231,9 @@ class PurchaseStatus(models.TextChoices):
 class Purchase(models.Model):
     """A one-time purchase; the price and discount are computed on our side, never sent by the client."""
 
+    # Kept (without its buyer) when an organization is deleted: it is a financial record.
     organization = models.ForeignKey(
-        "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="purchases"
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
     )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -34,6 +34,7 @@ def subscription_sync(*, organization_id: int) -> None:
 @shared_task(name="billing.tasks.subscriptions_reconcile", **RETRY)
 def subscriptions_reconcile() -> None:
     reconcile.grace_periods_expire()
+    reconcile.staff_grants_expire()
     reconcile.subscriptions_reconcile()
 
 

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
-from billing.models import EntitlementGrant, SubscriptionState, UsageCounter
+from billing.models import EntitlementGrant, StaffQuotaGrant, SubscriptionState, UsageCounter
 from billing.periods import period_bounds
 from billing.plans import Period
 from billing.services.entitlements import entitlements_refresh
@@ -38,6 +38,19 @@ def grace_periods_expire(*, now: datetime | None = None) -> int:
         entitlements_refresh(organization=state.organization, now=now)
         count += 1
     return count
+
+
+def staff_grants_expire(*, now: datetime | None = None) -> int:
+    """Refresh organizations whose staff quota grant ended in the last day, so the extra goes away."""
+    now = now or timezone.now()
+    organization_ids = set(
+        StaffQuotaGrant.objects.filter(expires_at__lte=now, expires_at__gt=now - timedelta(days=1)).values_list(
+            "organization_id", flat=True
+        )
+    )
+    for organization in Organization.objects.filter(pk__in=organization_ids):
+        entitlements_refresh(organization=organization, now=now)
+    return len(organization_ids)
 
 
 def usage_periods_rollover(*, now: datetime | None = None) -> int:

@@ -5,6 +5,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 
 from billing.models import EntitlementGrant, ManualDiscount, StaffQuotaGrant
+from billing.services.reconcile import staff_grants_expire
 from billing.services.staff import manual_discount_save, staff_quota_grant_delete, staff_quota_grant_save
 from billing.tests.factories import MembershipFactory, OrganizationFactory
 
@@ -41,3 +42,11 @@ def test_manual_discount_is_kept_with_its_author_and_bounded():
             discount=ManualDiscount(organization=org, percent_off=101, expires_at=LATER, reason="Oops"), actor=staff
         )
     assert ManualDiscount.objects.count() == 1
+
+
+def test_an_expired_staff_grant_is_taken_back_by_the_beat_job():
+    org = OrganizationFactory()
+    grant = StaffQuotaGrant(organization=org, feature="ai_chat", quantity=10, expires_at=LATER, reason="Workshop")
+    staff_quota_grant_save(grant=grant, actor=None)
+    assert staff_grants_expire(now=LATER) == 1
+    assert EntitlementGrant.objects.get(organization=org, feature="ai_chat").limit == 5
