@@ -187,3 +187,16 @@ def test_feature_endpoints_are_in_the_openapi_schema(premium):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     for path in (CHECK, TRACK, ENTITLEMENTS):
         assert path in schema
+
+
+def test_query_counts_of_the_hot_paths(premium, django_assert_num_queries, django_capture_on_commit_callbacks):
+    client, org = key_client(premium), premium.organization
+    body = {"customer": org.pk, "feature": "premium_article"}
+    client.post(CHECK, body, format="json")  # fills the cache and the key's last-used time
+    client.post(TRACK, {**body, "idempotency_key": "q0"}, format="json")  # opens this period's counter
+    # A cached check: only the API key lookup.
+    with django_assert_num_queries(1):
+        assert client.post(CHECK, body, format="json").status_code == 200
+    # A use: key lookup, then savepoint, ledger insert, conditional update, release (grant cached).
+    with django_assert_num_queries(5):
+        assert client.post(TRACK, {**body, "idempotency_key": "q1"}, format="json").status_code == 200
