@@ -189,7 +189,7 @@ def test_feature_endpoints_are_in_the_openapi_schema(premium):
         assert path in schema
 
 
-def test_query_counts_of_the_hot_paths(premium, django_assert_num_queries, django_capture_on_commit_callbacks):
+def test_query_counts_of_the_hot_paths(premium, django_assert_num_queries):
     client, org = key_client(premium), premium.organization
     body = {"customer": org.pk, "feature": "premium_article"}
     client.post(CHECK, body, format="json")  # fills the cache and the key's last-used time
