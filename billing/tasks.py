@@ -61,3 +61,8 @@ def billing_email_send_task(*, email_id: int) -> None:
 @shared_task(name="billing.tasks.stripe_event_handle", **RETRY)
 def stripe_event_handle(*, event_id: str) -> None:
     webhooks.stripe_event_apply(event_id=event_id)
+
+
+@shared_task(name="billing.tasks.billing_emails_relay", **RETRY)
+def billing_emails_relay() -> None:
+    emails.billing_emails_relay()

@@ -1,5 +1,7 @@
 """Billing emails: written to the log table first (outbox), then sent by a Celery task."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -31,8 +33,25 @@ def billing_email_queue(
         return None
     from billing.tasks import billing_email_send_task  # tasks import services: import at call time
 
-    transaction.on_commit(lambda: billing_email_send_task.delay(email_id=email.pk))
+    # The row is the outbox: if queuing fails, billing_emails_relay sends it later.
+    transaction.on_commit(lambda: billing_email_send_task.delay(email_id=email.pk), robust=True)
     return email
+
+
+def billing_emails_relay(*, older_than: timedelta = timedelta(minutes=10), max_attempts: int = 8) -> list[int]:
+    """Queue again the emails still unsent some minutes after they were written (lost or failed jobs)."""
+    from billing.tasks import billing_email_send_task  # tasks import services: import at call time
+
+    stuck = list(
+        BillingEmail.objects.filter(
+            status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
+            created_at__lte=timezone.now() - older_than,
+            attempts__lt=max_attempts,
+        ).values_list("pk", flat=True)[:500]
+    )
+    for email_id in stuck:
+        billing_email_send_task.delay(email_id=email_id)
+    return stuck
 
 
 def billing_email_send(*, email_id: int) -> BillingEmail:

@@ -123,7 +123,8 @@ def usage_track(
         transaction.on_commit(
             lambda: quota_warning_send.delay(
                 organization_id=org_id, user_id=counter_user, feature=feature, period_start=start.isoformat()
-            )
+            ),
+            robust=True,  # the use is recorded; a lost warning must not turn it into an error
         )
     return Access(
         feature,

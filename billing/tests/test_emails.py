@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from billing.models import BillingEmail
-from billing.services.emails import EmailSendFailed, billing_email_queue, billing_email_send
+from billing.services.emails import EmailSendFailed, billing_email_queue, billing_email_send, billing_emails_relay
 from billing.tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +52,27 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("SMTP is down")
+
+
+def test_the_relay_sends_emails_left_pending(mailoutbox):
+    org = OrganizationFactory()
+    stuck = BillingEmail.objects.create(
+        key="subscription_started:sub_1",
+        organization=org,
+        recipient=org.email,
+        template="subscription_started",
+        context={"organization_name": org.name, "plan_name": "Premium"},
+        created_at=timezone.now() - timedelta(minutes=11),
+    )
+    fresh = BillingEmail.objects.create(
+        key="subscription_started:sub_2",
+        organization=org,
+        recipient=org.email,
+        template="subscription_started",
+        context={"organization_name": org.name, "plan_name": "Premium"},
+    )
+    assert billing_emails_relay() == [stuck.pk]
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stuck.status, fresh.status) == ("sent", "pending")
+    assert [m.subject for m in mailoutbox] == ["Welcome to Plateau Premium"]
