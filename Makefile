@@ -41,6 +41,7 @@ run: $(STAMP)
 	  $(PY) manage.py stripe_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
 	  trap 'kill $$sandbox 2>/dev/null' EXIT; \
 	  $(PY) manage.py stripe_webhooks_setup --base-url http://$(HOST):$(PORT) --wait 15 || exit 1; \
+	  $(PY) manage.py billing_setup || exit 1; \
 	else echo "Stripe API: $${api_base:-api.stripe.com} (the sandbox is not started)"; fi; \
 	$(PY) manage.py seed_demo && $(PY) manage.py runserver $(HOST):$(PORT)
 
