@@ -18,7 +18,12 @@ from billing.plans import PLANS, PRICES, plan_feature_lines
 from billing.selectors import invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import plan_effective
-from billing.services.subscription_changes import subscription_cancel, subscription_change_plan, subscription_resume
+from billing.services.subscription_changes import (
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_change_preview,
+    subscription_resume,
+)
 
 
 def _organization(request) -> Organization:
@@ -35,6 +40,28 @@ def _organization(request) -> Organization:
 def _is_admin(request, organization: Organization) -> bool:
     membership = membership_get(user=request.user, organization=organization)
     return bool(membership and membership.role == Role.ADMIN)
+
+
+def _switch_options(*, organization: Organization, state: SubscriptionState | None) -> list[dict]:
+    """The other catalogue prices, each with what switching to it costs now."""
+    if state is None or not state.stripe_subscription_id or state.price_lookup_key not in PRICES:
+        return []
+    options = []
+    for key, (_, price) in PRICES.items():
+        if key == state.price_lookup_key:
+            continue
+        preview = subscription_change_preview(
+            organization=organization, subscription_id=state.stripe_subscription_id, lookup_key=key
+        )
+        due = money_display(amount=abs(preview.amount_due), currency=preview.currency)
+        options.append(
+            {
+                "lookup_key": key,
+                "label": f"{money_display(amount=price.unit_amount, currency=price.currency)} / {price.interval}",
+                "due": f"{due} due now" if preview.amount_due >= 0 else f"{due} credited",
+            }
+        )
+    return options
 
 
 def pricing(request):
@@ -97,11 +124,7 @@ def settings_page(request):
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
         "is_admin": _is_admin(request, organization),
-        "other_prices": [
-            {"lookup_key": key, "label": f"{money_display(amount=p.unit_amount, currency=p.currency)} / {p.interval}"}
-            for key, (_, p) in PRICES.items()
-            if state is None or key != state.price_lookup_key
-        ],
+        "other_prices": _switch_options(organization=organization, state=state),
     }
     return render(request, "billing/settings.html", context)
 

@@ -19,6 +19,7 @@ from billing.selectors import invoices_for
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
+    subscription_change_preview,
     subscription_for,
     subscription_resume,
 )
@@ -170,6 +171,32 @@ class SubscriptionChangePlanApi(APIView):
         )
         subscription = subscription_for(organization=organization, subscription_id=subscription_id)
         return Response(subscription_data(subscription, organization))
+
+
+class ProrationPreviewOutput(serializers.Serializer):
+    credit = serializers.IntegerField(help_text="Unused time on the current price, credited (minor units).")
+    charge = serializers.IntegerField(help_text="The new price for the rest of the period, or a new period.")
+    amount_due = serializers.IntegerField(help_text="Charge minus credit; negative is credit for later invoices.")
+    currency = serializers.CharField()
+
+
+class SubscriptionChangePreviewApi(APIView):
+    permission_classes = [IsMemberOrApiKey]
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="What a plan change would cost now (proration preview)",
+        parameters=[CUSTOMER, OpenApiParameter("price", str, required=True, description="The new price's lookup key.")],
+        responses={200: ProrationPreviewOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request, subscription_id: str):
+        organization = _customer_param(request)
+        preview = subscription_change_preview(
+            organization=organization,
+            subscription_id=subscription_id,
+            lookup_key=request.query_params.get("price", ""),
+        )
+        return Response(ProrationPreviewOutput(asdict(preview)).data)
 
 
 class InvoiceOutput(serializers.Serializer):

@@ -28,6 +28,11 @@ urlpatterns = [
         subscriptions.SubscriptionChangePlanApi.as_view(),
         name="subscription_change_plan",
     ),
+    path(
+        "subscriptions/<str:subscription_id>/change-plan/preview/",
+        subscriptions.SubscriptionChangePreviewApi.as_view(),
+        name="subscription_change_preview",
+    ),
     path("invoices/", subscriptions.InvoiceListApi.as_view(), name="invoices"),
     path("purchases/", purchases.PurchaseListCreateApi.as_view(), name="purchases"),
     path("purchases/<int:purchase_id>/", purchases.PurchaseDetailApi.as_view(), name="purchase"),

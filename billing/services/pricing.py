@@ -1,6 +1,7 @@
 """Discount rules: what a one-time purchase costs this customer, computed on our side only."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from billing.plans import ARTICLE_DISCOUNT_PERCENT, QUIZ_DISCOUNT_PERCENT, QUIZ_FREE_MAX_VALUE, Feature
 
@@ -66,3 +67,34 @@ def price_quote(
         return Quote(list_amount, 0, list_amount, "")
     # The biggest saving wins; on a tie, the one that spends no quota (the customer keeps it).
     return max(candidates, key=lambda q: (q.discount_amount, q.consumes is None))
+
+
+@dataclass(frozen=True)
+class ProrationPreview:
+    credit: int  # unused time on the current price, returned
+    charge: int  # the new price for the rest of the period, or a full new period
+    amount_due: int  # what the change costs now (negative: a credit for later invoices)
+    currency: str
+
+
+def proration_preview(
+    *,
+    current_amount: int,
+    new_amount: int,
+    currency: str,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
+    same_interval: bool,
+) -> ProrationPreview:
+    """What switching prices costs now, as Stripe prorates it (to the second, rounded to the cent).
+
+    Same interval: the unused share of the current price is credited and the same share
+    of the new price charged. Another interval (monthly to yearly) starts a new period
+    at once: the unused share is credited against a full new price.
+    """
+    total = max(1, int((period_end - period_start).total_seconds()))
+    left = min(total, max(0, int((period_end - now).total_seconds())))
+    credit = (current_amount * left + total // 2) // total
+    charge = (new_amount * left + total // 2) // total if same_interval else new_amount
+    return ProrationPreview(credit=credit, charge=charge, amount_due=charge - credit, currency=currency)

@@ -4,6 +4,9 @@ Each change goes to Stripe through the gateway and the answer is mirrored at onc
 the page shows it without waiting for the webhook, which then converges on the same).
 """
 
+from datetime import datetime
+
+from django.utils import timezone
 from djstripe.models import Subscription
 from rest_framework.exceptions import NotFound
 
@@ -12,6 +15,7 @@ from billing import gateway
 from billing.models import SubscriptionState
 from billing.plans import PRICES
 from billing.services.checkout import UnknownPrice, price_for_lookup_key
+from billing.services.pricing import ProrationPreview, proration_preview
 from billing.services.subscriptions import subscription_state_sync
 
 
@@ -57,3 +61,26 @@ def subscription_change_plan(*, organization: Organization, subscription_id: str
         params={"items": [{"id": item_id, "price": price.id}], "proration_behavior": "create_prorations"},
     )
     return _apply(organization=organization, stripe_subscription=result)
+
+
+def subscription_change_preview(
+    *, organization: Organization, subscription_id: str, lookup_key: str, now: datetime | None = None
+) -> ProrationPreview:
+    """What moving to `lookup_key` would cost now, before the customer confirms it."""
+    if lookup_key not in PRICES:
+        raise UnknownPrice()
+    subscription_for(organization=organization, subscription_id=subscription_id)
+    state = SubscriptionState.objects.get(organization=organization)
+    if state.price_lookup_key not in PRICES or not (state.current_period_start and state.current_period_end):
+        raise NotFound("This subscription has no catalogue price to prorate from.")
+    _, current = PRICES[state.price_lookup_key]
+    _, wanted = PRICES[lookup_key]
+    return proration_preview(
+        current_amount=current.unit_amount,
+        new_amount=wanted.unit_amount,
+        currency=wanted.currency,
+        period_start=state.current_period_start,
+        period_end=state.current_period_end,
+        now=now or timezone.now(),
+        same_interval=current.interval == wanted.interval,
+    )

@@ -1,7 +1,9 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from billing.plans import Feature
-from billing.services.pricing import Quote, price_quote
+from billing.services.pricing import ProrationPreview, Quote, price_quote, proration_preview
 
 
 @pytest.mark.parametrize(
@@ -69,3 +71,40 @@ def test_full_manual_discount_does_not_spend_a_free_quiz():
 def test_prompt_templates_only_get_manual_discounts():
     assert price_quote(item_type="prompt_template", list_amount=1500, article_discount=True) == Quote(1500, 0, 1500, "")
     assert price_quote(item_type="prompt_template", list_amount=1500, manual_percent_off=20).amount == 1200
+
+
+def test_proration_half_way_through_a_month_to_yearly_credits_half_the_month():
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    preview = proration_preview(
+        current_amount=3200,
+        new_amount=32000,
+        currency="usd",
+        period_start=start,
+        period_end=end,
+        now=datetime(2026, 11, 16, tzinfo=UTC),
+        same_interval=False,
+    )
+    assert preview == ProrationPreview(credit=1600, charge=32000, amount_due=30400, currency="usd")
+
+
+@pytest.mark.parametrize(
+    ("now", "credit", "charge"),
+    [
+        (datetime(2026, 11, 1, tzinfo=UTC), 3200, 6400),  # at the very start: all of it
+        (datetime(2026, 12, 1, tzinfo=UTC), 0, 0),  # at the end: nothing left
+        (datetime(2026, 12, 5, tzinfo=UTC), 0, 0),  # past the end (renewal not yet seen)
+        (datetime(2026, 11, 21, tzinfo=UTC), 1067, 2133),  # a third left, rounded to the cent
+    ],
+)
+def test_proration_within_the_same_interval(now, credit, charge):
+    preview = proration_preview(
+        current_amount=3200,
+        new_amount=6400,
+        currency="usd",
+        period_start=datetime(2026, 11, 1, tzinfo=UTC),
+        period_end=datetime(2026, 12, 1, tzinfo=UTC),
+        now=now,
+        same_interval=True,
+    )
+    assert (preview.credit, preview.charge, preview.amount_due) == (credit, charge, charge - credit)

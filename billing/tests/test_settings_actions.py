@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import Role
 from billing.models import SubscriptionState
@@ -55,3 +56,19 @@ def test_members_who_are_not_admins_cannot_cancel(admin_client):
     assert "Cancel at period end" not in client.get("/billing/settings/").content.decode()
     assert client.post("/billing/subscription/cancel/").status_code == 403
     assert SubscriptionState.objects.get(organization=membership.organization).cancel_at_period_end is False
+
+
+def test_the_switch_button_and_the_api_preview_the_proration(admin_client):
+    client, membership = admin_client
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    html = client.get("/billing/settings/").content.decode()
+    # Seconds after subscribing the whole month is still unused (a cent is ~13 minutes of it).
+    assert "Switch to $320.00 / year ($288.00 due now)" in html
+    api = APIClient()
+    api.force_authenticate(user=membership.user)
+    preview = api.get(
+        f"/api/v1/subscriptions/{state.stripe_subscription_id}/change-plan/preview/",
+        {"customer": membership.organization.pk, "price": "premium_yearly"},
+    ).json()
+    assert (preview["charge"], preview["currency"]) == (32000, "usd")
+    assert (preview["credit"], preview["amount_due"]) == (3200, 28800)
