@@ -19,9 +19,9 @@ from billing.selectors import invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import plan_effective
 from billing.services.subscription_changes import (
+    state_change_preview,
     subscription_cancel,
     subscription_change_plan,
-    subscription_change_preview,
     subscription_resume,
 )
 
@@ -42,7 +42,7 @@ def _is_admin(request, organization: Organization) -> bool:
     return bool(membership and membership.role == Role.ADMIN)
 
 
-def _switch_options(*, organization: Organization, state: SubscriptionState | None) -> list[dict]:
+def _switch_options(*, state: SubscriptionState | None) -> list[dict]:
     """The other catalogue prices, each with what switching to it costs now."""
     if state is None or not state.stripe_subscription_id or state.price_lookup_key not in PRICES:
         return []
@@ -50,9 +50,7 @@ def _switch_options(*, organization: Organization, state: SubscriptionState | No
     for key, (_, price) in PRICES.items():
         if key == state.price_lookup_key:
             continue
-        preview = subscription_change_preview(
-            organization=organization, subscription_id=state.stripe_subscription_id, lookup_key=key
-        )
+        preview = state_change_preview(state=state, lookup_key=key)
         due = money_display(amount=abs(preview.amount_due), currency=preview.currency)
         options.append(
             {
@@ -124,7 +122,7 @@ def settings_page(request):
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
         "is_admin": _is_admin(request, organization),
-        "other_prices": _switch_options(organization=organization, state=state),
+        "other_prices": _switch_options(state=state),
     }
     return render(request, "billing/settings.html", context)
 

@@ -66,11 +66,16 @@ def subscription_change_plan(*, organization: Organization, subscription_id: str
 def subscription_change_preview(
     *, organization: Organization, subscription_id: str, lookup_key: str, now: datetime | None = None
 ) -> ProrationPreview:
-    """What moving to `lookup_key` would cost now, before the customer confirms it."""
-    if lookup_key not in PRICES:
-        raise UnknownPrice()
+    """What moving the organization's subscription to `lookup_key` would cost now, before confirming."""
     subscription_for(organization=organization, subscription_id=subscription_id)
     state = SubscriptionState.objects.get(organization=organization)
+    return state_change_preview(state=state, lookup_key=lookup_key, now=now)
+
+
+def state_change_preview(*, state: SubscriptionState, lookup_key: str, now: datetime | None = None) -> ProrationPreview:
+    """The proration of moving from the state's price to `lookup_key`, from the catalogue's amounts."""
+    if lookup_key not in PRICES:
+        raise UnknownPrice()
     if state.price_lookup_key not in PRICES or not (state.current_period_start and state.current_period_end):
         raise NotFound("This subscription has no catalogue price to prorate from.")
     _, current = PRICES[state.price_lookup_key]
