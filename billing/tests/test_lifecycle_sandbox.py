@@ -5,6 +5,9 @@ Checkout page is paid with a test card, and the sandbox posts signed events to
 dj-stripe's endpoint on the live server, whose receiver leads to our grants.
 """
 
+import urllib.parse
+import urllib.request
+
 import pytest
 import stripe
 
@@ -50,8 +53,10 @@ def test_checkout_webhooks_grant_premium_quotas(billing_site):
 
 
 def advance_sandbox_clock(sandbox, *, days: int) -> None:
-    with sandbox.store:
-        sandbox.sandbox.sandbox_clock_advance(days * 86_400)
+    """The sandbox's documented control: move its clock and run the renewals that fall due."""
+    data = urllib.parse.urlencode({"seconds": days * 86_400}).encode()
+    with urllib.request.urlopen(f"{sandbox.url}/_sandbox/clock/advance", data=data, timeout=30) as response:
+        assert response.status == 200
 
 
 def test_renewal_resets_failed_renewal_keeps_access_in_grace_then_revokes_and_resubscribe(billing_site, client):
