@@ -14,6 +14,8 @@ import urllib.request
 
 import pytest
 import stripe
+from django.contrib import admin as django_admin
+from django.test import RequestFactory
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
 from billing.models import BillingEmail, SubscriptionState
@@ -134,4 +136,34 @@ def test_the_same_event_delivered_concurrently_is_applied_once(
     assert statuses == [200] * 8
     assert Event.objects.filter(type="customer.subscription.created").count() == 1
     assert SubscriptionState.objects.get(organization=membership.organization).plan == "premium"
+    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
+
+
+def test_a_failed_event_is_kept_with_its_error_and_an_admin_replay_converges(
+    client, monkeypatch, endpoint, subscription_created
+):
+    membership, url, body = subscription_created
+    working_api = stripe.api_base
+    # Stripe is unreachable while dj-stripe re-fetches the subscription: processing fails.
+    monkeypatch.setattr(stripe, "api_base", "http://127.0.0.1:9")
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    with pytest.raises(stripe.APIConnectionError):
+        post(client, url, body, sign(body, endpoint.secret))
+    trigger = WebhookEventTrigger.objects.get()
+    assert (trigger.valid, trigger.processed) == (True, False)
+    assert trigger.exception.startswith("Unexpected error communicating with Stripe.")
+    assert not Event.objects.filter(type="customer.subscription.created").exists()
+    assert not SubscriptionState.objects.filter(organization=membership.organization, plan="premium").exists()
+
+    # Stripe is back; staff use the admin's "Reprocess" action on the failed trigger.
+    monkeypatch.setattr(stripe, "api_base", working_api)
+    staff = MembershipFactory(user__is_staff=True, user__is_superuser=True).user
+    request = RequestFactory().post("/admin/djstripe/webhookeventtrigger/")
+    request.user = staff
+    trigger_admin = django_admin.site._registry[WebhookEventTrigger]
+    trigger_admin.reprocess(request, WebhookEventTrigger.objects.filter(pk=trigger.pk))
+    trigger.refresh_from_db()
+    assert (trigger.processed, trigger.exception) == (True, "")
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
     assert BillingEmail.objects.filter(template="subscription_started").count() == 1
