@@ -199,3 +199,16 @@ def test_has_api_key_enforces_required_scopes(admin):
 
     assert (ok.status_code, ok.data) == (200, {"organization": admin.organization_id})
     assert refused.status_code == 403
+
+
+@pytest.mark.django_db
+def test_every_new_key_authenticates_whatever_its_secret_contains():
+    # Secrets are URL-safe base64, so many contain "_" or "-": each must still work.
+    membership = MembershipFactory()
+    secrets_seen = []
+    for number in range(40):
+        created = api_key_create(organization=membership.organization, name=f"sdk {number}", created_by=membership.user)
+        secrets_seen.append(created.secret)
+        response = APIClient().get("/api/v1/auth/api-key/", HTTP_AUTHORIZATION=f"Api-Key {created.secret}")
+        assert response.status_code == 200, created.secret
+    assert any(secret.count("_") > 2 for secret in secrets_seen)
