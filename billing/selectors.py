@@ -10,13 +10,15 @@ from django.utils.dateparse import parse_date, parse_datetime
 from djstripe.models import Invoice
 from rest_framework.exceptions import ValidationError
 
+from accounts.models import Role
+from accounts.selectors.organizations import membership_list_for_user
 from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key, grant_cache_key
 from billing.exceptions import MemberRequired
 from billing.models import Customer, EntitlementGrant, SubscriptionState, UsageCounter
 from billing.money import money_display
 from billing.periods import period_bounds
-from billing.plans import FEATURES, FREE, Feature, FeatureKind
-from billing.services.entitlements import GrantSpec, grants_compute
+from billing.plans import FEATURES, FREE, PLANS, Feature, FeatureKind
+from billing.services.entitlements import GrantSpec, grants_compute, plan_effective
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,32 @@ def usage_meters(*, organization_id: int, user_id: int | None, now: datetime | N
             percent = min(100, (access.used * 100) // access.limit) if access.limit else 100
         meters.append(UsageMeter(access.feature, definition.name, access.used, access.limit, percent, text))
     return meters
+
+
+@dataclass(frozen=True)
+class BillingOrganization:
+    id: int
+    name: str
+    role: str
+    is_admin: bool
+    plan_name: str
+
+
+def billing_organizations_for(*, user, now: datetime | None = None) -> list[BillingOrganization]:
+    """The organizations the user belongs to, each with the plan it is on (the pages' switcher)."""
+    moment = now or timezone.now()
+    memberships = list(membership_list_for_user(user=user))
+    states = SubscriptionState.objects.in_bulk([m.organization_id for m in memberships], field_name="organization_id")
+    return [
+        BillingOrganization(
+            id=m.organization_id,
+            name=m.organization.name,
+            role=m.get_role_display(),
+            is_admin=m.role == Role.ADMIN,
+            plan_name=PLANS[plan_effective(state=states.get(m.organization_id), now=moment)].name,
+        )
+        for m in memberships
+    ]
 
 
 def customers_for(

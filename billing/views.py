@@ -1,4 +1,8 @@
-"""Billing pages: pricing, checkout start and return, billing settings. Thin: services do the work."""
+"""Billing pages: pricing, checkout start and return, billing settings. Thin: services do the work.
+
+Every page is about one of the user's organizations, chosen with ?org=<id> (a switcher
+lists them); its members see it, its admins change it.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,12 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
-from accounts.models import Organization, Role
+from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_get, membership_primary, organization_get_for_member
 from billing.models import SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS, PRICES, plan_feature_lines
-from billing.selectors import invoices_for, usage_meters
+from billing.selectors import billing_organizations_for, invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import plan_effective
 from billing.services.subscription_changes import (
@@ -26,20 +30,32 @@ from billing.services.subscription_changes import (
 )
 
 
-def _organization(request) -> Organization:
-    """The organization the page is about: ?org=<id> if the user belongs to it, else their own."""
+def _membership(request) -> Membership:
+    """The user's membership in the organization the page is about.
+
+    ?org=<id> (query or form) chooses one of the user's organizations (404 for any other,
+    as if it did not exist); without it, their primary one (personal, else the oldest).
+    """
     raw = request.GET.get("org") or request.POST.get("org")
     if raw:
-        return organization_get_for_member(user=request.user, organization_id=raw)
+        organization = organization_get_for_member(user=request.user, organization_id=raw)
+        return membership_get(user=request.user, organization=organization)
     membership = membership_primary(user=request.user)
     if membership is None:
         raise Http404("You belong to no organization.")
+    return membership
+
+
+def _admin_organization(request) -> Organization:
+    """The page's organization, if the user may change its billing (its admins only)."""
+    membership = _membership(request)
+    if membership.role != Role.ADMIN:
+        raise PermissionDenied("Only the organization's admins can change its billing.")
     return membership.organization
 
 
-def _is_admin(request, organization: Organization) -> bool:
-    membership = membership_get(user=request.user, organization=organization)
-    return bool(membership and membership.role == Role.ADMIN)
+def _with_org(url_name: str, organization: Organization) -> str:
+    return f"{reverse(url_name)}?org={organization.pk}"
 
 
 def _switch_options(*, state: SubscriptionState | None) -> list[dict]:
@@ -78,40 +94,57 @@ def pricing(request):
         }
         for plan in PLANS.values()
     ]
-    return render(request, "billing/pricing.html", {"plans": plans})
+    context = {"plans": plans}
+    if request.user.is_authenticated:
+        choices = billing_organizations_for(user=request.user)
+        if choices:
+            membership = _membership(request)
+            context.update(
+                organization=membership.organization,
+                is_admin=membership.role == Role.ADMIN,
+                organizations=choices,
+                switch_url=reverse("billing:pricing"),
+            )
+    return render(request, "billing/pricing.html", context)
 
 
 @login_required
 @require_POST
 def checkout_start(request):
-    organization = _organization(request)
-    success = request.build_absolute_uri(reverse("billing:checkout_success")) + "?session_id={CHECKOUT_SESSION_ID}"
+    organization = _admin_organization(request)
+    success = (
+        request.build_absolute_uri(reverse("billing:checkout_success"))
+        + f"?org={organization.pk}&session_id={{CHECKOUT_SESSION_ID}}"
+    )
     try:
         url = subscription_checkout_start(
             organization=organization,
             lookup_key=request.POST.get("lookup_key", ""),
             success_url=success,
-            cancel_url=request.build_absolute_uri(reverse("billing:checkout_cancel")),
+            cancel_url=request.build_absolute_uri(_with_org("billing:checkout_cancel", organization)),
         )
     except APIException as exc:
         messages.error(request, str(exc.detail))
-        return redirect("billing:pricing")
+        return redirect(_with_org("billing:pricing", organization))
     return redirect(url)
 
 
 @login_required
 def checkout_success(request):
-    return render(request, "billing/checkout_done.html", {"succeeded": True})
+    organization = _membership(request).organization
+    return render(request, "billing/checkout_done.html", {"succeeded": True, "organization": organization})
 
 
 @login_required
 def checkout_cancel(request):
-    return render(request, "billing/checkout_done.html", {"succeeded": False})
+    organization = _membership(request).organization
+    return render(request, "billing/checkout_done.html", {"succeeded": False, "organization": organization})
 
 
 @login_required
 def settings_page(request):
-    organization = _organization(request)
+    membership = _membership(request)
+    organization = membership.organization
     state = SubscriptionState.objects.filter(organization=organization).first()
     now = timezone.now()
     context = {
@@ -121,8 +154,10 @@ def settings_page(request):
         "in_grace": bool(state and state.status == "past_due" and state.grace_until and now < state.grace_until),
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
-        "is_admin": _is_admin(request, organization),
+        "is_admin": membership.role == Role.ADMIN,
         "other_prices": _switch_options(state=state),
+        "organizations": billing_organizations_for(user=request.user, now=now),
+        "switch_url": reverse("billing:settings"),
     }
     return render(request, "billing/settings.html", context)
 
@@ -130,16 +165,15 @@ def settings_page(request):
 @login_required
 @require_POST
 def portal(request):
-    organization = _organization(request)
-    return_url = request.build_absolute_uri(reverse("billing:settings"))
+    # Admins only: the portal also cancels the subscription and changes the payment method.
+    organization = _admin_organization(request)
+    return_url = request.build_absolute_uri(_with_org("billing:settings", organization))
     return redirect(billing_portal_url(organization=organization, return_url=return_url))
 
 
 def _change_subscription(request, change, success: str):
     """Run a subscription change for the page's organization (its admins only), then back to the page."""
-    organization = _organization(request)
-    if not _is_admin(request, organization):
-        raise PermissionDenied("Only the organization's admins can change its subscription.")
+    organization = _admin_organization(request)
     state = SubscriptionState.objects.filter(organization=organization).first()
     if state is None or not state.stripe_subscription_id:
         raise Http404("No subscription.")
@@ -149,7 +183,7 @@ def _change_subscription(request, change, success: str):
         messages.error(request, str(exc.detail))
     else:
         messages.success(request, success)
-    return redirect(f"{reverse('billing:settings')}?org={organization.pk}")
+    return redirect(_with_org("billing:settings", organization))
 
 
 @login_required

@@ -31,6 +31,15 @@ def membership_primary(*, user) -> Membership | None:
     )
 
 
+def membership_list_for_user(*, user) -> QuerySet[Membership]:
+    """Every organization the user belongs to, as memberships: their personal one first, then by age."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("-organization__is_personal", "created_at", "id")
+    )
+
+
 def membership_list(*, organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user", "user__profile").order_by("id")
 

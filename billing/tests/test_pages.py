@@ -91,7 +91,7 @@ def test_checkout_for_an_unknown_price_goes_back_to_pricing(client, stripe_sandb
     membership = MembershipFactory()
     client.force_login(membership.user)
     response = client.post("/billing/checkout/", {"lookup_key": "premium_forever"}, follow=True)
-    assert response.redirect_chain == [("/billing/pricing/", 302)]
+    assert response.redirect_chain == [(f"/billing/pricing/?org={membership.organization.pk}", 302)]
     assert "No such price in the catalogue." in response.content.decode()
     assert not Customer.objects.exists()
 

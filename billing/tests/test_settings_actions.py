@@ -5,6 +5,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from accounts.services.users import user_create_defaults
 from billing.models import SubscriptionState
 from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
@@ -72,3 +73,13 @@ def test_the_switch_button_and_the_api_preview_the_proration(admin_client):
     ).json()
     assert (preview["charge"], preview["currency"]) == (32000, "usd")
     assert (preview["credit"], preview["amount_due"]) == (3200, 28800)
+
+
+def test_an_admin_cancels_the_chosen_organization_not_their_personal_one(admin_client):
+    client, membership = admin_client
+    personal = user_create_defaults(user=membership.user)
+    org = membership.organization
+    response = client.post("/billing/subscription/cancel/", {"org": org.pk})
+    assert response["Location"] == f"/billing/settings/?org={org.pk}"
+    assert SubscriptionState.objects.get(organization=org).cancel_at_period_end is True
+    assert not SubscriptionState.objects.filter(organization=personal).exists()
