@@ -6,8 +6,9 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self):
-        from billing import receivers
+        from billing import account_receivers, receivers
         from billing.auditing import register_audited_models
 
         receivers.connect()
+        account_receivers.connect()
         register_audited_models()

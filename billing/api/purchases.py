@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
+from billing.anonymous import anonymous_buyer_id
 from billing.api.access import IsMemberOrApiKey, customer_resolve
 from billing.models import ItemType, Purchase
 from billing.services.purchases import purchase_refund, purchase_start
@@ -81,9 +82,7 @@ class PurchaseListCreateApi(APIView):
                 organization = membership.organization if membership else None
             buyer_id = request.user.pk if request.user.is_authenticated else None
         else:
-            if not request.session.session_key:
-                request.session.save()
-            session_id = request.session.session_key
+            session_id = anonymous_buyer_id(request.session, create=True)
         started = purchase_start(
             organization=organization,
             buyer_id=buyer_id,

@@ -4,10 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import stripe
+from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from accounts.models import User
+from accounts.selectors.organizations import membership_primary
+from accounts.tests.factories import PASSWORD
 from billing import purchasables
+from billing.anonymous import SESSION_FIELD
 from billing.models import Purchase, UsageCounter
 from billing.purchasables import PricedItem
 from billing.services.entitlements import entitlements_refresh
@@ -89,23 +94,84 @@ def test_unknown_items_are_404(premium):
     assert not Purchase.objects.exists()
 
 
-@pytest.mark.django_db
-def test_anonymous_purchase_keeps_the_session_and_attaches_on_sign_up(stripe_sandbox):
-    client = APIClient()
+def _buy_anonymously(client) -> Purchase:
     response = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
     assert response.status_code == 201
-    purchase = Purchase.objects.get()
-    assert (purchase.organization, purchase.amount, purchase.anonymous_session_id) == (
-        None,
-        1000,
-        client.session.session_key,
-    )
+    return Purchase.objects.get(pk=response.json()["purchase"]["id"])
+
+
+def _sign_up(client, email: str) -> User:
+    response = client.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302, response.content
+    return User.objects.get(email=email)
+
+
+@pytest.mark.django_db
+def test_anonymous_purchase_keeps_an_id_in_the_session_not_the_session_key(stripe_sandbox):
+    client = APIClient()
+    purchase = _buy_anonymously(client)
+    session = client.session
+    assert (purchase.organization, purchase.buyer, purchase.amount) == (None, None, 1000)
+    assert purchase.anonymous_session_id == session[SESSION_FIELD]
+    assert purchase.anonymous_session_id != session.session_key
+    assert _buy_anonymously(client).anonymous_session_id == purchase.anonymous_session_id
+
+
+@pytest.mark.django_db
+def test_signing_up_in_the_same_session_attaches_the_purchases_to_the_personal_organization(stripe_sandbox):
+    client = APIClient()
+    first, second = _buy_anonymously(client), _buy_anonymously(client)
+    user = _sign_up(client, "newcomer@example.com")
+    personal = membership_primary(user=user).organization
+    assert personal.is_personal
+    for purchase in (first, second):
+        purchase.refresh_from_db()
+        assert (purchase.organization, purchase.buyer, purchase.anonymous_session_id) == (personal, user, "")
+    assert SESSION_FIELD not in client.session
+
+
+@pytest.mark.django_db
+def test_the_purchase_survives_a_new_session_key_before_sign_up(stripe_sandbox):
+    client = APIClient()
+    purchase = _buy_anonymously(client)
+    # What Django's login() does to the session: a new key, the same data.
+    session = client.session
+    old_key = session.session_key
+    session.cycle_key()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    assert client.session.session_key != old_key
+    user = _sign_up(client, "rotated@example.com")
+    purchase.refresh_from_db()
+    assert (purchase.organization, purchase.buyer) == (membership_primary(user=user).organization, user)
+
+
+@pytest.mark.django_db
+def test_signing_up_in_another_session_leaves_the_purchase_alone(stripe_sandbox):
+    purchase = _buy_anonymously(APIClient())
+    _sign_up(APIClient(), "someone-else@example.com")
+    purchase.refresh_from_db()
+    assert (purchase.organization, purchase.buyer, purchase.anonymous_session_id != "") == (None, None, True)
+
+
+@pytest.mark.django_db
+def test_attach_service_moves_only_unattached_purchases_of_that_id(stripe_sandbox):
+    client = APIClient()
+    purchase = _buy_anonymously(client)
     member = MembershipFactory()
+    anonymous_id = client.session[SESSION_FIELD]
     attached = purchases_attach_anonymous(
-        anonymous_session_id=client.session.session_key, organization=member.organization, buyer_id=member.user.pk
+        anonymous_session_id=anonymous_id, organization=member.organization, buyer_id=member.user.pk
     )
     purchase.refresh_from_db()
     assert (attached, purchase.organization, purchase.buyer) == (1, member.organization, member.user)
+    other = MembershipFactory()
+    again = purchases_attach_anonymous(
+        anonymous_session_id=anonymous_id, organization=other.organization, buyer_id=other.user.pk
+    )
+    assert again == 0
+    assert purchases_attach_anonymous(anonymous_session_id="", organization=other.organization, buyer_id=1) == 0
+    purchase.refresh_from_db()
+    assert purchase.organization == member.organization
 
 
 @pytest.mark.django_db
