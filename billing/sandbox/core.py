@@ -121,8 +121,12 @@ class SandboxCore:
                 self._expand_path(item, rest)
             return
         if head not in node:
-            # Fields Stripe only includes on request (customer.sources, price.tiers…) are not
-            # modelled; asking for them changes nothing, as for an empty includable list.
+            # Some fields are left out of an object until asked for (Stripe's "includable"
+            # fields, such as a customer's `sources`); anything else unknown changes nothing.
+            included = self._includable(node, head)
+            if included is not None:
+                node[head] = included
+                self._expand_path(included, rest)
             return
         value = node[head]
         if isinstance(value, list):
@@ -132,6 +136,26 @@ class SandboxCore:
             return
         node[head] = self._expanded(value)
         self._expand_path(node[head], rest)
+
+    def _includable(self, node: dict, field: str):
+        """The value of a field Stripe includes only on request, or None if `field` is not one."""
+        kind, object_id = node.get("object"), node.get("id")
+        if not isinstance(object_id, str) or node.get("deleted"):
+            return None
+        if kind == "customer":
+            if field == "sources":
+                return self.customer_sources(object_id, {})
+            if field == "tax_ids":
+                return self.customer_tax_ids(object_id, {})
+            if field == "subscriptions":
+                # Like the customer's own list: the first page of subscriptions not yet ended.
+                listed = self.subscription_list({"customer": object_id})
+                return {**listed, "url": f"/v1/customers/{object_id}/subscriptions"}
+        if kind == "price" and field == "currency_options":
+            # The sandbox prices in one currency only, so the options are that currency's.
+            fields = ("custom_unit_amount", "tax_behavior", "unit_amount", "unit_amount_decimal")
+            return {node["currency"]: {name: node.get(name) for name in fields}}
+        return None
 
     def _expanded(self, value):
         if isinstance(value, str):

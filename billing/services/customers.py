@@ -83,12 +83,16 @@ def customer_archive(*, customer: Customer) -> Customer:
     return customer
 
 
-def customer_apply_stripe(*, data: dict) -> Customer | None:
-    """A `customer.*` webhook: Stripe's email and name win; a deleted customer is archived."""
+def customer_apply_stripe(*, data: dict, deleted: bool = False) -> Customer | None:
+    """A `customer.*` webhook: Stripe's email and name win; a deleted customer is archived.
+
+    `customer.deleted` carries the customer as it was, without a `deleted` flag, so the
+    caller says so; the deleted stub that the API answers afterwards has the flag.
+    """
     customer = Customer.objects.filter(stripe_customer_id=data.get("id", "")).first()
     if customer is None:
         return None
-    if data.get("deleted"):
+    if deleted or data.get("deleted"):
         return customer_archive(customer=customer)
     customer.email = data.get("email") or customer.email
     customer.name = data.get("name") or customer.name

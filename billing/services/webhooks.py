@@ -6,6 +6,7 @@ the event only says which customer to look at and which email to send. Re-runnin
 it for the same event, or for events in any order, converges on the same state.
 """
 
+from djstripe.models import Customer as MirroredCustomer
 from djstripe.models import Event
 
 from accounts.models import Organization
@@ -49,8 +50,10 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     if event.type == "checkout.session.completed" and obj.get("mode") == "payment":
         # One-time purchases may be anonymous: settle them before looking for an organization.
         purchase_complete_from_checkout(session=obj)
-    if event.type in ("customer.updated", "customer.deleted"):
-        customer_apply_stripe(data=obj)
+    if event.type == "customer.updated":
+        customer_apply_stripe(data=_customer_mirrored(obj))
+    elif event.type == "customer.deleted":
+        customer_apply_stripe(data=obj, deleted=True)
     customer_id = stripe_customer_id_of(event_type=event.type, obj=obj)
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:
@@ -58,6 +61,12 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     state = subscription_state_sync(organization=organization)
     _emails_for_event(event_type=event.type, obj=obj, organization=organization, state=state)
     return organization
+
+
+def _customer_mirrored(obj: dict) -> dict:
+    """The customer as dj-stripe last fetched it from Stripe: the latest, whatever order the events came in."""
+    mirrored = MirroredCustomer.objects.filter(id=obj.get("id", "")).first()
+    return mirrored.stripe_data if mirrored is not None and mirrored.stripe_data else obj
 
 
 def _emails_for_event(*, event_type: str, obj: dict, organization: Organization, state: SubscriptionState) -> None:

@@ -26,14 +26,9 @@ def test_checkout_webhooks_grant_premium_quotas(billing_site):
     org = membership.organization
     assert subscribe(membership) == 303
     deliveries = billing_site.flush()
-    # customer.* events are left out until the sandbox can expand a customer's `sources`,
-    # which dj-stripe asks for when it re-fetches a customer.
-    outcomes = {
-        (d["type"], d["status"])
-        for d in deliveries
-        if not d["type"].startswith("customer.") or "subscription" in d["type"]
-    }
+    outcomes = {(d["type"], d["status"]) for d in deliveries}
     assert {status for _, status in outcomes} == {"delivered"}, outcomes
+    assert {"customer.created", "customer.updated", "customer.subscription.created"} <= {t for t, _ in outcomes}
 
     state = SubscriptionState.objects.get(organization=org)
     assert (state.plan, state.status, state.price_lookup_key) == ("premium", "active", "premium_monthly")

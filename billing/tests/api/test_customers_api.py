@@ -2,12 +2,11 @@ from datetime import UTC, datetime
 
 import pytest
 import stripe
-from djstripe.models import Event
+from djstripe.models import Customer as MirroredCustomer
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from billing.models import Customer
-from billing.services.webhooks import stripe_event_apply
 from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,19 +108,33 @@ def test_list_filters_and_pagination():
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (400, "created_after")
 
 
-def test_customer_updated_webhook_updates_the_local_record():
-    member = MembershipFactory()
-    customer = Customer.objects.create(
-        organization=member.organization, stripe_customer_id="cus_hook", email="old@example.com", name="Old"
-    )
-    data = {"id": "cus_hook", "object": "customer", "email": "new@example.com", "name": "New"}
-    event = Event.objects.create(id="evt_c1", type="customer.updated", data={"object": data}, stripe_data={})
-    stripe_event_apply(event_id=event.id)
-    customer.refresh_from_db()
-    assert (customer.email, customer.name, customer.archived_at) == ("new@example.com", "New", None)
-    gone = Event.objects.create(
-        id="evt_c2", type="customer.deleted", data={"object": {**data, "deleted": True}}, stripe_data={}
-    )
-    stripe_event_apply(event_id=gone.id)
-    customer.refresh_from_db()
-    assert customer.archived_at is not None
+def delivered(results):
+    """Every delivery accepted by dj-stripe's endpoint (and so processed), by event type."""
+    assert {r["status"] for r in results} == {"delivered"}, results
+    return sorted(r["type"] for r in results)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customer_webhooks_from_the_sandbox_update_then_archive_the_local_record(billing_site):
+    admin = MembershipFactory(role=Role.ADMIN)
+    body = make_customer(admin, email="old@acme.example")
+    url = f"{CUSTOMERS}{admin.organization.pk}/"
+    assert delivered(billing_site.flush()) == ["customer.created"]
+
+    # Our own change goes to Stripe through the gateway; its echo changes nothing here.
+    client_for(admin.user).patch(url, {"name": "Acme Learning"}, format="json")
+    assert delivered(billing_site.flush()) == ["customer.updated"]
+    # A change made in Stripe itself (Dashboard, billing portal) reaches us only as a webhook.
+    stripe.Customer.modify(body["stripe_customer_id"], email="ap@acme.example")
+    stripe.Customer.modify(body["stripe_customer_id"], email="billing@acme.example", name="Acme Ltd")
+    billing_site.deliverer.shuffle = True  # Stripe does not promise order; the latest state wins anyway
+    assert delivered(billing_site.flush()) == ["customer.updated", "customer.updated"]
+
+    detail = client_for(admin.user).get(url).json()
+    assert (detail["email"], detail["name"], detail["status"]) == ("billing@acme.example", "Acme Ltd", "none")
+    assert MirroredCustomer.objects.get(id=body["stripe_customer_id"]).email == "billing@acme.example"
+
+    stripe.Customer.delete(body["stripe_customer_id"])
+    assert "customer.deleted" in delivered(billing_site.flush())
+    detail = client_for(admin.user).get(url).json()
+    assert (detail["status"], detail["archived_at"] is not None) == ("archived", True)

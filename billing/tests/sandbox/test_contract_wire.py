@@ -57,6 +57,44 @@ def test_expand_replaces_ids_with_objects_including_inside_lists(stripe_sandbox)
     assert listed.data[0].customer.id == customer.id
 
 
+def test_fields_stripe_includes_only_on_request_appear_when_expanded(stripe_sandbox):
+    price = stripe.Price.create(
+        product_data={"name": "X"}, currency="usd", unit_amount=700, recurring={"interval": "month"}
+    )
+    customer = stripe.Customer.create(email="include@example.com")
+    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
+    subscription = stripe.Subscription.create(
+        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
+    )
+
+    plain = stripe.Customer.retrieve(customer.id).last_response.data
+    # What dj-stripe asks for whenever it re-fetches a customer from a webhook.
+    asked = stripe.Customer.retrieve(customer.id, expand=["default_source", "sources"]).last_response.data
+    everything = stripe.Customer.retrieve(customer.id, expand=["sources", "tax_ids", "subscriptions"])
+    priced = stripe.Price.retrieve(price.id, expand=["currency_options", "product"])
+
+    assert "sources" not in plain and "subscriptions" not in plain
+    assert asked["default_source"] is None
+    assert asked["sources"] == {
+        "object": "list",
+        "data": [],
+        "has_more": False,
+        "url": f"/v1/customers/{customer.id}/sources",
+    }
+    assert everything.tax_ids.data == [] and everything.tax_ids.url == f"/v1/customers/{customer.id}/tax_ids"
+    assert [s.id for s in everything.subscriptions.data] == [subscription.id]
+    assert everything.subscriptions.url == f"/v1/customers/{customer.id}/subscriptions"
+    assert priced.last_response.data["currency_options"] == {
+        "usd": {
+            "custom_unit_amount": None,
+            "tax_behavior": "unspecified",
+            "unit_amount": 700,
+            "unit_amount_decimal": "700",
+        }
+    }
+    assert priced.product.name == "X"
+
+
 def test_an_idempotency_key_replays_the_first_response_without_a_second_object(stripe_sandbox):
     first = stripe.Customer.create(email="once@example.com", idempotency_key="signup-1")
     replay = stripe.Customer.create(email="once@example.com", idempotency_key="signup-1")
