@@ -36,6 +36,13 @@ class SustainedRateThrottle(CallerRateThrottle):
     scope = "sustained"
 
 
+class FeaturesRateThrottle(CallerRateThrottle):
+    """The feature-access endpoints SDKs call on every use: one generous window of their own
+    instead of burst + sustained, which a busy SDK would exhaust in a second."""
+
+    scope = "features"
+
+
 class AuthEndpointThrottle(SettingsRateThrottle):
     """Token obtain/refresh: per client IP, whoever the request claims to be."""
 

@@ -240,6 +240,8 @@ REST_FRAMEWORK = {
         "sustained": env.str("API_THROTTLE_SUSTAINED", default="100/minute"),
         # Per IP on token obtain/refresh (accounts.throttling.AuthEndpointThrottle).
         "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
+        # Per API key (or user) on features/check-access and track-usage, instead of the two above.
+        "features": env.str("API_THROTTLE_FEATURES", default="6000/minute"),
     },
 }
 # Request bodies larger than this are refused with 400 (the error shape) before parsing.

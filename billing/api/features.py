@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
+from accounts.throttling import FeaturesRateThrottle
 from billing.api.access import IsMemberOrApiKey, customer_resolve, member_resolve
 from billing.models import FEATURE_CHOICES
 from billing.selectors import access_check, entitlements_for
@@ -70,6 +71,7 @@ class TrackUsageInput(FeatureInput):
 
 class CheckAccessApi(APIView):
     permission_classes = [IsMemberOrApiKey]
+    throttle_classes = [FeaturesRateThrottle]
 
     @extend_schema(
         tags=["features"],
@@ -88,6 +90,7 @@ class CheckAccessApi(APIView):
 
 class TrackUsageApi(APIView):
     permission_classes = [IsMemberOrApiKey]
+    throttle_classes = [FeaturesRateThrottle]
 
     @extend_schema(
         tags=["features"],

@@ -25,6 +25,7 @@ def test_default_rates():
         "burst": "20/second",
         "sustained": "100/minute",
         "auth": "10/minute",
+        "features": "6000/minute",
     }
 
 

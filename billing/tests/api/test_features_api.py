@@ -195,3 +195,50 @@ def test_query_counts_of_the_hot_paths(premium, django_assert_num_queries):
     # A use: key lookup, then savepoint, ledger insert, conditional update, release (grant cached).
     with django_assert_num_queries(5):
         assert client.post(TRACK, {**body, "idempotency_key": "q1"}, format="json").status_code == 200
+
+
+@pytest.fixture
+def small_rates(settings):
+    """The baseline far below the features rate, so each request shows which one applies."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "burst": "3/second",
+            "sustained": "5/minute",
+            "features": "8/minute",
+        },
+    }
+
+
+def test_check_access_and_track_usage_share_their_own_rate_not_the_baseline(small_rates, premium):
+    sdk = key_client(premium)
+    check = {"customer": premium.organization.pk, "feature": "ai_chat", "user": premium.user.pk}
+    for n in range(4):
+        assert sdk.post(CHECK, check, format="json").status_code == 200
+        assert sdk.post(TRACK, {**check, "idempotency_key": f"k{n}"}, format="json").status_code == 200
+
+    response = sdk.post(CHECK, check, format="json")
+
+    assert_error(response, status=429, code="throttled")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert sdk.post(TRACK, {**check, "idempotency_key": "k9"}, format="json").status_code == 429
+    assert not UsageLedgerEntry.objects.filter(idempotency_key="k9").exists()
+    # The key's baseline bucket was not touched by the feature calls.
+    assert sdk.get(ENTITLEMENTS).status_code == 200
+
+
+def test_each_api_key_has_its_own_features_bucket(small_rates, premium):
+    first, second = key_client(premium), key_client(premium)
+    body = {"customer": premium.organization.pk, "feature": "premium_article"}
+    for _ in range(8):
+        assert first.post(CHECK, body, format="json").status_code == 200
+    assert first.post(CHECK, body, format="json").status_code == 429
+    assert second.post(CHECK, body, format="json").status_code == 200
+
+
+def test_other_endpoints_keep_the_baseline(small_rates, premium):
+    sdk = key_client(premium)
+    for _ in range(3):
+        assert sdk.get(ENTITLEMENTS).status_code == 200
+    assert_error(sdk.get(ENTITLEMENTS), status=429, code="throttled")
