@@ -226,10 +226,94 @@ class CatalogMixin:
             products = [p for p in products if p["active"] == as_bool(params, "active")]
         return self.page(products, params, "/v1/products")
 
-    def product_feature_list(self, product_id: str, params: dict) -> dict:
-        """Entitlement features are not modelled: every product has none."""
+    # --- entitlement features and the products that grant them ---------------------------
+    def entitlement_feature_create(self, params: dict) -> dict:
+        lookup_key = required(params, "lookup_key")
+        if any(f["lookup_key"] == lookup_key for f in self.store.all("entitlements.feature")):
+            raise invalid(
+                f"A feature with the lookup_key `{lookup_key}` already exists.",
+                param="lookup_key",
+                code="resource_already_exists",
+            )
+        feature = self.blank("entitlements.feature")
+        feature.update(
+            id=random_id("feat_test", 32),
+            lookup_key=lookup_key,
+            metadata=merge_metadata({}, params.get("metadata")),
+            name=required(params, "name"),
+        )
+        return self.save(feature)
+
+    def entitlement_feature_retrieve(self, feature_id: str, params: dict) -> dict:
+        return self.fetch(feature_id, "entitlements.feature")
+
+    def entitlement_feature_update(self, feature_id: str, params: dict) -> dict:
+        feature = self.fetch(feature_id, "entitlements.feature")
+        if "name" in params:
+            feature["name"] = required(params, "name")
+        if "active" in params:
+            feature["active"] = as_bool(params, "active")
+        feature["metadata"] = merge_metadata(feature["metadata"], params.get("metadata"))
+        return self.save(feature)
+
+    def entitlement_feature_list(self, params: dict) -> dict:
+        features = self.store.all("entitlements.feature")
+        if params.get("lookup_key"):
+            features = [f for f in features if f["lookup_key"] == params["lookup_key"]]
+        if "archived" in params:
+            features = [f for f in features if f["active"] != as_bool(params, "archived")]
+        return self.page(features, params, "/v1/entitlements/features")
+
+    def _product_feature_view(self, attachment: dict) -> dict:
+        """Stripe always shows the attached feature in full, as it is now."""
+        return {**attachment, "entitlement_feature": self.store.get(attachment["entitlement_feature"])}
+
+    def _product_features(self, product_id: str) -> list[dict]:
+        return [
+            attachment
+            for attachment in self.store.all("product_feature")
+            if self.store.internal(attachment["id"]).get("product") == product_id
+        ]
+
+    def product_feature_create(self, product_id: str, params: dict) -> dict:
         self.fetch(product_id, "product")
-        return self.page([], params, f"/v1/products/{product_id}/features")
+        feature = self.fetch(
+            required(params, "entitlement_feature"), "entitlements.feature", param="entitlement_feature"
+        )
+        if any(a["entitlement_feature"] == feature["id"] for a in self._product_features(product_id)):
+            raise invalid(
+                f"The feature {feature['id']} is already attached to product {product_id}.",
+                param="entitlement_feature",
+            )
+        attachment = self.blank("product_feature")
+        attachment.update(id=random_id("prodft", 14), entitlement_feature=feature["id"])
+        self.save(attachment, {"product": product_id})
+        return self._product_feature_view(attachment)
+
+    def product_feature_list(self, product_id: str, params: dict) -> dict:
+        self.fetch(product_id, "product")
+        attachments = [self._product_feature_view(a) for a in self._product_features(product_id)]
+        return self.page(attachments, params, f"/v1/products/{product_id}/features")
+
+    def _product_feature(self, product_id: str, attachment_id: str) -> dict:
+        self.fetch(product_id, "product")
+        attachment = self.store.get(attachment_id)
+        if (
+            attachment is None
+            or attachment.get("object") != "product_feature"
+            or attachment.get("deleted")
+            or self.store.internal(attachment_id).get("product") != product_id
+        ):
+            raise StripeError(404, f"No such product feature: '{attachment_id}'", code="resource_missing", param="id")
+        return attachment
+
+    def product_feature_retrieve(self, product_id: str, attachment_id: str, params: dict) -> dict:
+        return self._product_feature_view(self._product_feature(product_id, attachment_id))
+
+    def product_feature_delete(self, product_id: str, attachment_id: str, params: dict) -> dict:
+        self._product_feature(product_id, attachment_id)
+        self.store.delete(attachment_id)
+        return {"deleted": True, "id": attachment_id, "object": "product_feature"}
 
     # --- prices -----------------------------------------------------------------------
     def price_create(self, params: dict) -> dict:

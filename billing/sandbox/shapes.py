@@ -217,6 +217,7 @@ TEMPLATES = {
     "deleted_customer": {"deleted": None, "id": "", "object": "customer"},
     "deleted_price": {"deleted": None, "id": "", "object": "price"},
     "deleted_product": {"deleted": None, "id": "", "object": "product"},
+    "deleted_product_feature": {"deleted": None, "id": "", "object": "product_feature"},
     "deleted_subscription_item": {
         "deleted": None,
         "id": "",
@@ -237,6 +238,15 @@ TEMPLATES = {
         "start": 0,
         "subscription": None,
         "subscription_item": None,
+    },
+    "entitlements.feature": {
+        "active": True,
+        "id": "",
+        "livemode": False,
+        "lookup_key": "",
+        "metadata": {},
+        "name": "",
+        "object": "entitlements.feature",
     },
     "event": {
         "api_version": None,
@@ -564,6 +574,7 @@ TEMPLATES = {
         "updated": 0,
         "url": None,
     },
+    "product_feature": {"entitlement_feature": None, "id": "", "livemode": False, "object": "product_feature"},
     "promotion_code": {
         "active": False,
         "code": "",

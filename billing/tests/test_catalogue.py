@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 from django.core.management import call_command
 from djstripe.models import Price, Product
@@ -12,7 +14,8 @@ def prices_by_key():
     return {p.lookup_key: p for p in gateway.price_list(lookup_keys=["premium_monthly", "premium_yearly"])}
 
 
-def test_billing_setup_creates_the_catalogue_once(stripe_sandbox, capsys):
+def test_billing_setup_creates_the_catalogue_once(stripe_sandbox, capsys, caplog):
+    caplog.set_level(logging.WARNING)
     call_command("billing_setup")
     first = capsys.readouterr().out
     assert "created product plateau_premium" in first
@@ -27,6 +30,8 @@ def test_billing_setup_creates_the_catalogue_once(stripe_sandbox, capsys):
     assert "Catalogue in sync (0 changes)." in capsys.readouterr().out
     assert {k: p.id for k, p in prices_by_key().items()} == {k: p.id for k, p in prices.items()}
     assert Price.objects.count() == 2
+    # dj-stripe's syncs (products' features included) found everything they asked the API for.
+    assert [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_a_changed_amount_replaces_the_price_and_moves_the_lookup_key(stripe_sandbox, monkeypatch, capsys):

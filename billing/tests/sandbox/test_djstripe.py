@@ -45,6 +45,44 @@ def test_djstripe_sync_models_mirrors_the_sandbox(stripe_sandbox):
     assert djstripe_models.Charge.objects.get(customer_id=customer.id).stripe_data["amount"] == 4900
 
 
+def test_entitlement_features_attach_to_products_like_stripe(stripe_sandbox):
+    product = stripe.Product.create(name="Premium")
+    feature = stripe.entitlements.Feature.create(name="Premium articles", lookup_key="premium_article")
+    attached = stripe.Product.create_feature(product.id, entitlement_feature=feature.id)
+
+    assert (attached.object, attached.entitlement_feature.lookup_key) == ("product_feature", "premium_article")
+    with pytest.raises(stripe.InvalidRequestError, match="already exists"):
+        stripe.entitlements.Feature.create(name="Again", lookup_key="premium_article")
+    with pytest.raises(stripe.InvalidRequestError, match="already attached"):
+        stripe.Product.create_feature(product.id, entitlement_feature=feature.id)
+    # The attachment always shows the feature as it is now.
+    stripe.entitlements.Feature.modify(feature.id, name="Articles")
+    listed = stripe.Product.list_features(product.id)
+    assert [(f.id, f.entitlement_feature.name) for f in listed.data] == [(attached.id, "Articles")]
+    assert [f.id for f in stripe.entitlements.Feature.list(lookup_key="premium_article").data] == [feature.id]
+
+    gone = stripe.Product.delete_feature(product.id, attached.id)
+    assert (gone.id, gone.deleted) == (attached.id, True)
+    assert stripe.Product.list_features(product.id).data == []
+    with pytest.raises(stripe.InvalidRequestError, match="No such product feature"):
+        stripe.Product.retrieve_feature(product.id, attached.id)
+
+
+@pytest.mark.django_db
+def test_djstripe_mirrors_a_products_features_from_the_sandbox(stripe_sandbox):
+    product = stripe.Product.create(name="Premium")
+    feature = stripe.entitlements.Feature.create(name="Premium articles", lookup_key="premium_article")
+    attached = stripe.Product.create_feature(product.id, entitlement_feature=feature.id)
+
+    mirrored = djstripe_models.Product.sync_from_stripe_data(stripe.Product.retrieve(product.id))
+    assert [(f.id, f.entitlement_feature.lookup_key) for f in mirrored.features.all()] == [
+        (attached.id, "premium_article")
+    ]
+    stripe.Product.delete_feature(product.id, attached.id)
+    djstripe_models.Product.sync_from_stripe_data(stripe.Product.retrieve(product.id))
+    assert not mirrored.features.exists()
+
+
 @pytest.mark.django_db
 def test_webhook_setup_registers_once_and_replaces_stale_registrations(stripe_sandbox):
     first, created = webhook_endpoint_register(base_url="http://127.0.0.1:8000")

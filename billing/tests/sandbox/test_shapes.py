@@ -18,9 +18,11 @@ EXPECTED_TYPES = {
     "deleted_coupon",
     "deleted_customer",
     "deleted_product",
+    "deleted_product_feature",
     "deleted_subscription_item",
     "deleted_webhook_endpoint",
     "discount",
+    "entitlements.feature",
     "event",
     "invoice",
     "invoiceitem",
@@ -31,6 +33,7 @@ EXPECTED_TYPES = {
     "plan",
     "price",
     "product",
+    "product_feature",
     "promotion_code",
     "refund",
     "subscription",
@@ -110,6 +113,10 @@ def _everything_the_sandbox_returns() -> list:
     doomed = stripe.Customer.create(email="gone@example.com")
     responses.append(stripe.Customer.delete(doomed.id))
     responses.append(stripe.Customer.retrieve(doomed.id))
+    feature = stripe.entitlements.Feature.create(name="Premium articles", lookup_key="premium_article")
+    attached = stripe.Product.create_feature(product.id, entitlement_feature=feature.id)
+    responses += [feature, attached, stripe.Product.list_features(product.id)]
+    responses.append(stripe.Product.delete_feature(product.id, attached.id))
     lonely = stripe.Product.create(name="Unused")
     responses.append(stripe.Product.delete(lonely.id))
     responses.append(stripe.Event.list(limit=100))
