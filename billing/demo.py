@@ -41,5 +41,6 @@ def seed_demo() -> list[str]:
         usage_track(organization=organization, user_id=user.pk, feature=feature, quantity=quantity, idempotency_key=key)
     return [
         f"'{organization.name}' is on Premium until {state.current_period_end:%-d %b %Y}, "
-        "with 2 of 3 premium articles, 1 of 2 free quizzes and 3 AI chats used: see /billing/settings/",
+        "with 2 of 3 premium articles, 1 of 2 free quizzes and 3 AI chats used: "
+        f"see /billing/settings/?org={organization.pk}",
     ]
