@@ -371,5 +371,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # The stripe client logs every request at INFO: too chatty beside the dev server.
+        "stripe": {"level": "WARNING"},
     },
 }
