@@ -21,6 +21,10 @@ def stripe_sandbox_server(tmp_path_factory):
         db_path=tmp_path_factory.mktemp("stripe-sandbox") / "stripe.sqlite3",
         api_keys=(settings.STRIPE_SECRET_KEY,),
         deliver_in_background=False,
+        # One post at a time: pytest-django's live server shares one SQLite connection
+        # between its request threads, so concurrent webhooks would interleave transactions.
+        # Concurrent delivery is tested against a plain receiver and on PostgreSQL.
+        delivery_workers=1,
     ).start()
     yield server
     server.stop()
@@ -31,6 +35,7 @@ def stripe_sandbox(stripe_sandbox_server, settings):
     server = stripe_sandbox_server
     server.reset()
     server.deliverer.shuffle = server.deliverer.duplicate = False
+    server.deliverer.workers = 1
     settings.STRIPE_API_BASE = server.url
     settings.STRIPE_API_HOST = server.url
     previous_base, previous_key = stripe.api_base, stripe.api_key

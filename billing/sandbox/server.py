@@ -39,6 +39,7 @@ class SandboxServer:
         deliver_in_background: bool = True,
         retry_backoff: float = 5.0,
         tick_seconds: float | None = None,
+        delivery_workers: int = 1,
     ):
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
@@ -47,7 +48,7 @@ class SandboxServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.store = Store(db_path)
         self.sandbox = Sandbox(self.store, base_url=self.url, api_keys=tuple(api_keys))
-        self.deliverer = Deliverer(self.sandbox, backoff=retry_backoff)
+        self.deliverer = Deliverer(self.sandbox, backoff=retry_backoff, workers=delivery_workers)
         self.deliver_in_background = deliver_in_background
         # Beside a running site, renewals and trial ends also happen as real time passes.
         self.tick_seconds = tick_seconds

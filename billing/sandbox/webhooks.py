@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 MAX_ATTEMPTS = 8
 
@@ -25,15 +26,18 @@ class Deliverer:
 
     The background thread delivers what is due and schedules failed deliveries again
     after `backoff * 2**(attempt-1)` seconds. `flush()` delivers everything pending at
-    once, in the caller's thread, so tests wait for webhooks without sleeping. One lock
-    serialises batches, so a flush also waits for a batch the thread has in flight.
+    once and returns when all are done, so tests wait for webhooks without sleeping. One
+    lock serialises batches, so a flush also waits for a batch the thread has in flight.
+    Within a batch, up to `workers` posts are in flight at once, as Stripe sends
+    concurrently: a receiver must not rely on one event arriving before another.
     """
 
-    def __init__(self, sandbox, *, backoff: float = 5.0, timeout: float = 30.0):
+    def __init__(self, sandbox, *, backoff: float = 5.0, timeout: float = 30.0, workers: int = 1):
         self.sandbox = sandbox
         self.store = sandbox.store
         self.backoff = backoff
         self.timeout = timeout
+        self.workers = workers
         self.shuffle = False
         self.duplicate = False
         self._batch = threading.Lock()
@@ -79,10 +83,13 @@ class Deliverer:
                     jobs.append((delivery, event, endpoint, secret))
             if self.shuffle:
                 random.shuffle(jobs)
-            results = []
-            for delivery, event, endpoint, secret in jobs:
-                results.append(self._attempt(delivery, event, endpoint, secret))
-            return results
+            if self.workers <= 1 or len(jobs) <= 1:
+                return [self._attempt(*job) for job in jobs]
+            # Each delivery appears once per batch, and every store access takes the store's lock.
+            with ThreadPoolExecutor(
+                max_workers=min(self.workers, len(jobs)), thread_name_prefix="stripe-sandbox-delivery"
+            ) as pool:
+                return list(pool.map(lambda job: self._attempt(*job), jobs))
 
     def _attempt(self, delivery: dict, event: dict | None, endpoint: dict | None, secret: str | None) -> dict:
         attempts = delivery["attempts"] + 1

@@ -23,8 +23,23 @@ class Command(BaseCommand):
         )
         parser.add_argument("--shuffle-deliveries", action="store_true", help="deliver webhooks in random order")
         parser.add_argument("--duplicate-deliveries", action="store_true", help="deliver every webhook twice")
+        parser.add_argument(
+            "--delivery-workers", type=int, default=4, help="webhook posts in flight at once (order is not kept)"
+        )
 
-    def handle(self, *args, port, db, reset, retry_backoff, tick, shuffle_deliveries, duplicate_deliveries, **options):
+    def handle(
+        self,
+        *args,
+        port,
+        db,
+        reset,
+        retry_backoff,
+        tick,
+        shuffle_deliveries,
+        duplicate_deliveries,
+        delivery_workers,
+        **options,
+    ):
         if settings.PRODUCTION:
             raise CommandError("The Stripe sandbox is a development tool and does not run in production.")
         try:
@@ -34,6 +49,7 @@ class Command(BaseCommand):
                 api_keys=(settings.STRIPE_SECRET_KEY,),
                 retry_backoff=retry_backoff,
                 tick_seconds=tick,
+                delivery_workers=delivery_workers,
             )
         except OSError as exc:
             raise CommandError(f"Cannot listen on 127.0.0.1:{port}: {exc}") from exc

@@ -9,6 +9,9 @@ class WebhookReceiver:
     def __init__(self):
         self.received: list[dict] = []
         self.statuses: list[int] = []  # answered in order; 200 once exhausted
+        # When set, each post waits for the barrier's other parties before it is answered,
+        # and answers 500 if they never come: only concurrent posts all succeed.
+        self.barrier: threading.Barrier | None = None
         self.arrived = threading.Condition()
         receiver = self
 
@@ -16,6 +19,11 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.barrier is not None:
+                    try:
+                        receiver.barrier.wait(timeout=5)
+                    except threading.BrokenBarrierError:
+                        status = 500
                 # Recorded before answering, so a sender that got its answer finds the post recorded.
                 with receiver.arrived:
                     receiver.received.append(

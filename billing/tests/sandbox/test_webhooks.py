@@ -1,6 +1,7 @@
 """Events are recorded for state changes and delivered, signed, to every registered endpoint."""
 
 import json
+import threading
 
 import pytest
 import stripe
@@ -134,6 +135,20 @@ def test_shuffled_delivery_still_delivers_every_event_once(stripe_sandbox, recei
     stripe_sandbox.flush()
 
     assert sorted(event["data"]["object"]["id"] for event in receiver.events()) == sorted(created)
+
+
+def test_delivery_workers_post_events_concurrently(stripe_sandbox, receiver):
+    stripe.WebhookEndpoint.create(url=receiver.url, enabled_events=["customer.created"])
+    created = {stripe.Customer.create(email=f"p{n}@example.com").id for n in range(3)}
+    stripe_sandbox.deliverer.workers = 3
+    receiver.barrier = threading.Barrier(3)  # answered only once all three posts are in flight together
+
+    results = stripe_sandbox.flush()
+
+    assert [r["status"] for r in results] == ["delivered"] * 3
+    assert sorted(event["data"]["object"]["id"] for event in receiver.events()) == sorted(created)
+    assert {d["status"] for d in stripe_sandbox.store.deliveries()} == {"delivered"}
+    assert all(stripe.Event.retrieve(r["event"]).pending_webhooks == 0 for r in results)
 
 
 def test_the_background_deliverer_retries_with_backoff_on_its_own(tmp_path, settings, receiver):
