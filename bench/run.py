@@ -57,6 +57,7 @@ def server_env(database_url: str, redis_url: str) -> dict:
         # The rate limits still run (same cost for every endpoint) but must not refuse the load.
         "API_THROTTLE_BURST": "1000000/second",
         "API_THROTTLE_SUSTAINED": "100000000/minute",
+        "API_THROTTLE_FEATURES": "100000000/minute",
         "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "PYTHONPATH": str(ROOT),
