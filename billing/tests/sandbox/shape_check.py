@@ -7,6 +7,7 @@ field Optional.
 """
 
 import json
+import os
 import types
 import typing
 from importlib import import_module
@@ -15,7 +16,11 @@ from pathlib import Path
 from stripe._object_classes import OBJECT_CLASSES
 from stripe._stripe_object import StripeObject
 
-FIXTURES_PATH = Path(__file__).resolve().parents[4] / "shared" / "stripe" / "fixtures3.json"
+# shared/ sits beside the repository (../shared); STRIPE_FIXTURES_PATH points elsewhere.
+FIXTURES_PATH = Path(
+    os.environ.get("STRIPE_FIXTURES_PATH")
+    or Path(__file__).resolve().parents[4] / "shared" / "stripe" / "fixtures3.json"
+)
 
 
 def fixtures() -> dict:
