@@ -271,7 +271,6 @@ SIMPLE_JWT = {
 # --- Stripe / dj-stripe -------------------------------------------------------
 # dj-stripe only accepts keys shaped like Stripe's (sk_test_ + 24 or more letters/digits).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_PlateauSandbox000000000000000000")
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_PlateauSandbox000000000000000000")
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 # Empty means real Stripe. The default points the client at the local sandbox.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:12111")
@@ -281,7 +280,6 @@ STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY if not STRIPE_LIVE_MODE else ""
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.Organization"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
-DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 
 # --- Billing ----------------------------------------------------------------------
