@@ -396,6 +396,24 @@ class SubscriptionsMixin:
         self.emit("invoiceitem.created", item)
         return item
 
+    def _prorate(
+        self, subscription: dict, item: dict, fraction: float, start: int, end: int, prorations: list, *, unused: bool
+    ) -> None:
+        """Add a proration invoice item for `fraction` of the item's period: a credit when unused, else a charge."""
+        amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
+        if amount:
+            prorations.append(
+                self._proration_item(
+                    subscription,
+                    price=item["price"],
+                    quantity=item["quantity"],
+                    amount=-amount if unused else amount,
+                    start=start,
+                    end=end,
+                    unused=unused,
+                )
+            )
+
     def subscription_update(self, subscription_id: str, params: dict) -> dict:
         subscription = self.fetch(subscription_id, "subscription")
         if subscription["status"] in ("canceled", "incomplete_expired"):
@@ -498,34 +516,12 @@ class SubscriptionsMixin:
         fraction = max(0, end - proration_date) / max(1, end - start)
 
         def credit(item):
-            amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
-            if prorate and amount:
-                prorations.append(
-                    self._proration_item(
-                        subscription,
-                        price=item["price"],
-                        quantity=item["quantity"],
-                        amount=-amount,
-                        start=proration_date,
-                        end=end,
-                        unused=True,
-                    )
-                )
+            if prorate:
+                self._prorate(subscription, item, fraction, proration_date, end, prorations, unused=True)
 
         def debit(item):
-            amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
-            if prorate and amount:
-                prorations.append(
-                    self._proration_item(
-                        subscription,
-                        price=item["price"],
-                        quantity=item["quantity"],
-                        amount=amount,
-                        start=proration_date,
-                        end=end,
-                        unused=False,
-                    )
-                )
+            if prorate:
+                self._prorate(subscription, item, fraction, proration_date, end, prorations, unused=False)
 
         for index, spec in enumerate(specs):
             if spec.get("id"):
@@ -579,19 +575,7 @@ class SubscriptionsMixin:
             end, start = item["current_period_end"], item["current_period_start"]
             fraction = max(0, end - now) / max(1, end - start)
             for item in subscription["items"]["data"]:
-                amount = int(item["price"]["unit_amount"] * item["quantity"] * fraction + 0.5)
-                if amount:
-                    prorations.append(
-                        self._proration_item(
-                            subscription,
-                            price=item["price"],
-                            quantity=item["quantity"],
-                            amount=-amount,
-                            start=now,
-                            end=end,
-                            unused=True,
-                        )
-                    )
+                self._prorate(subscription, item, fraction, now, end, prorations, unused=True)
             if as_bool(params, "invoice_now") and prorations:
                 invoice = self._invoice_new(
                     customer_id=subscription["customer"],
