@@ -23,12 +23,7 @@ def membership_get(*, user, organization) -> Membership | None:
 
 def membership_primary(*, user) -> Membership | None:
     """The membership that speaks for the user by default: their personal org, else the oldest."""
-    return (
-        Membership.objects.filter(user=user)
-        .select_related("organization")
-        .order_by("-organization__is_personal", "created_at", "id")
-        .first()
-    )
+    return membership_list_for_user(user=user).first()
 
 
 def membership_list_for_user(*, user) -> QuerySet[Membership]:
