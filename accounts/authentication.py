@@ -11,8 +11,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import ApiKey, AuthSession
 from accounts.services.api_keys import api_key_authenticate
+from accounts.services.tokens import FAMILY_CLAIM
 
-FAMILY_CLAIM = "family"
 # Like ApiKey.last_used_at: "last used" of a device is a hint, written at most once a minute.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
