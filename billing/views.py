@@ -21,7 +21,7 @@ from billing.money import money_display
 from billing.plans import PLANS, PRICES, plan_feature_lines
 from billing.selectors import billing_organizations_for, invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
-from billing.services.entitlements import plan_effective
+from billing.services.entitlements import in_grace, plan_effective
 from billing.services.subscription_changes import (
     state_change_preview,
     subscription_cancel,
@@ -151,7 +151,7 @@ def settings_page(request):
         "organization": organization,
         "state": state,
         "plan": PLANS[plan_effective(state=state, now=now)],
-        "in_grace": bool(state and state.status == "past_due" and state.grace_until and now < state.grace_until),
+        "in_grace": in_grace(state=state, now=now),
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
         "is_admin": membership.role == Role.ADMIN,

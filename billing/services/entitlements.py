@@ -26,13 +26,16 @@ class GrantSpec:
     source: str
 
 
+def in_grace(*, state: SubscriptionState | None, now: datetime) -> bool:
+    """A failed renewal still within its grace period: the plan's rights are kept for now."""
+    return bool(state and state.status == "past_due" and state.grace_until and now < state.grace_until)
+
+
 def plan_effective(*, state: SubscriptionState | None, now: datetime) -> str:
     """The plan whose rights apply now: past_due keeps them until the grace period ends."""
     if state is None:
         return FREE
-    if state.status in ENTITLING_STATUSES:
-        return state.plan
-    if state.status == "past_due" and state.grace_until and now < state.grace_until:
+    if state.status in ENTITLING_STATUSES or in_grace(state=state, now=now):
         return state.plan
     return FREE
 
