@@ -63,7 +63,12 @@ def test_admin_lists_creates_and_deletes(api, org_b, django_capture_on_commit_ca
 def test_buyer_sees_members_but_cannot_manage(api, org_b):
     org = org_b["org"]
     api.force_authenticate(org_b["member"].user)
-    assert api.get(f"/api/v1/orgs/{org.pk}/members/").status_code == 200
+    response = api.get(f"/api/v1/orgs/{org.pk}/members/")
+    assert response.status_code == 200
+    assert [(m["email"], m["role"]) for m in response.json()["results"]] == [
+        (org_b["admin"].user.email, "admin"),
+        (org_b["member"].user.email, "buyer"),
+    ]
     response = api.post(f"/api/v1/orgs/{org.pk}/invitations/", {"email": "x@example.com"}, format="json")
     assert response.status_code == 403
     assert response.json()["code"] == "organization_admin_required"
