@@ -17,14 +17,25 @@ def staff_client(client):
     return client
 
 
-@pytest.mark.parametrize("model", ["apikey", "authsession", "loginevent"])
-def test_changelists_render_without_add(staff_client, model):
+@pytest.mark.parametrize(
+    ("model", "row", "count"),
+    [
+        # The key created below; the staff member's own browser session and TOTP login.
+        ("apikey", "<td class=\"field-prefix\">{prefix}</td>", "1 api key"),
+        ("authsession", "<td class=\"field-kind\">Browser session</td>", "1 auth session"),
+        ("loginevent", "<td class=\"field-method\">Password + TOTP (web)</td>", "1 login event"),
+    ],
+)
+def test_changelists_render_without_add(staff_client, model, row, count):
     membership = MembershipFactory(role=Role.ADMIN)
-    api_key_create(organization=membership.organization, name="sdk", created_by=membership.user)
+    created = api_key_create(organization=membership.organization, name="sdk", created_by=membership.user)
 
     response = staff_client.get(f"/admin/accounts/{model}/")
 
     assert response.status_code == 200
+    html = response.content.decode()
+    assert row.format(prefix=created.api_key.prefix) in html
+    assert count in html
     assert staff_client.get(f"/admin/accounts/{model}/add/").status_code == 403
 
 
