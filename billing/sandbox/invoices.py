@@ -457,22 +457,20 @@ class InvoicesMixin:
         invoice = self.fetch(invoice_id, "invoice")
         if invoice["status"] not in ("open", "uncollectible"):
             raise invalid(f"You can only void open or uncollectible invoices; this one is {invoice['status']}.")
-        before = {**invoice, "status_transitions": dict(invoice["status_transitions"])}
-        invoice["status"] = "void"
-        invoice["status_transitions"]["voided_at"] = self.now(invoice["customer"])
-        invoice["next_payment_attempt"] = None
-        self.save(invoice)
-        self.emit("invoice.voided", invoice, self.changes(before, invoice))
-        return invoice
+        return self._invoice_close(invoice, "void", "voided_at", "invoice.voided")
 
     def invoice_mark_uncollectible(self, invoice_id: str, params: dict) -> dict:
         invoice = self.fetch(invoice_id, "invoice")
         if invoice["status"] != "open":
             raise invalid(f"You can only mark open invoices uncollectible; this one is {invoice['status']}.")
+        return self._invoice_close(invoice, "uncollectible", "marked_uncollectible_at", "invoice.marked_uncollectible")
+
+    def _invoice_close(self, invoice: dict, status: str, transition: str, event_type: str) -> dict:
+        """Move an invoice to a status where it is no longer collected, stamping the transition time."""
         before = {**invoice, "status_transitions": dict(invoice["status_transitions"])}
-        invoice["status"] = "uncollectible"
-        invoice["status_transitions"]["marked_uncollectible_at"] = self.now(invoice["customer"])
+        invoice["status"] = status
+        invoice["status_transitions"][transition] = self.now(invoice["customer"])
         invoice["next_payment_attempt"] = None
         self.save(invoice)
-        self.emit("invoice.marked_uncollectible", invoice, self.changes(before, invoice))
+        self.emit(event_type, invoice, self.changes(before, invoice))
         return invoice
