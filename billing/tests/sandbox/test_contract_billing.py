@@ -299,21 +299,32 @@ def test_manual_invoices_move_from_draft_to_paid_void_or_uncollectible(stripe_sa
     assert (draft.status, draft.total, draft.number) == ("draft", 2500, None)
 
     paid = stripe.Invoice.pay(draft.id)
-    assert (paid.status, paid.amount_paid, paid.status_transitions.paid_at is not None) == ("paid", 2500, True)
+    assert (paid.status, paid.amount_paid, paid.status_transitions.paid_at) == ("paid", 2500, JAN_1)
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.Invoice.void_invoice(paid.id)
+    assert stripe.Invoice.retrieve(paid.id).status == "paid"
 
     stripe.InvoiceItem.create(customer=customer.id, amount=100, currency="usd")
     second = stripe.Invoice.finalize_invoice(
         stripe.Invoice.create(customer=customer.id, pending_invoice_items_behavior="include").id, auto_advance=False
     )
-    assert stripe.Invoice.void_invoice(second.id).status == "void"
+    voided = stripe.Invoice.void_invoice(second.id)
+    assert (voided.status, voided.status_transitions.voided_at, voided.next_payment_attempt) == ("void", JAN_1, None)
     with pytest.raises(stripe.InvalidRequestError):
         stripe.Invoice.pay(second.id)
+    assert stripe.Invoice.retrieve(second.id).status == "void"
 
     stripe.InvoiceItem.create(customer=customer.id, amount=100, currency="usd")
     third = stripe.Invoice.finalize_invoice(
         stripe.Invoice.create(customer=customer.id, pending_invoice_items_behavior="include").id
     )
-    assert stripe.Invoice.mark_uncollectible(third.id).status == "uncollectible"
+    uncollectible = stripe.Invoice.mark_uncollectible(third.id)
+    assert (
+        uncollectible.status,
+        uncollectible.status_transitions.marked_uncollectible_at,
+        uncollectible.next_payment_attempt,
+    ) == ("uncollectible", JAN_1, None)
+    assert stripe.Invoice.void_invoice(third.id).status == "void"
 
 
 def test_a_test_clock_only_moves_forward(stripe_sandbox):
