@@ -21,9 +21,9 @@ def staff_client(client):
     ("model", "row", "count"),
     [
         # The key created below; the staff member's own browser session and TOTP login.
-        ("apikey", "<td class=\"field-prefix\">{prefix}</td>", "1 api key"),
-        ("authsession", "<td class=\"field-kind\">Browser session</td>", "1 auth session"),
-        ("loginevent", "<td class=\"field-method\">Password + TOTP (web)</td>", "1 login event"),
+        ("apikey", '<td class="field-prefix">{prefix}</td>', "1 api key"),
+        ("authsession", '<td class="field-kind">Browser session</td>', "1 auth session"),
+        ("loginevent", '<td class="field-method">Password + TOTP (web)</td>', "1 login event"),
     ],
 )
 def test_changelists_render_without_add(staff_client, model, row, count):
