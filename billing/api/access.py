@@ -5,7 +5,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from accounts.models import ApiKey, Membership, Organization, Role
-from accounts.selectors.organizations import organization_get_for_member
+from accounts.selectors.organizations import membership_get, organization_get_for_member
 
 
 class IsMemberOrApiKey(BasePermission):
@@ -44,6 +44,6 @@ def require_org_admin(*, request, organization: Organization) -> None:
         raise PermissionDenied("Billing is changed by people, not API keys.")
     if request.user.is_staff:
         return
-    membership = Membership.objects.filter(organization=organization, user=request.user).first()
+    membership = membership_get(user=request.user, organization=organization)
     if membership is None or membership.role != Role.ADMIN:
         raise PermissionDenied("Only the organization's admins can change its billing.")
