@@ -162,6 +162,28 @@ def test_cancel_now_ends_the_subscription_immediately(stripe_sandbox):
     assert [s.id for s in stripe.Subscription.list(customer=customer.id, status="canceled").data] == [subscription.id]
 
 
+def test_a_prorated_cancel_credits_the_unused_time_on_an_invoice_now(stripe_sandbox):
+    clock, customer = _customer_on_clock()
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": _monthly(1000).id}])
+    _advance(clock, JAN_1 + 3 * DAY)
+
+    assert stripe.Subscription.cancel(subscription.id, prorate=True, invoice_now=True).status == "canceled"
+
+    # 28 of January's 31 days unused: 1000 * 28 / 31 = 903.2, rounded to 903.
+    first, credit = sorted(stripe.Invoice.list(customer=customer.id).data, key=lambda invoice: invoice.created)
+    assert (first.billing_reason, first.amount_paid) == ("subscription_create", 1000)
+    assert (credit.billing_reason, credit.status, credit.total, credit.amount_due) == (
+        "subscription_update",
+        "paid",
+        -903,
+        0,
+    )
+    assert [(line.amount, line.description) for line in credit.lines.data] == [
+        (-903, "Unused time on 1 × Pro after 04 Jan 2026")
+    ]
+    assert stripe.Customer.retrieve(customer.id).balance == -903
+
+
 def test_a_trial_costs_nothing_then_bills_when_it_ends(stripe_sandbox):
     clock, customer = _customer_on_clock()
     subscription = stripe.Subscription.create(
