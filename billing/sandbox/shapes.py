@@ -3,8 +3,8 @@
 Derived once from Stripe's published examples (stripe/openapi fixtures3.json) and the
 official client's type annotations: every field Stripe sends is present, nested objects
 keep Stripe's nesting, and a field is None here only where Stripe documents it as
-nullable. Builders in `objects.py` start from a deep copy and fill in real values, so
-the sandbox never drops or invents a field; `test_shapes.py` checks the result against
+nullable. The resource mixins start from a deep copy (`SandboxCore.blank`) and fill in
+real values, so the sandbox never drops or invents a field; `test_shapes.py` checks the result against
 the fixtures themselves.
 """
 
