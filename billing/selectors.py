@@ -34,6 +34,19 @@ class Access:
     def allows(self, quantity: int = 1) -> bool:
         return self.entitled and (self.unlimited or (self.remaining or 0) >= quantity)
 
+    @classmethod
+    def counted(cls, feature: str, *, used: int, limit: int | None, resets_at: datetime | None) -> "Access":
+        """An entitled metered feature's balance (a None limit is unlimited)."""
+        return cls(
+            feature,
+            entitled=True,
+            unlimited=limit is None,
+            limit=limit,
+            used=used,
+            remaining=None if limit is None else max(0, limit - used),
+            resets_at=resets_at,
+        )
+
 
 def grant_for(*, organization_id: int, feature: str) -> GrantSpec | None:
     """The organization's grant of a feature, or None when its plan lacks it. Cached until a refresh.
@@ -87,17 +100,7 @@ def _access_compute(*, organization_id: int, user_id: int | None, feature: str, 
         .values_list("used", flat=True)
         .first()
     ) or 0
-    if grant.limit is None:
-        return Access(feature, entitled=True, unlimited=True, limit=None, used=used, remaining=None, resets_at=end)
-    return Access(
-        feature,
-        entitled=True,
-        unlimited=False,
-        limit=grant.limit,
-        used=used,
-        remaining=max(0, grant.limit - used),
-        resets_at=end,
-    )
+    return Access.counted(feature, used=used, limit=grant.limit, resets_at=end)
 
 
 def access_check(

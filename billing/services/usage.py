@@ -126,15 +126,7 @@ def usage_track(
             ),
             robust=True,  # the use is recorded; a lost warning must not turn it into an error
         )
-    return Access(
-        feature,
-        entitled=True,
-        unlimited=limit is None,
-        limit=limit,
-        used=used,
-        remaining=None if limit is None else max(0, limit - used),
-        resets_at=end,
-    )
+    return Access.counted(feature, used=used, limit=limit, resets_at=end)
 
 
 def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:
@@ -143,15 +135,7 @@ def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:
     counter = UsageCounter.objects.get(
         organization_id=entry.organization_id, user_id=user_id, feature=entry.feature, period_start=entry.period_start
     )
-    return Access(
-        entry.feature,
-        entitled=True,
-        unlimited=counter.limit is None,
-        limit=counter.limit,
-        used=counter.used,
-        remaining=None if counter.limit is None else max(0, counter.limit - counter.used),
-        resets_at=counter.period_end,
-    )
+    return Access.counted(entry.feature, used=counter.used, limit=counter.limit, resets_at=counter.period_end)
 
 
 def quota_warning_notify(*, organization_id: int, user_id: int | None, feature: str, period_start: datetime) -> bool:
