@@ -273,15 +273,15 @@ class CheckoutMixin:
 
     def portal_cancel(self, session_id: str, subscription_id: str) -> dict:
         """The portal's default cancellation: at the end of the period, like Stripe's default configuration."""
-        session = self.portal_session(session_id)
-        subscription = self.fetch(subscription_id, "subscription")
-        if subscription["customer"] != session["customer"]:
-            raise StripeError(404, "No such subscription", code="resource_missing")
-        return self.subscription_update(subscription_id, {"cancel_at_period_end": "true"})
+        return self._portal_set_cancel_at_period_end(session_id, subscription_id, "true")
 
     def portal_resume(self, session_id: str, subscription_id: str) -> dict:
+        return self._portal_set_cancel_at_period_end(session_id, subscription_id, "false")
+
+    def _portal_set_cancel_at_period_end(self, session_id: str, subscription_id: str, value: str) -> dict:
+        # A portal session may only touch its own customer's subscriptions.
         session = self.portal_session(session_id)
         subscription = self.fetch(subscription_id, "subscription")
         if subscription["customer"] != session["customer"]:
             raise StripeError(404, "No such subscription", code="resource_missing")
-        return self.subscription_update(subscription_id, {"cancel_at_period_end": "false"})
+        return self.subscription_update(subscription_id, {"cancel_at_period_end": value})
