@@ -12,7 +12,7 @@ from accounts.authentication import HasApiKey
 from accounts.models import ApiKey
 from accounts.selectors.api_keys import api_key_list
 from accounts.selectors.organizations import organization_get_for_member
-from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_require_admin, api_key_revoke
+from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_revoke
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
@@ -92,8 +92,7 @@ class ApiKeyRevokeView(APIView):
         api_key = api_key_list(organization=organization).filter(pk=key_id).first()
         if api_key is None:
             raise Http404("No such API key.")
-        api_key_require_admin(organization=organization, user=request.user)
-        api_key_revoke(api_key=api_key)
+        api_key_revoke(api_key=api_key, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -79,8 +79,14 @@ def api_key_create(
     return CreatedApiKey(api_key=api_key, secret=raw_key)
 
 
-def api_key_revoke(*, api_key: ApiKey) -> bool:
-    """Revoke a key; False if it was already revoked (the first revocation time is kept)."""
+def api_key_revoke(*, api_key: ApiKey, actor=None) -> bool:
+    """Revoke a key; False if it was already revoked (the first revocation time is kept).
+
+    `actor` is the person revoking it in the product and must be an admin of the key's
+    organization; None is staff acting from the Django admin.
+    """
+    if actor is not None:
+        api_key_require_admin(organization=api_key.organization, user=actor)
     with transaction.atomic():
         updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_key.refresh_from_db(fields=["revoked_at"])

@@ -70,6 +70,19 @@ def test_revoke_from_page(client):
     assert created.api_key.revoked_at is not None
 
 
+def test_buyer_cannot_revoke_from_page(client):
+    admin = MembershipFactory(role=Role.ADMIN)
+    buyer = MembershipFactory(organization=admin.organization, role=Role.BUYER)
+    created = api_key_create(organization=admin.organization, name="kept", created_by=admin.user)
+    client.force_login(buyer.user)
+
+    response = client.post(f"{URL}{created.api_key.pk}/revoke/", {"organization": admin.organization.pk})
+
+    assert response.status_code == 403
+    created.api_key.refresh_from_db()
+    assert created.api_key.revoked_at is None
+
+
 def test_cannot_revoke_other_orgs_key(client):
     mine = MembershipFactory(role=Role.ADMIN)
     theirs = MembershipFactory(role=Role.ADMIN)

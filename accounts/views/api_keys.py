@@ -20,7 +20,7 @@ from accounts.errors import OrganizationAdminRequired
 from accounts.models import ApiKey, Membership, Role
 from accounts.selectors.api_keys import api_key_list
 from accounts.selectors.organizations import membership_primary, organization_get_for_member
-from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_require_admin, api_key_revoke
+from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_revoke
 
 EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
 
@@ -106,9 +106,9 @@ def api_key_revoke_view(request, key_id: int):
     except ApiKey.DoesNotExist:
         raise Http404("No such API key.") from None
     try:
-        api_key_require_admin(organization=membership.organization, user=request.user)
+        revoked = api_key_revoke(api_key=api_key, actor=request.user)
     except OrganizationAdminRequired as exc:
         raise PermissionDenied(str(exc.detail)) from exc
-    if api_key_revoke(api_key=api_key):
+    if revoked:
         messages.success(request, f"API key “{api_key.name}” ({api_key.prefix}…) revoked.")
     return redirect(f"{reverse('accounts:api_keys')}?organization={membership.organization.pk}")
