@@ -100,6 +100,12 @@ def test_the_portal_cancels_resumes_and_lists_invoices(stripe_sandbox):
     _post(f"{portal.url}/subscriptions/{subscription.id}/resume", {})
     assert stripe.Subscription.retrieve(subscription.id).cancel_at_period_end is False
 
+    stranger = stripe.Customer.create(email="stranger@example.com")
+    other_portal = stripe.billing_portal.Session.create(customer=stranger.id, return_url="http://127.0.0.1:8000/")
+    refused = _post(f"{other_portal.url}/subscriptions/{subscription.id}/cancel", {})
+    assert (refused[0], "No such subscription" in refused[2]) == (404, True)
+    assert stripe.Subscription.retrieve(subscription.id).cancel_at_period_end is False
+
     invoice = subscription.latest_invoice
     assert "paid" in _get(invoice.hosted_invoice_url)
     with urllib.request.urlopen(invoice.invoice_pdf) as pdf:
