@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import OrganizationAdminRequired
-from accounts.models import ApiKey, Organization, Role
-from accounts.selectors.organizations import membership_get
+from accounts.models import ApiKey, Organization
+from accounts.services.organizations import organization_require_admin
 
 KEY_NAMESPACE = "plt"
 # last_used_at is a hint for people, not an audit trail: writing it at most once a
@@ -48,13 +47,6 @@ def api_key_parse_prefix(raw_key: str) -> str | None:
     return parts[1]
 
 
-def api_key_require_admin(*, organization: Organization, user) -> None:
-    """Keys act for the whole organization, so only its admins may create or revoke them."""
-    membership = membership_get(user=user, organization=organization)
-    if membership is None or membership.role != Role.ADMIN:
-        raise OrganizationAdminRequired()
-
-
 def api_key_create(
     *,
     organization: Organization,
@@ -63,8 +55,11 @@ def api_key_create(
     scopes: list[str] | None = None,
     expires_at: datetime | None = None,
 ) -> CreatedApiKey:
-    """Create a key for `organization`; `created_by` must be one of its admins."""
-    api_key_require_admin(organization=organization, user=created_by)
+    """Create a key for `organization`; `created_by` must be one of its admins.
+
+    Keys act for the whole organization, so only its admins may create or revoke them.
+    """
+    organization_require_admin(organization=organization, actor=created_by)
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_NAMESPACE}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
@@ -86,7 +81,7 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> bool:
     organization; None is staff acting from the Django admin.
     """
     if actor is not None:
-        api_key_require_admin(organization=api_key.organization, user=actor)
+        organization_require_admin(organization=api_key.organization, actor=actor)
     with transaction.atomic():
         updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_key.refresh_from_db(fields=["revoked_at"])

@@ -31,7 +31,8 @@ def invitation_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _require_admin(*, organization: Organization, actor: User) -> None:
+def organization_require_admin(*, organization: Organization, actor: User) -> None:
+    """Refuse (403) unless `actor` is an admin of `organization`."""
     if not Membership.objects.filter(organization=organization, user=actor, role=Role.ADMIN).exists():
         raise OrganizationAdminRequired()
 
@@ -67,7 +68,7 @@ def _lock_organization(organization_id: int) -> None:
 @transaction.atomic
 def membership_role_change(*, membership: Membership, role: str, actor: User) -> Membership:
     _lock_organization(membership.organization_id)
-    _require_admin(organization=membership.organization, actor=actor)
+    organization_require_admin(organization=membership.organization, actor=actor)
     membership = Membership.objects.get(pk=membership.pk)
     if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_admins_exist(membership=membership):
         raise LastAdminRemoval()
@@ -81,7 +82,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
     """An admin removes a member, or a member leaves (removes themself)."""
     _lock_organization(membership.organization_id)
     if membership.user_id != actor.pk:
-        _require_admin(organization=membership.organization, actor=actor)
+        organization_require_admin(organization=membership.organization, actor=actor)
     membership = Membership.objects.get(pk=membership.pk)
     if membership.role == Role.ADMIN and not _other_admins_exist(membership=membership):
         raise LastAdminRemoval()
@@ -97,7 +98,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
     # Imported here: accounts.tasks imports this module to call invitation_send_email.
     from accounts.tasks import invitation_send_email_task
 
-    _require_admin(organization=organization, actor=actor)
+    organization_require_admin(organization=organization, actor=actor)
     if organization.is_personal:
         raise PersonalOrganizationLocked()
     email = email.strip().lower()
@@ -122,7 +123,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
 
 
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
-    _require_admin(organization=invitation.organization, actor=actor)
+    organization_require_admin(organization=invitation.organization, actor=actor)
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
