@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 MAX_ATTEMPTS = 8
 
 
-def signature_header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+def signature_header(payload: bytes, secret: str) -> str:
     """`Stripe-Signature: t=…,v1=…`: HMAC-SHA256 of "t.payload" keyed with the endpoint secret."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
+    timestamp = int(time.time())
     signed = f"{timestamp}.".encode() + payload
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
