@@ -99,7 +99,9 @@ def test_checkout_for_an_unknown_price_goes_back_to_pricing(client, stripe_sandb
 def test_subscribed_organization_cannot_check_out_again(client, premium_member, stripe_sandbox):
     client.force_login(premium_member.user)
     response = client.post("/billing/checkout/", {"lookup_key": "premium_monthly"}, follow=True)
+    assert response.redirect_chain == [(f"/billing/pricing/?org={premium_member.organization.pk}", 302)]
     assert "already has a subscription" in response.content.decode()
+    assert not Customer.objects.exists()
 
 
 def test_checkout_cancel_page(client):

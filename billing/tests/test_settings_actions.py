@@ -45,7 +45,8 @@ def test_cancel_at_period_end_then_resume_from_the_page(admin_client):
 
 def test_switch_to_yearly_from_the_page(admin_client):
     client, membership = admin_client
-    client.post("/billing/subscription/change/", {"lookup_key": "premium_yearly"})
+    page = client.post("/billing/subscription/change/", {"lookup_key": "premium_yearly"}, follow=True)
+    assert "Your plan was changed; the difference is prorated on the next invoice." in page.content.decode()
     assert SubscriptionState.objects.get(organization=membership.organization).price_lookup_key == "premium_yearly"
 
 
