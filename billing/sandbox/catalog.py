@@ -9,10 +9,10 @@ CURRENCIES = {"usd", "eur", "gbp", "cad", "aud", "chf", "jpy", "sek", "nok", "dk
 INTERVALS = {"day", "week", "month", "year"}
 
 
-def _currency(params: dict, name: str = "currency") -> str:
-    currency = str(required(params, name)).lower()
+def _currency(params: dict) -> str:
+    currency = str(required(params, "currency")).lower()
     if currency not in CURRENCIES:
-        raise invalid(f"Invalid currency: {currency}.", param=name)
+        raise invalid(f"Invalid currency: {currency}.", param="currency")
     return currency
 
 
