@@ -137,8 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             self._json(500, {"error": {"type": "api_error", "message": "The Stripe sandbox failed on this request."}})
 
-    def _json(self, status: int, payload, headers: dict | None = None) -> None:
-        self._send(status, json.dumps(payload, indent=2).encode(), "application/json", headers)
+    def _json(self, status: int, payload) -> None:
+        self._send(status, json.dumps(payload, indent=2).encode(), "application/json")
 
     def _send(self, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
         self.send_response(status)
