@@ -1,20 +1,15 @@
 """DRF authentication: JWT bound to a revocable session family, and API keys."""
 
-from datetime import timedelta
-
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from accounts.models import ApiKey, AuthSession
+from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_authenticate
+from accounts.services.sessions import auth_session_use_family
 from accounts.services.tokens import FAMILY_CLAIM
-
-# Like ApiKey.last_used_at: "last used" of a device is a hint, written at most once a minute.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class JWTFamilyAuthentication(JWTAuthentication):
@@ -30,13 +25,8 @@ class JWTFamilyAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
         family = token.get(FAMILY_CLAIM)
-        if family:
-            row = AuthSession.objects.filter(family=family).values_list("pk", "revoked_at", "last_used_at").first()
-            if row is None or row[1] is not None:
-                raise exceptions.AuthenticationFailed("This session was signed out.", code="session_revoked")
-            now = timezone.now()
-            if now - row[2] >= LAST_USED_RESOLUTION:
-                AuthSession.objects.filter(pk=row[0]).update(last_used_at=now)
+        if family and not auth_session_use_family(family=family):
+            raise exceptions.AuthenticationFailed("This session was signed out.", code="session_revoked")
         return token
 
 

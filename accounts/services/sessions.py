@@ -5,6 +5,7 @@ access (the Django session is deleted, or the family's refresh token is blacklis
 and its access tokens refused by `accounts.authentication.JWTFamilyAuthentication`).
 """
 
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import AuthSession
 
 USER_AGENT_MAX = AuthSession._meta.get_field("user_agent").max_length
+# Like ApiKey.last_used_at: "last used" of a device is a hint, written at most once a minute.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _session_store():
@@ -106,6 +109,21 @@ def auth_session_touch(*, auth_session_id: int, session_key: str, ip_address: st
             user_agent=(user_agent or "")[:USER_AGENT_MAX],
         )
     )
+
+
+def auth_session_use_family(*, family: str) -> bool:
+    """A JWT of token family `family` is being used: False if its session was revoked.
+
+    Records the use at most once per LAST_USED_RESOLUTION, so a busy token costs one
+    indexed read per request and no write.
+    """
+    row = AuthSession.objects.filter(family=family).values_list("pk", "revoked_at", "last_used_at").first()
+    if row is None or row[1] is not None:
+        return False
+    now = timezone.now()
+    if now - row[2] >= LAST_USED_RESOLUTION:
+        AuthSession.objects.filter(pk=row[0]).update(last_used_at=now)
+    return True
 
 
 def auth_session_end_web(*, session_key: str) -> None:
