@@ -16,6 +16,15 @@ def money(amount: int, currency: str) -> str:
     return f"{currency.upper()} {amount / 100:,.2f}" if currency != "jpy" else f"JPY {amount:,}"
 
 
+def pricing(price: dict | None, amount: int) -> dict:
+    """The `pricing` field of invoice lines and items: the price it came from, or the bare amount."""
+    return {
+        "price_details": {"price": price["id"], "product": price["product"]} if price else None,
+        "type": "price_details",
+        "unit_amount_decimal": price["unit_amount_decimal"] if price else str(amount),
+    }
+
+
 class InvoicesMixin:
     # --- invoices ---------------------------------------------------------------------------
     def _line(
@@ -65,11 +74,7 @@ class InvoicesMixin:
                 "type": "invoice_item_details" if invoice_item else "subscription_item_details",
             },
             period={"end": period[1], "start": period[0]},
-            pricing={
-                "price_details": {"price": price["id"], "product": price["product"]} if price else None,
-                "type": "price_details",
-                "unit_amount_decimal": price["unit_amount_decimal"] if price else str(amount),
-            },
+            pricing=pricing(price, amount),
             quantity=quantity,
             subscription=subscription,
             subtotal=amount,
@@ -348,11 +353,7 @@ class InvoicesMixin:
             if params.get("subscription")
             else None,
             period={"end": now, "start": now},
-            pricing={
-                "price_details": {"price": price["id"], "product": price["product"]} if price else None,
-                "type": "price_details",
-                "unit_amount_decimal": price["unit_amount_decimal"] if price else str(amount),
-            },
+            pricing=pricing(price, amount),
             proration=False,
             quantity=quantity,
             quantity_decimal=str(quantity),

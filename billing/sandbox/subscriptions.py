@@ -8,7 +8,7 @@ import calendar
 from datetime import UTC, datetime
 
 from .core import random_id
-from .invoices import DAY, money
+from .invoices import DAY, money, pricing
 from .payments import card_error
 from .wire import as_bool, as_int, as_list, invalid, merge_metadata, required
 
@@ -383,11 +383,7 @@ class SubscriptionsMixin:
             net_amount=amount,
             parent={"subscription_details": {"subscription": subscription["id"]}, "type": "subscription_details"},
             period={"end": end, "start": start},
-            pricing={
-                "price_details": {"price": price["id"], "product": price["product"]},
-                "type": "price_details",
-                "unit_amount_decimal": price["unit_amount_decimal"],
-            },
+            pricing=pricing(price, amount),
             proration=True,
             quantity=quantity,
             quantity_decimal=str(quantity),
