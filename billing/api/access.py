@@ -27,6 +27,15 @@ def customer_resolve(*, request, customer_id: int) -> Organization:
     return organization_get_for_member(user=request.user, organization_id=customer_id)
 
 
+def customer_from_query(request) -> Organization:
+    """customer_resolve for the `?customer=<id>` query parameter; a missing or malformed id is 404 too."""
+    try:
+        customer_id = int(request.query_params.get("customer", ""))
+    except ValueError:
+        raise Http404("No such customer.") from None
+    return customer_resolve(request=request, customer_id=customer_id)
+
+
 def member_resolve(*, request, organization: Organization, user_id: int | None) -> int | None:
     """The member a per-member use is counted for: the one named (who must belong to the org), else the caller."""
     if user_id is None:

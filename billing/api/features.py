@@ -11,7 +11,7 @@ from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICAT
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from accounts.throttling import FeaturesRateThrottle
-from billing.api.access import IsMemberOrApiKey, customer_resolve, member_resolve
+from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve, member_resolve
 from billing.models import FEATURE_CHOICES
 from billing.selectors import access_check, entitlements_for
 from billing.services.entitlements import plan_effective
@@ -138,13 +138,8 @@ class EntitlementsApi(APIView):
         responses={200: EntitlementsOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request):
-        raw = request.query_params.get("customer")
-        if raw is not None:
-            try:
-                customer_id = int(raw)
-            except ValueError:
-                raise Http404("No such customer.") from None
-            organization = customer_resolve(request=request, customer_id=customer_id)
+        if "customer" in request.query_params:
+            organization = customer_from_query(request)
         elif isinstance(request.auth, ApiKey):
             organization = request.auth.organization
         else:

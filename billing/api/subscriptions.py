@@ -3,7 +3,6 @@
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from django.http import Http404
 from djstripe.models import Subscription
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from accounts.models import Organization
-from billing.api.access import IsMemberOrApiKey, customer_resolve, require_org_admin
+from billing.api.access import IsMemberOrApiKey, customer_from_query, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
 from billing.selectors import invoices_for
 from billing.services.subscription_changes import (
@@ -29,14 +28,6 @@ CUSTOMER = OpenApiParameter("customer", int, required=True, description="The org
 
 def _timestamp(value):
     return datetime.fromtimestamp(value, tz=UTC) if value else None
-
-
-def _customer_param(request) -> Organization:
-    try:
-        customer_id = int(request.query_params.get("customer", ""))
-    except ValueError:
-        raise Http404("No such customer.") from None
-    return customer_resolve(request=request, customer_id=customer_id)
 
 
 class SubscriptionOutput(serializers.Serializer):
@@ -79,7 +70,7 @@ class SubscriptionListApi(APIView):
         responses={200: SubscriptionOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         subscriptions = Subscription.objects.filter(customer__subscriber=organization).order_by("-created")
         return Response([subscription_data(s, organization) for s in subscriptions])
 
@@ -94,7 +85,7 @@ class SubscriptionDetailApi(APIView):
         responses={200: SubscriptionOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request, subscription_id: str):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         subscription = subscription_for(organization=organization, subscription_id=subscription_id)
         return Response(subscription_data(subscription, organization))
 
@@ -114,7 +105,7 @@ class SubscriptionCancelApi(APIView):
         responses={200: SubscriptionOutput, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request, subscription_id: str):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         subscription_for(organization=organization, subscription_id=subscription_id)
         require_org_admin(request=request, organization=organization)
         data = CancelInput(data=request.data)
@@ -138,7 +129,7 @@ class SubscriptionResumeApi(APIView):
         responses={200: SubscriptionOutput, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request, subscription_id: str):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         subscription_for(organization=organization, subscription_id=subscription_id)
         require_org_admin(request=request, organization=organization)
         subscription_resume(organization=organization, subscription_id=subscription_id)
@@ -161,7 +152,7 @@ class SubscriptionChangePlanApi(APIView):
         responses={200: SubscriptionOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request, subscription_id: str):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         subscription_for(organization=organization, subscription_id=subscription_id)
         require_org_admin(request=request, organization=organization)
         data = ChangePlanInput(data=request.data)
@@ -190,7 +181,7 @@ class SubscriptionChangePreviewApi(APIView):
         responses={200: ProrationPreviewOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request, subscription_id: str):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         preview = subscription_change_preview(
             organization=organization,
             subscription_id=subscription_id,
@@ -221,5 +212,5 @@ class InvoiceListApi(APIView):
         responses={200: InvoiceOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request):
-        organization = _customer_param(request)
+        organization = customer_from_query(request)
         return Response([InvoiceOutput(asdict(row)).data for row in invoices_for(organization_id=organization.pk)])

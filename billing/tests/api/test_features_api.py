@@ -153,6 +153,11 @@ def test_entitlements_of_another_customer_is_404(premium, free):
     assert_error(response, status=404, code="not_found")
 
 
+@pytest.mark.parametrize("path", [ENTITLEMENTS, "/api/v1/subscriptions/", "/api/v1/invoices/"])
+def test_a_malformed_customer_id_is_404(premium, path):
+    assert_error(user_client(premium).get(path, {"customer": "acme"}), status=404, code="not_found")
+
+
 def test_anonymous_is_401(premium):
     response = APIClient().post(CHECK, {"customer": premium.organization.pk, "feature": "ai_chat"}, format="json")
     assert_error(response, status=401, code="not_authenticated")
