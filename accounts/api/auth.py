@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, TOO_MANY, UNAUTHENTICATED
-from accounts.models import Membership, Profile
+from accounts.models import Profile
+from accounts.selectors.organizations import membership_list_for_user_by_name
 from accounts.services.tokens import token_logout, token_obtain, token_refresh
 from accounts.throttling import AuthEndpointThrottle
 
@@ -127,11 +128,10 @@ class MeView(APIView):
     def get(self, request):
         user = request.user
         profile = Profile.objects.filter(user=user).first()
-        memberships = Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
         body = {
             "id": user.pk,
             "email": user.email,
             "display_name": (profile.display_name if profile else "") or "",
-            "organizations": memberships,
+            "organizations": membership_list_for_user_by_name(user=user),
         }
         return Response(MeOutput(body).data)

@@ -35,6 +35,11 @@ def membership_list_for_user(*, user) -> QuerySet[Membership]:
     )
 
 
+def membership_list_for_user_by_name(*, user) -> QuerySet[Membership]:
+    """The user's memberships in alphabetical order of organization, for pickers and listings."""
+    return Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+
+
 def membership_list(*, organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user", "user__profile").order_by("id")
 

@@ -19,7 +19,11 @@ from django.views.decorators.http import require_POST
 from accounts.errors import OrganizationAdminRequired
 from accounts.models import ApiKey, Membership, Role
 from accounts.selectors.api_keys import api_key_list
-from accounts.selectors.organizations import membership_primary, organization_get_for_member
+from accounts.selectors.organizations import (
+    membership_list_for_user_by_name,
+    membership_primary,
+    organization_get_for_member,
+)
 from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_revoke
 
 EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
@@ -59,13 +63,10 @@ def _current_membership(request) -> Membership:
 
 
 def _render(request, *, membership, form, new_key=None, status=200):
-    memberships = (
-        Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
-    )
     context = {
         "membership": membership,
         "organization": membership.organization,
-        "memberships": memberships,
+        "memberships": membership_list_for_user_by_name(user=request.user),
         "is_admin": membership.role == Role.ADMIN,
         "form": form,
         "api_keys": api_key_list(organization=membership.organization),
