@@ -43,7 +43,10 @@ def test_insufficient_funds_has_its_decline_code(stripe_sandbox):
         stripe.PaymentIntent.create(
             amount=500, currency="usd", payment_method="pm_card_chargeDeclinedInsufficientFunds", confirm=True
         )
-    assert declined.value.error.decline_code == "insufficient_funds"
+    assert (declined.value.error.decline_code, declined.value.user_message) == (
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    )
 
 
 def test_partial_then_full_refunds_never_exceed_the_captured_amount(stripe_sandbox):
@@ -85,6 +88,15 @@ def test_a_card_that_fails_the_attach_check_is_not_attached(stripe_sandbox):
 def test_a_succeeded_payment_intent_cannot_be_canceled(stripe_sandbox):
     intent = _paid_intent()
 
-    with pytest.raises(stripe.InvalidRequestError):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
         stripe.PaymentIntent.cancel(intent.id)
+    assert refused.value.code == "payment_intent_unexpected_state"
     assert stripe.PaymentIntent.retrieve(intent.id).status == "succeeded"
+
+    unpaid = stripe.PaymentIntent.create(amount=1000, currency="usd")
+    canceled = stripe.PaymentIntent.cancel(unpaid.id, cancellation_reason="abandoned")
+    assert (canceled.status, canceled.cancellation_reason, canceled.canceled_at is not None) == (
+        "canceled",
+        "abandoned",
+        True,
+    )
