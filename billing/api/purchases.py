@@ -12,7 +12,7 @@ from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICAT
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from billing.anonymous import anonymous_buyer_id
-from billing.api.access import IsMemberOrApiKey, customer_resolve
+from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve
 from billing.models import ItemType, Purchase
 from billing.services.purchases import purchase_refund, purchase_start
 from common.pagination import DefaultPagination
@@ -102,11 +102,7 @@ class PurchaseListCreateApi(APIView):
         responses={200: PurchaseOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request):
-        try:
-            customer_id = int(request.query_params.get("customer", ""))
-        except ValueError:
-            raise Http404("No such customer.") from None
-        organization = customer_resolve(request=request, customer_id=customer_id)
+        organization = customer_from_query(request)
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(Purchase.objects.filter(organization=organization), request, view=self)
         return paginator.get_paginated_response(PurchaseOutput(page, many=True).data)

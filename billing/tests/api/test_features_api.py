@@ -153,7 +153,7 @@ def test_entitlements_of_another_customer_is_404(premium, free):
     assert_error(response, status=404, code="not_found")
 
 
-@pytest.mark.parametrize("path", [ENTITLEMENTS, "/api/v1/subscriptions/", "/api/v1/invoices/"])
+@pytest.mark.parametrize("path", [ENTITLEMENTS, "/api/v1/subscriptions/", "/api/v1/invoices/", "/api/v1/purchases/"])
 def test_a_malformed_customer_id_is_404(premium, path):
     assert_error(user_client(premium).get(path, {"customer": "acme"}), status=404, code="not_found")
 
