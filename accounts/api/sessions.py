@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from accounts.models import AuthSession
-from accounts.selectors.sessions import auth_session_get_active, auth_session_list_active
+from accounts.selectors.sessions import auth_session_for_browser, auth_session_get_active, auth_session_list_active
 from accounts.services.sessions import auth_session_revoke, auth_session_revoke_all
 
 
@@ -18,9 +18,7 @@ def _caller_session(request) -> AuthSession | None:
     if family:
         return AuthSession.objects.filter(family=family, user=request.user).first()
     session_key = request.session.session_key if hasattr(request, "session") else None
-    if session_key:
-        return AuthSession.objects.filter(session_key=session_key, user=request.user).first()
-    return None
+    return auth_session_for_browser(user=request.user, session_key=session_key)
 
 
 class SessionOutput(serializers.ModelSerializer):

@@ -16,5 +16,12 @@ def auth_session_get_active(*, user, session_id) -> AuthSession | None:
         return None
 
 
+def auth_session_for_browser(*, user, session_key: str | None) -> AuthSession | None:
+    """The active AuthSession of the browser holding Django session `session_key`."""
+    if not session_key:
+        return None
+    return auth_session_list_active(user=user).filter(kind=AuthSession.Kind.WEB, session_key=session_key).first()
+
+
 def login_event_list(*, user, limit: int = 50) -> QuerySet[LoginEvent]:
     return LoginEvent.objects.filter(user=user).order_by("-created_at", "-id")[:limit]

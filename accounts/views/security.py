@@ -7,23 +7,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import AuthSession
-from accounts.selectors.sessions import auth_session_get_active, auth_session_list_active, login_event_list
+from accounts.selectors.sessions import (
+    auth_session_for_browser,
+    auth_session_get_active,
+    auth_session_list_active,
+    login_event_list,
+)
 from accounts.services.lockout import lockout_message, lockout_retry_after
 from accounts.services.sessions import auth_session_revoke, auth_session_revoke_all
 from common.exceptions import api_error_response
 
 
 def _own_session(request) -> AuthSession | None:
-    return (
-        AuthSession.objects.filter(
-            user=request.user,
-            kind=AuthSession.Kind.WEB,
-            session_key=request.session.session_key,
-            revoked_at__isnull=True,
-        ).first()
-        if request.session.session_key
-        else None
-    )
+    return auth_session_for_browser(user=request.user, session_key=request.session.session_key)
 
 
 @login_required
