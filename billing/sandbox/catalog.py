@@ -138,8 +138,7 @@ class CatalogMixin:
                 "incomplete_expired",
             ):
                 self.subscription_cancel(subscription["id"], {})
-        stub = {"id": customer_id, "object": "customer", "deleted": True}
-        self.store.put(stub, kind="deleted_customer")
+        stub = self.tombstone(customer_id, "customer")
         self.emit("customer.deleted", customer)
         return stub
 
@@ -215,8 +214,7 @@ class CatalogMixin:
         product = self.fetch(product_id, "product")
         if any(price["product"] == product_id for price in self.store.all("price")):
             raise invalid("This product cannot be deleted because it has one or more user-created prices.")
-        stub = {"id": product_id, "object": "product", "deleted": True}
-        self.store.put(stub, kind="deleted_product")
+        stub = self.tombstone(product_id, "product")
         self.emit("product.deleted", product)
         return stub
 
@@ -457,8 +455,7 @@ class CatalogMixin:
 
     def coupon_delete(self, coupon_id: str, params: dict) -> dict:
         coupon = self.fetch(coupon_id, "coupon")
-        stub = {"id": coupon_id, "object": "coupon", "deleted": True}
-        self.store.put(stub, kind="deleted_coupon")
+        stub = self.tombstone(coupon_id, "coupon")
         self.emit("coupon.deleted", coupon)
         return stub
 
@@ -562,8 +559,7 @@ class CatalogMixin:
 
     def webhook_endpoint_delete(self, endpoint_id: str, params: dict) -> dict:
         self.fetch(endpoint_id, "webhook_endpoint")
-        stub = {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
-        self.store.put(stub, kind="deleted_webhook_endpoint")
+        stub = self.tombstone(endpoint_id, "webhook_endpoint")
         return stub
 
     def webhook_endpoint_list(self, params: dict) -> dict:

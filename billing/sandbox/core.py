@@ -51,6 +51,11 @@ class SandboxCore:
     def save(self, obj: dict, internal: dict | None = None) -> dict:
         return self.store.put(obj, internal)
 
+    def tombstone(self, object_id: str, kind: str) -> dict:
+        """Replace an object with Stripe's deleted stub, stored under its own type so lists skip it."""
+        stub = {"id": object_id, "object": kind, "deleted": True}
+        return self.store.put(stub, kind=f"deleted_{kind}")
+
     def fetch(self, object_id: str, kind: str, *, param: str = "id") -> dict:
         obj = self.store.get(object_id) if isinstance(object_id, str) else None
         if obj is None or obj.get("object") != kind or obj.get("deleted"):

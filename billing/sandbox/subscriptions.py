@@ -173,9 +173,7 @@ class SubscriptionsMixin:
             self.save(item)
         for old in self.store.all("subscription_item"):
             if old["subscription"] == subscription["id"] and old["id"] not in current:
-                self.store.put(
-                    {"id": old["id"], "object": "subscription_item", "deleted": True}, kind="deleted_subscription_item"
-                )
+                self.tombstone(old["id"], "subscription_item")
         return self.save(subscription)
 
     def _subscription_set(self, subscription: dict, **changes) -> dict:
@@ -858,8 +856,7 @@ class SubscriptionsMixin:
 
     def test_clock_delete(self, clock_id: str, params: dict) -> dict:
         self.fetch(clock_id, "test_helpers.test_clock")
-        stub = {"id": clock_id, "object": "test_helpers.test_clock", "deleted": True}
-        self.store.put(stub, kind="deleted_test_helpers.test_clock")
+        stub = self.tombstone(clock_id, "test_helpers.test_clock")
         return stub
 
     def test_clock_advance(self, clock_id: str, params: dict) -> dict:
