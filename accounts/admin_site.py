@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from allauth.account.authentication import get_authentication_records
 from allauth.account.decorators import secure_admin_login
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,10 +20,6 @@ from django.urls import reverse
 
 def session_passed_mfa(request) -> bool:
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
-
-
-def user_has_totp(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 class PlateauAdminSite(admin.AdminSite):
@@ -40,7 +37,7 @@ class PlateauAdminSite(admin.AdminSite):
         def mfa_guarded(request, *args, **kwargs):
             user = request.user
             if user.is_active and user.is_staff:
-                if not user_has_totp(user):
+                if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
                     messages.warning(request, "Staff must turn on an authenticator app before using the admin.")
                     return redirect("mfa_activate_totp")
                 if not session_passed_mfa(request):
