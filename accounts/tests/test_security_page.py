@@ -51,8 +51,13 @@ def test_revoke_another_browser_from_the_page(django_capture_on_commit_callbacks
         response = laptop.post(reverse("accounts:session_revoke", args=[phone_session.pk]))
 
     assert response.status_code == 302
-    assert phone.get(URL).status_code == 302  # signed out, sent to log in
-    assert laptop.get(URL).status_code == 200
+    phone_session.refresh_from_db()
+    assert phone_session.revoked_at is not None
+    assert phone.get(URL)["Location"].startswith(reverse("account_login"))  # signed out, sent to log in
+    html = laptop.get(URL).content.decode()
+    assert "Session revoked." in html
+    sessions = html.split("<h2>Login history</h2>")[0]
+    assert "Laptop" in sessions and "Phone" not in sessions
 
 
 def test_sign_out_all_other_sessions(django_capture_on_commit_callbacks):
