@@ -13,7 +13,12 @@ from rest_framework.views import APIView
 
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import Invitation, Membership, Role
-from accounts.selectors.organizations import invitation_list_open, membership_list, organization_get_for_member
+from accounts.selectors.organizations import (
+    invitation_list_open,
+    membership_get_for_member,
+    membership_list,
+    organization_get_for_member,
+)
 from accounts.services.organizations import (
     invitation_accept,
     invitation_create,
@@ -76,12 +81,6 @@ class OrganizationMemberListApi(APIView):
 
 
 class OrganizationMemberDetailApi(APIView):
-    def _membership(self, request, org_id, membership_id) -> Membership:
-        organization = organization_get_for_member(user=request.user, organization_id=org_id)
-        return get_object_or_404(
-            Membership.objects.select_related("user", "organization"), pk=membership_id, organization=organization
-        )
-
     @extend_schema(
         operation_id="org_members_role_change",
         request=RoleInputSerializer,
@@ -97,7 +96,7 @@ class OrganizationMemberDetailApi(APIView):
         summary="Change a member's role (org admins only)",
     )
     def patch(self, request, org_id: int, membership_id: int):
-        membership = self._membership(request, org_id, membership_id)
+        membership = membership_get_for_member(user=request.user, organization_id=org_id, membership_id=membership_id)
         data = RoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = membership_role_change(membership=membership, role=data.validated_data["role"], actor=request.user)
@@ -110,7 +109,8 @@ class OrganizationMemberDetailApi(APIView):
         summary="Remove a member (org admins), or leave (your own membership)",
     )
     def delete(self, request, org_id: int, membership_id: int):
-        membership_remove(membership=self._membership(request, org_id, membership_id), actor=request.user)
+        membership = membership_get_for_member(user=request.user, organization_id=org_id, membership_id=membership_id)
+        membership_remove(membership=membership, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

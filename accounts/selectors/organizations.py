@@ -1,5 +1,6 @@
 from django.db.models import QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization
@@ -15,6 +16,14 @@ def organization_get_for_member(*, user, organization_id) -> Organization:
         return Organization.objects.get(pk=int(organization_id), memberships__user=user)
     except (Organization.DoesNotExist, ValueError, TypeError):
         raise Http404("No such organization.") from None
+
+
+def membership_get_for_member(*, user, organization_id, membership_id) -> Membership:
+    """A membership of an organization `user` belongs to; 404 otherwise, as for the organization."""
+    organization = organization_get_for_member(user=user, organization_id=organization_id)
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organization"), pk=membership_id, organization=organization
+    )
 
 
 def membership_get(*, user, organization) -> Membership | None:

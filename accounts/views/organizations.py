@@ -15,6 +15,7 @@ from accounts.models import Invitation, Membership, Role
 from accounts.selectors.organizations import (
     invitation_list_open,
     membership_get,
+    membership_get_for_member,
     membership_list,
     organization_get_for_member,
 )
@@ -114,8 +115,8 @@ def invitation_revoke_view(request, org_id: int, invitation_id: int):
 @login_required
 @require_POST
 def membership_role_view(request, org_id: int, membership_id: int):
-    organization = organization_get_for_member(user=request.user, organization_id=org_id)
-    target = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, organization=organization)
+    target = membership_get_for_member(user=request.user, organization_id=org_id, membership_id=membership_id)
+    organization = target.organization
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -129,8 +130,8 @@ def membership_role_view(request, org_id: int, membership_id: int):
 @login_required
 @require_POST
 def membership_remove_view(request, org_id: int, membership_id: int):
-    organization = organization_get_for_member(user=request.user, organization_id=org_id)
-    target = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, organization=organization)
+    target = membership_get_for_member(user=request.user, organization_id=org_id, membership_id=membership_id)
+    organization = target.organization
     try:
         membership_remove(membership=target, actor=request.user)
     except APIException as error:
