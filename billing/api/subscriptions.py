@@ -1,7 +1,6 @@
 """/api/v1/subscriptions/ and /api/v1/invoices/: a customer's subscriptions and invoices, org-scoped."""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 
 from djstripe.models import Subscription
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -22,12 +21,9 @@ from billing.services.subscription_changes import (
     subscription_for,
     subscription_resume,
 )
+from billing.services.subscriptions import subscription_fields_from_stripe
 
 CUSTOMER = OpenApiParameter("customer", int, required=True, description="The organization's id.")
-
-
-def _timestamp(value):
-    return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
 class SubscriptionOutput(serializers.Serializer):
@@ -43,19 +39,19 @@ class SubscriptionOutput(serializers.Serializer):
 
 def subscription_data(subscription: Subscription, organization: Organization) -> dict:
     data = subscription.stripe_data
-    item = ((data.get("items") or {}).get("data") or [{}])[0]
-    lookup_key = (item.get("price") or {}).get("lookup_key") or ""
-    plan = plan_for_lookup_key(lookup_key)
+    fields = subscription_fields_from_stripe(data)
+    # Unlike the state table (which falls back to Free), the API names only catalogue plans.
+    plan = plan_for_lookup_key(fields["price_lookup_key"])
     return SubscriptionOutput(
         {
             "id": subscription.id,
             "customer": organization.pk,
             "status": data.get("status", ""),
             "plan": plan.key if plan else "",
-            "price_lookup_key": lookup_key,
-            "current_period_start": _timestamp(item.get("current_period_start") or data.get("current_period_start")),
-            "current_period_end": _timestamp(item.get("current_period_end") or data.get("current_period_end")),
-            "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+            "price_lookup_key": fields["price_lookup_key"],
+            "current_period_start": fields["current_period_start"],
+            "current_period_end": fields["current_period_end"],
+            "cancel_at_period_end": fields["cancel_at_period_end"],
         }
     ).data
 

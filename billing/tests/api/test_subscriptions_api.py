@@ -34,6 +34,12 @@ def test_list_retrieve_and_invoices(subscribed):
         "premium",
         "premium_monthly",
     )
+    state = SubscriptionState.objects.get(organization=org)
+    assert (subscription["current_period_start"], subscription["current_period_end"]) == (
+        state.current_period_start.isoformat().replace("+00:00", "Z"),
+        state.current_period_end.isoformat().replace("+00:00", "Z"),
+    )
+    assert subscription["cancel_at_period_end"] is False
     detail = client.get(f"/api/v1/subscriptions/{subscription['id']}/", {"customer": org.pk}).json()
     assert detail == subscription
     [invoice] = client.get("/api/v1/invoices/", {"customer": org.pk}).json()
