@@ -5,7 +5,6 @@ Every view first resolves the organization for the caller; a non-member gets the
 change (only admins manage; an org always keeps an admin).
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import Invitation, Membership, Role
 from accounts.selectors.organizations import (
+    invitation_get_for_member,
     invitation_list_open,
     membership_get_for_member,
     membership_list,
@@ -155,8 +155,7 @@ class OrganizationInvitationDetailApi(APIView):
         summary="Revoke an invitation (org admins only)",
     )
     def delete(self, request, org_id: int, invitation_id: int):
-        organization = organization_get_for_member(user=request.user, organization_id=org_id)
-        invitation = get_object_or_404(Invitation, pk=invitation_id, organization=organization)
+        invitation = invitation_get_for_member(user=request.user, organization_id=org_id, invitation_id=invitation_id)
         invitation_revoke(invitation=invitation, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -26,6 +26,12 @@ def membership_get_for_member(*, user, organization_id, membership_id) -> Member
     )
 
 
+def invitation_get_for_member(*, user, organization_id, invitation_id) -> Invitation:
+    """An invitation of an organization `user` belongs to; 404 otherwise, as for the organization."""
+    organization = organization_get_for_member(user=user, organization_id=organization_id)
+    return get_object_or_404(Invitation, pk=invitation_id, organization=organization)
+
+
 def membership_get(*, user, organization) -> Membership | None:
     return Membership.objects.filter(user=user, organization=organization).first()
 

@@ -7,12 +7,13 @@ members and invite. The services enforce that; these views only choose what to s
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
-from accounts.models import Invitation, Membership, Role
+from accounts.models import Membership, Role
 from accounts.selectors.organizations import (
+    invitation_get_for_member,
     invitation_list_open,
     membership_get,
     membership_get_for_member,
@@ -102,14 +103,13 @@ def invitation_create_view(request, org_id: int):
 @login_required
 @require_POST
 def invitation_revoke_view(request, org_id: int, invitation_id: int):
-    organization = organization_get_for_member(user=request.user, organization_id=org_id)
-    invitation = get_object_or_404(Invitation, pk=invitation_id, organization=organization)
+    invitation = invitation_get_for_member(user=request.user, organization_id=org_id, invitation_id=invitation_id)
     try:
         invitation_revoke(invitation=invitation, actor=request.user)
         messages.success(request, f"Invitation to {invitation.email} revoked.")
     except APIException as error:
         messages.error(request, str(error.detail))
-    return redirect("accounts:organization", org_id=organization.pk)
+    return redirect("accounts:organization", org_id=invitation.organization_id)
 
 
 @login_required
