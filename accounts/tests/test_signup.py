@@ -50,8 +50,12 @@ def test_login_is_refused_until_email_is_verified_then_allowed(client):
     assert "_auth_user_id" not in client.session
     assert client.get("/settings/profile/").status_code == 302
 
-    assert client.get(link).status_code == 200
+    assert not EmailAddress.objects.get(email="new@example.com").verified
+    confirm_page = client.get(link)
+    assert confirm_page.status_code == 200
+    assert "new@example.com" in confirm_page.content.decode()
     assert client.post(link).status_code == 302
+    assert EmailAddress.objects.get(email="new@example.com").verified
     response = client.post("/accounts/login/", {"login": "new@example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
