@@ -5,7 +5,7 @@ from datetime import datetime
 from celery import shared_task
 
 from accounts.models import Organization
-from billing.services import emails, entitlements, reconcile, subscriptions, usage, webhooks
+from billing.services import emails, entitlements, reconcile, usage, webhooks
 
 RETRY = {
     "autoretry_for": (Exception,),
@@ -21,14 +21,6 @@ def refresh_entitlements(*, organization_id: int) -> None:
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is not None:
         entitlements.entitlements_refresh(organization=organization)
-
-
-@shared_task(name="billing.tasks.subscription_sync", **RETRY)
-def subscription_sync(*, organization_id: int) -> None:
-    """Sync the organization's subscription state from dj-stripe's mirror, then its grants."""
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is not None:
-        subscriptions.subscription_state_sync(organization=organization)
 
 
 @shared_task(name="billing.tasks.subscriptions_reconcile", **RETRY)
