@@ -182,11 +182,25 @@ def test_entitlements_for_the_signed_in_user(premium):
     }
 
 
-def test_feature_endpoints_are_in_the_openapi_schema(premium):
+@pytest.mark.parametrize(
+    ("path", "method", "request_name", "response_name"),
+    [
+        (CHECK, "post", "CheckAccessInputRequest", "AccessOutput"),
+        (TRACK, "post", "TrackUsageInputRequest", "AccessOutput"),
+        (ENTITLEMENTS, "get", None, "EntitlementsOutput"),
+    ],
+)
+def test_feature_endpoints_are_in_the_openapi_schema_with_their_types(
+    premium, path, method, request_name, response_name
+):
     client = user_client(premium)
-    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
-    for path in (CHECK, TRACK, ENTITLEMENTS):
-        assert path in schema
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"][path][method]
+    if request_name:
+        request_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert request_ref == f"#/components/schemas/{request_name}"
+    response_ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert response_ref == f"#/components/schemas/{response_name}"
 
 
 def test_query_counts_of_the_hot_paths(premium, django_assert_num_queries):
