@@ -15,6 +15,7 @@ from billing.money import money_display
 from billing.plans import PLANS
 from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
+from billing.services.entitlements import ENTITLING_STATUSES
 from billing.services.purchases import purchase_complete_from_checkout
 from billing.services.subscriptions import subscription_state_sync
 
@@ -75,7 +76,7 @@ def _emails_for_event(*, event_type: str, obj: dict, organization: Organization,
     queue = {"organization": organization, "recipient": organization.email}
     subscription_id = obj.get("id", "")
     # The mirror's status, not the event body's: events arrive in any order.
-    if event_type.startswith("customer.subscription.") and state.status in ("active", "trialing"):
+    if event_type.startswith("customer.subscription.") and state.status in ENTITLING_STATUSES:
         billing_email_queue(
             key=f"subscription_started:{state.stripe_subscription_id}",
             template="subscription_started",
