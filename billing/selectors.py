@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from djstripe.models import Invoice
+from djstripe.models import Invoice, Subscription
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Role
@@ -241,6 +241,11 @@ def customers_for(
 def _date_start(value: str) -> datetime | None:
     day = parse_date(value)
     return datetime(day.year, day.month, day.day) if day else None
+
+
+def subscriptions_for(*, organization_id: int) -> QuerySet[Subscription]:
+    """The organization's subscriptions from dj-stripe's mirror, newest first."""
+    return Subscription.objects.filter(customer__subscriber_id=organization_id).order_by("-created")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ A customer's id is its organization's id (the same `customer` the feature API ta
 """
 
 from django.http import Http404
-from djstripe.models import Subscription
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -15,7 +14,7 @@ from accounts.models import ApiKey
 from billing.api.access import IsMemberOrApiKey, customer_resolve, require_org_admin
 from billing.api.subscriptions import SubscriptionOutput, subscription_data
 from billing.models import Customer
-from billing.selectors import customers_for
+from billing.selectors import customers_for, subscriptions_for
 from billing.services.customers import customer_archive, customer_create, customer_update
 from common.pagination import DefaultPagination
 
@@ -43,8 +42,8 @@ class CustomerDetailOutput(CustomerOutput):
 
     @extend_schema_field(SubscriptionOutput(many=True))
     def get_subscriptions(self, customer) -> list[dict]:
-        subscriptions = Subscription.objects.filter(customer__subscriber_id=customer.organization_id)
-        return [subscription_data(s, customer.organization) for s in subscriptions.order_by("-created")]
+        subscriptions = subscriptions_for(organization_id=customer.organization_id)
+        return [subscription_data(s, customer.organization) for s in subscriptions]
 
 
 def _customer(request, customer_id: int) -> Customer:

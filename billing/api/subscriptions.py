@@ -13,7 +13,7 @@ from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICAT
 from accounts.models import Organization
 from billing.api.access import IsMemberOrApiKey, customer_from_query, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
-from billing.selectors import invoices_for
+from billing.selectors import invoices_for, subscriptions_for
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
@@ -67,7 +67,7 @@ class SubscriptionListApi(APIView):
     )
     def get(self, request):
         organization = customer_from_query(request)
-        subscriptions = Subscription.objects.filter(customer__subscriber=organization).order_by("-created")
+        subscriptions = subscriptions_for(organization_id=organization.pk)
         return Response([subscription_data(s, organization) for s in subscriptions])
 
 
