@@ -42,6 +42,7 @@ def test_list_retrieve_and_invoices(subscribed):
     assert subscription["cancel_at_period_end"] is False
     detail = client.get(f"/api/v1/subscriptions/{subscription['id']}/", {"customer": org.pk}).json()
     assert detail == subscription
+    assert client.get(f"/api/v1/customers/{org.pk}/").json()["subscriptions"] == [subscription]
     [invoice] = client.get("/api/v1/invoices/", {"customer": org.pk}).json()
     assert (invoice["amount_paid"], invoice["currency"], invoice["status"]) == (3200, "usd", "paid")
     assert invoice["invoice_pdf"]
