@@ -1,6 +1,7 @@
 """Counting usage exactly: one conditional UPDATE per use, plus a ledger row."""
 
 from datetime import datetime
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -66,6 +67,14 @@ def usage_track(
     if grant is None or grant.limit == 0:
         raise NotEntitled()
     start, end = period_bounds(period=grant.period, now=now, cycle_start=grant.cycle_start, cycle_end=grant.cycle_end)
+    consume = partial(
+        _consume,
+        organization_id=organization.pk,
+        user_id=counter_user,
+        feature=feature,
+        period_start=start,
+        quantity=quantity,
+    )
     try:
         with transaction.atomic():
             # The key is claimed first: a concurrent duplicate waits on the unique index,
@@ -79,13 +88,7 @@ def usage_track(
                 period_start=start,
                 created_at=now,
             )
-            row = _consume(
-                organization_id=organization.pk,
-                user_id=counter_user,
-                feature=feature,
-                period_start=start,
-                quantity=quantity,
-            )
+            row = consume()
             if row is None:
                 # First use in this period (lazy rollover) or really over the limit.
                 UsageCounter.objects.bulk_create(
@@ -101,13 +104,7 @@ def usage_track(
                     ],
                     ignore_conflicts=True,
                 )
-                row = _consume(
-                    organization_id=organization.pk,
-                    user_id=counter_user,
-                    feature=feature,
-                    period_start=start,
-                    quantity=quantity,
-                )
+                row = consume()
             if row is None:
                 raise QuotaExceeded()
     except IntegrityError:
