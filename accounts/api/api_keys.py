@@ -7,12 +7,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from accounts.authentication import HasApiKey
 from accounts.models import ApiKey
 from accounts.selectors.api_keys import api_key_list
 from accounts.selectors.organizations import organization_get_for_member
 from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_revoke
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 
 
 class ApiKeyOutput(serializers.ModelSerializer):

@@ -6,11 +6,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, TOO_MANY, UNAUTHENTICATED
 from accounts.models import Profile
 from accounts.selectors.organizations import membership_list_for_user_by_name
 from accounts.services.tokens import token_logout, token_obtain, token_refresh
 from accounts.throttling import AuthEndpointThrottle
+from common.schema import BAD_REQUEST, FORBIDDEN, TOO_MANY, UNAUTHENTICATED
 
 ERROR_RESPONSES = {400: BAD_REQUEST, 401: UNAUTHENTICATED, 429: TOO_MANY}
 

@@ -12,9 +12,9 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, UNAUTHENTICATED
 from accounts.models import ApiKey
 from accounts.services.gdpr import user_delete_account, user_export_data
+from common.schema import BAD_REQUEST, FORBIDDEN, UNAUTHENTICATED
 
 
 class IsPersonNotApiKey(BasePermission):

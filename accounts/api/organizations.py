@@ -10,7 +10,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import Invitation, Membership, Role
 from accounts.selectors.organizations import (
     invitation_get_for_member,
@@ -27,6 +26,7 @@ from accounts.services.organizations import (
     membership_role_change,
 )
 from common.pagination import DefaultPagination
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 
 CONFLICT = error("Refused by an organization rule: last admin, already a member, personal organization.")
 GONE = error("The invitation is invalid, expired, revoked or already used.")

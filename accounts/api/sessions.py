@@ -6,10 +6,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from accounts.models import AuthSession
 from accounts.selectors.sessions import auth_session_for_browser, auth_session_get_active, auth_session_list_active
 from accounts.services.sessions import auth_session_revoke, auth_session_revoke_all
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 
 
 def _caller_session(request) -> AuthSession | None:

@@ -9,7 +9,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import ApiKey
 from billing.api.access import IsMemberOrApiKey, customer_resolve, require_org_admin
 from billing.api.subscriptions import SubscriptionOutput, subscription_data
@@ -17,6 +16,7 @@ from billing.models import Customer
 from billing.selectors import customers_for, subscriptions_for
 from billing.services.customers import customer_archive, customer_create, customer_update
 from common.pagination import DefaultPagination
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 
 CONFLICT = error("`customer_exists` or `customer_archived`.")
 

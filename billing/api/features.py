@@ -7,7 +7,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from accounts.throttling import FeaturesRateThrottle
@@ -16,6 +15,7 @@ from billing.models import FEATURE_CHOICES
 from billing.selectors import access_check, entitlements_for
 from billing.services.entitlements import plan_effective
 from billing.services.usage import usage_track
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 
 PAYMENT_REQUIRED = error("`quota_exceeded`: the use does not fit in what is left of the quota this period.")
 NOT_ENTITLED = error("`not_entitled`: the customer's plan lacks the feature.")

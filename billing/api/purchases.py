@@ -8,7 +8,6 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from billing.anonymous import anonymous_buyer_id
@@ -16,6 +15,7 @@ from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_r
 from billing.models import ItemType, Purchase
 from billing.services.purchases import purchase_refund, purchase_start
 from common.pagination import DefaultPagination
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 
 
 class PurchaseOutput(serializers.ModelSerializer):

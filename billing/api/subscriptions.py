@@ -9,7 +9,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from accounts.models import Organization
 from billing.api.access import IsMemberOrApiKey, customer_from_query, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
@@ -22,6 +21,7 @@ from billing.services.subscription_changes import (
     subscription_resume,
 )
 from billing.services.subscriptions import subscription_fields_from_stripe
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 
 CUSTOMER = OpenApiParameter("customer", int, required=True, description="The organization's id.")
 

@@ -1,4 +1,4 @@
-"""OpenAPI descriptions shared by the accounts API views: the common error shape."""
+"""OpenAPI descriptions of the one API error shape (rendered by common.exceptions), for every app's views."""
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
