@@ -5,12 +5,12 @@ client IP. Rates live in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
 """
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey
+from common.throttling import WindowCounterThrottle
 
 
-class SettingsRateThrottle(SimpleRateThrottle):
+class SettingsRateThrottle(WindowCounterThrottle):
     """Reads its rate when used, not at import, so a settings override takes effect."""
 
     def get_rate(self):
