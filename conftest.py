@@ -125,6 +125,7 @@ def celery_worker(require_broker, transactional_db):
     env = dict(os.environ)
     env["DATABASE_URL"] = _database_url_for(connection.settings_dict)
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    env["STRIPE_API_BASE"] = settings.STRIPE_API_BASE  # the test's Stripe sandbox, when it has one
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,
          "-n", f"{queue}@localhost", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],

@@ -5,7 +5,7 @@ from datetime import datetime
 from celery import shared_task
 
 from accounts.models import Organization
-from billing.services import emails, entitlements, reconcile, usage, webhooks
+from billing.services import emails, entitlements, reconcile, usage, webhook_intake, webhooks
 
 RETRY = {
     "autoretry_for": (Exception,),
@@ -50,9 +50,19 @@ def billing_email_send_task(*, email_id: int) -> None:
     emails.billing_email_send(email_id=email_id)
 
 
-@shared_task(name="billing.tasks.stripe_event_handle", **RETRY)
+@shared_task(name="billing.tasks.stripe_event_handle", ignore_result=True, **RETRY)
 def stripe_event_handle(*, event_id: str) -> None:
     webhooks.stripe_event_apply(event_id=event_id)
+
+
+@shared_task(name="billing.tasks.stripe_webhook_process", ignore_result=True, **RETRY)
+def stripe_webhook_process(*, trigger_id: int) -> None:
+    webhook_intake.webhook_trigger_process(trigger_id=trigger_id)
+
+
+@shared_task(name="billing.tasks.stripe_webhooks_redrive", **RETRY)
+def stripe_webhooks_redrive() -> None:
+    webhook_intake.webhook_triggers_redrive()
 
 
 @shared_task(name="billing.tasks.billing_emails_relay", **RETRY)

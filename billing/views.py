@@ -7,11 +7,13 @@ lists them); its members see it, its admins change it.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from djstripe.models.webhooks import get_remote_ip
 from rest_framework.exceptions import APIException
 
 from accounts.models import Membership, Organization, Role
@@ -28,6 +30,7 @@ from billing.services.subscription_changes import (
     subscription_change_plan,
     subscription_resume,
 )
+from billing.services.webhook_intake import webhook_accept
 
 
 def _membership(request) -> Membership:
@@ -209,3 +212,19 @@ def subscription_change_page(request):
     return _change_subscription(
         request, change, "Your plan was changed; the difference is prorated on the next invoice."
     )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request, uuid):
+    """Stripe's deliveries: verified and stored, then answered; processing happens in Celery."""
+    if "stripe-signature" not in request.headers:
+        return HttpResponseBadRequest()  # not even stored, so unsigned noise cannot fill the table
+    trigger = webhook_accept(
+        endpoint_uuid=uuid, body=request.body, headers=dict(request.headers), remote_ip=get_remote_ip(request)
+    )
+    if trigger is None:
+        return HttpResponseNotFound()
+    if not trigger.valid:
+        return HttpResponseBadRequest()
+    return HttpResponse(str(trigger.pk))

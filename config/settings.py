@@ -215,6 +215,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_periods_rollover", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["billing-webhooks-redrive"] = {"task": "billing.tasks.stripe_webhooks_redrive", "schedule": 5 * 60}
 CELERY_BEAT_SCHEDULE["billing-emails-relay"] = {"task": "billing.tasks.billing_emails_relay", "schedule": 5 * 60}
 
 # --- REST framework -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""dj-stripe's webhook endpoint as our receiver sees it: signatures, replays, odd payloads.
+"""The Stripe webhook endpoint as Stripe and our receiver see it: signatures, replays, odd payloads.
 
 Events are real ones recorded by the sandbox; the tests sign them with the endpoint's
 secret (or fail to) and post them to the endpoint like Stripe does.
@@ -11,14 +11,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
 import stripe
 from django.contrib import admin as django_admin
 from django.test import RequestFactory
+from django.utils import timezone
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 
 from billing.models import BillingEmail, SubscriptionState
+from billing.services.webhook_intake import webhook_triggers_redrive
 from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
 
@@ -147,8 +150,8 @@ def test_a_failed_event_is_kept_with_its_error_and_an_admin_replay_converges(
     # Stripe is unreachable while dj-stripe re-fetches the subscription: processing fails.
     monkeypatch.setattr(stripe, "api_base", "http://127.0.0.1:9")
     monkeypatch.setattr(stripe, "max_network_retries", 0)
-    with pytest.raises(stripe.APIConnectionError):
-        post(client, url, body, sign(body, endpoint.secret))
+    # Stripe's delivery is accepted (stored); processing, after the commit, fails.
+    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
     trigger = WebhookEventTrigger.objects.get()
     assert (trigger.valid, trigger.processed) == (True, False)
     assert trigger.exception.startswith("Unexpected error communicating with Stripe.")
@@ -167,3 +170,61 @@ def test_a_failed_event_is_kept_with_its_error_and_an_admin_replay_converges(
     state = SubscriptionState.objects.get(organization=membership.organization)
     assert (state.plan, state.status) == ("premium", "active")
     assert BillingEmail.objects.filter(template="subscription_started").count() == 1
+
+
+def test_a_trigger_left_unprocessed_is_redriven_until_it_converges(client, monkeypatch, endpoint, subscription_created):
+    membership, url, body = subscription_created
+    working_api = stripe.api_base
+    monkeypatch.setattr(stripe, "api_base", "http://127.0.0.1:9")
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+    trigger = WebhookEventTrigger.objects.get()
+    assert (trigger.valid, trigger.processed) == (True, False)
+
+    monkeypatch.setattr(stripe, "api_base", working_api)
+    # Within the grace given to the job queued at acceptance, nothing is queued twice.
+    assert webhook_triggers_redrive() == 0
+    # Beat's sweep, a few minutes later, queues it again and it is processed.
+    assert webhook_triggers_redrive(now=timezone.now() + timedelta(minutes=5)) == 1
+
+    trigger.refresh_from_db()
+    assert (trigger.processed, trigger.exception) == (True, "")
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+    assert webhook_triggers_redrive(now=timezone.now() + timedelta(minutes=5)) == 0
+
+
+@pytest.mark.services
+def test_a_delivery_is_answered_once_stored_and_a_real_worker_processes_it(
+    billing_site, endpoint, subscription_created, celery_worker
+):
+    membership, url, body = subscription_created
+    request = urllib.request.Request(
+        billing_site_url(endpoint) + url,
+        data=body.encode(),
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(body, endpoint.secret)},
+        method="POST",
+    )
+    assert urllib.request.urlopen(request, timeout=30).status == 200
+    trigger = WebhookEventTrigger.objects.get()
+    assert trigger.valid
+
+    # The worker process, not the web request, syncs the subscription and grants the plan.
+    deadline = time.monotonic() + 30
+    while not SubscriptionState.objects.filter(organization=membership.organization, plan="premium").exists():
+        assert time.monotonic() < deadline, "the worker did not process the webhook in 30 s"
+        time.sleep(0.05)
+    trigger.refresh_from_db()
+    assert (trigger.processed, trigger.exception) == (True, "")
+    assert Event.objects.filter(type="customer.subscription.created").count() == 1
+
+
+def billing_site_url(endpoint) -> str:
+    return endpoint.url.split("/stripe/webhook/")[0]
+
+
+def test_a_delivery_for_an_unknown_endpoint_is_404_and_not_stored(client, endpoint, subscription_created):
+    _membership, _url, body = subscription_created
+    unknown = "/stripe/webhook/00000000-0000-4000-8000-000000000000/"
+    assert post(client, unknown, body, sign(body, endpoint.secret)).status_code == 404
+    assert not WebhookEventTrigger.objects.exists()

@@ -1,0 +1,128 @@
+"""Stripe webhooks in two steps: accept (verify, store, answer) and process (in Celery).
+
+dj-stripe's own view verifies, stores *and* processes each delivery before answering,
+so Stripe waits on dj-stripe's sync and our entitlement refresh (tens of milliseconds of
+CPU per event) and a slow moment turns into Stripe's timeouts and retries. Here the
+request only checks the signature and stores dj-stripe's `WebhookEventTrigger` row
+(one INSERT), and a Celery job runs dj-stripe's processing of that same row after the
+commit. Everything dj-stripe offers on the trigger stays true: the admin lists it with
+its error and "Reprocess" replays it, and duplicates are dropped by dj-stripe's
+`Event.process`.
+
+Nothing is lost between the two steps: a trigger that is valid but not processed
+(broker down at the time, worker died, processing raised) is picked up again by
+`webhook_triggers_redrive`, which beat runs every few minutes.
+"""
+
+import logging
+from datetime import timedelta
+from traceback import format_exc
+
+from django.db import transaction
+from django.utils import timezone
+from djstripe import signals
+from djstripe.models import WebhookEndpoint, WebhookEventTrigger
+from djstripe.settings import djstripe_settings
+
+logger = logging.getLogger(__name__)
+
+# Stripe retries a delivery for 3 days; a trigger still failing after that needs a person.
+REDRIVE_WINDOW = timedelta(days=3)
+# Give the job queued at acceptance time this long before assuming it was lost.
+REDRIVE_AFTER = timedelta(minutes=2)
+
+
+def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str) -> WebhookEventTrigger | None:
+    """Store one delivery as dj-stripe's trigger, verified against the endpoint's secret.
+
+    None when no endpoint has this uuid. The trigger is stored whether or not it is
+    valid (as dj-stripe does, so forged deliveries are visible in the admin); a valid
+    one is queued for processing once the row is committed.
+    """
+    endpoint = (
+        WebhookEndpoint.objects.select_related("djstripe_owner_account").filter(djstripe_uuid=endpoint_uuid).first()
+    )
+    if endpoint is None:
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "(error decoding body)"
+    trigger = WebhookEventTrigger(
+        headers=headers,
+        body=text,
+        remote_ip=remote_ip,
+        stripe_trigger_account=endpoint.djstripe_owner_account,
+        webhook_endpoint=endpoint,
+    )
+    trigger.valid = trigger.validate(secret=endpoint.secret, api_key=_api_key(trigger))
+    with transaction.atomic():
+        trigger.save()
+        if trigger.valid:
+            transaction.on_commit(lambda: _queue(trigger.pk), robust=True)
+    return trigger
+
+
+def _queue(trigger_id: int) -> None:
+    from billing.tasks import stripe_webhook_process
+
+    stripe_webhook_process.delay(trigger_id=trigger_id)
+
+
+def webhook_trigger_process(*, trigger_id: int) -> bool:
+    """Run dj-stripe's processing of a stored trigger; True once it is processed.
+
+    A failure rolls back whatever dj-stripe had synced, records the error and
+    traceback on the trigger (the admin shows them) and is raised for Celery to retry.
+    Processing an already processed trigger does nothing.
+    """
+    trigger = (
+        WebhookEventTrigger.objects.select_related("webhook_endpoint", "stripe_trigger_account")
+        .filter(pk=trigger_id, valid=True)
+        .first()
+    )
+    if trigger is None:
+        return False
+    if trigger.processed:
+        return True
+    api_key = _api_key(trigger)
+    try:
+        with transaction.atomic():
+            signals.webhook_pre_process.send(sender=WebhookEventTrigger, instance=trigger)
+            trigger.process(save=False, api_key=api_key)
+            signals.webhook_post_process.send(sender=WebhookEventTrigger, instance=trigger, api_key=api_key)
+            trigger.save()
+    except Exception as error:
+        trigger.exception = str(error)[: WebhookEventTrigger._meta.get_field("exception").max_length]
+        trigger.traceback = format_exc()
+        trigger.processed = False
+        WebhookEventTrigger.objects.filter(pk=trigger.pk).update(
+            exception=trigger.exception, traceback=trigger.traceback, updated=timezone.now()
+        )
+        signals.webhook_processing_error.send(
+            sender=WebhookEventTrigger, instance=trigger, api_key=api_key, exception=error, data=""
+        )
+        raise
+    return True
+
+
+def webhook_triggers_redrive(*, now=None) -> int:
+    """Queue again every valid trigger left unprocessed; how many were queued."""
+    now = now or timezone.now()
+    stuck = WebhookEventTrigger.objects.filter(
+        valid=True, processed=False, created__lt=now - REDRIVE_AFTER, created__gte=now - REDRIVE_WINDOW
+    ).values_list("pk", flat=True)
+    count = 0
+    for trigger_id in stuck.iterator():
+        _queue(trigger_id)
+        count += 1
+    if count:
+        logger.warning("re-queued %d unprocessed Stripe webhook triggers", count)
+    return count
+
+
+def _api_key(trigger: WebhookEventTrigger) -> str:
+    """The key dj-stripe itself would process this trigger with."""
+    account = trigger.stripe_trigger_account
+    livemode = trigger.webhook_endpoint.livemode if trigger.webhook_endpoint else False
+    return (account.default_api_key if account else None) or djstripe_settings.get_default_api_key(livemode)
