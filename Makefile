@@ -58,7 +58,11 @@ check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
 
+# wrk drives the load, from Debian's packages.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py
 
 clean:
