@@ -1,22 +1,30 @@
-"""Billing's reactions to account events (allauth's signals).
+"""Billing's reactions to account events (allauth's and Django's auth signals).
 
 accounts must not import billing, so billing listens instead of being called.
 """
 
 from allauth.account.signals import user_signed_up
+from django.contrib.auth.signals import user_logged_in
 
 from accounts.selectors.organizations import membership_primary
 from billing.anonymous import SESSION_FIELD, anonymous_buyer_id
 from billing.services.purchases import purchases_attach_anonymous
 
 
-def purchases_attach_on_sign_up(sender, request, user, **kwargs):
-    """What this browser bought before signing up becomes the new account's (its personal organization's)."""
-    if request is None:
+def purchases_attach_on_account(sender, request, user, **kwargs):
+    """What this browser bought while signed out becomes the account's (its primary organization's).
+
+    Runs when a visitor signs up and when they sign in to an account they already had:
+    Django keeps the session's data across the login, so the anonymous buyer id is still
+    there. A sign-up sends both signals; the first that finds the organization attaches.
+    """
+    if request is None or not hasattr(request, "session"):
         return
     anonymous_id = anonymous_buyer_id(request.session)
+    if not anonymous_id:
+        return
     membership = membership_primary(user=user)
-    if not anonymous_id or membership is None:
+    if membership is None:
         return
     purchases_attach_anonymous(
         anonymous_session_id=anonymous_id, organization=membership.organization, buyer_id=user.pk
@@ -25,4 +33,5 @@ def purchases_attach_on_sign_up(sender, request, user, **kwargs):
 
 
 def connect() -> None:
-    user_signed_up.connect(purchases_attach_on_sign_up, dispatch_uid="billing:purchases_attach_on_sign_up")
+    user_signed_up.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_sign_up")
+    user_logged_in.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_login")

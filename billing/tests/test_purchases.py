@@ -131,6 +131,28 @@ def test_signing_up_in_the_same_session_attaches_the_purchases_to_the_personal_o
 
 
 @pytest.mark.django_db
+def test_signing_in_to_an_existing_account_attaches_the_purchases_to_its_organization(stripe_sandbox):
+    member = MembershipFactory(user__email="returning@example.com")
+    client = APIClient()
+    purchase = _buy_anonymously(client)
+
+    response = client.post("/accounts/login/", {"login": "returning@example.com", "password": PASSWORD})
+
+    assert response.status_code == 302, response.content
+    purchase.refresh_from_db()
+    assert (purchase.organization, purchase.buyer, purchase.anonymous_session_id) == (
+        member.organization,
+        member.user,
+        "",
+    )
+    assert SESSION_FIELD not in client.session
+    # The history the account sees now lists it.
+    client.force_authenticate(member.user)
+    listed = client.get(PURCHASES, {"customer": member.organization.pk}).json()["results"]
+    assert [row["id"] for row in listed] == [purchase.pk]
+
+
+@pytest.mark.django_db
 def test_the_purchase_survives_a_new_session_key_before_sign_up(stripe_sandbox):
     client = APIClient()
     purchase = _buy_anonymously(client)
@@ -235,3 +257,21 @@ def test_a_promotion_code_typed_at_checkout_is_recorded_as_discount(billing_site
         3000,
     )
     assert purchase.discount_rule == "promotion_code"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_abandoned_checkout_expires_its_purchase_and_uses_no_quota(billing_site, premium):
+    started = client_for(premium).post(PURCHASES, {"item_type": "quiz", "item_id": "q60"}, format="json").json()
+    assert started["checkout_url"]
+    purchase = Purchase.objects.get()
+    assert purchase.status == "pending"
+
+    # The buyer never pays; Stripe expires the session (here, explicitly, as it does after 24 h).
+    stripe.checkout.Session.expire(purchase.stripe_checkout_session_id)
+    billing_site.flush()
+
+    purchase.refresh_from_db()
+    assert purchase.status == "expired"
+    assert used(premium.organization, "quiz_discount") == 0
+    listed = client_for(premium).get(f"{PURCHASES}{purchase.pk}/").json()
+    assert (listed["status"], listed["amount"]) == ("expired", purchase.amount)
