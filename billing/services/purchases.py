@@ -178,6 +178,21 @@ def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
     return purchase
 
 
+def purchase_expire_from_checkout(*, session: dict) -> Purchase | None:
+    """A Checkout session that expired unpaid closes its pending purchase; nothing was charged or used.
+
+    Quota and discount units are taken only when a purchase is paid, so there is nothing
+    to give back: the purchase leaves "pending" so the history does not show it as open.
+    """
+    purchase_id = (session.get("metadata") or {}).get("purchase_id")
+    if not purchase_id:
+        return None
+    Purchase.objects.filter(
+        pk=purchase_id, status=PurchaseStatus.PENDING, stripe_checkout_session_id=session.get("id", "")
+    ).update(status=PurchaseStatus.EXPIRED)
+    return Purchase.objects.filter(pk=purchase_id).first()
+
+
 def _receipt_queue(*, purchase: Purchase) -> None:
     recipient = purchase.organization.email if purchase.organization else ""
     if not recipient:

@@ -16,7 +16,7 @@ from billing.plans import PLANS
 from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
 from billing.services.entitlements import ENTITLING_STATUSES
-from billing.services.purchases import purchase_complete_from_checkout
+from billing.services.purchases import purchase_complete_from_checkout, purchase_expire_from_checkout
 from billing.services.subscriptions import subscription_state_sync
 
 HANDLED_EVENT_TYPES = (
@@ -32,6 +32,7 @@ HANDLED_EVENT_TYPES = (
     "invoice.paid",
     "invoice.payment_failed",
     "checkout.session.completed",
+    "checkout.session.expired",
 )
 
 
@@ -51,6 +52,8 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     if event.type == "checkout.session.completed" and obj.get("mode") == "payment":
         # One-time purchases may be anonymous: settle them before looking for an organization.
         purchase_complete_from_checkout(session=obj)
+    if event.type == "checkout.session.expired" and obj.get("mode") == "payment":
+        purchase_expire_from_checkout(session=obj)
     if event.type == "customer.updated":
         customer_apply_stripe(data=_customer_mirrored(obj))
     elif event.type == "customer.deleted":
