@@ -148,7 +148,8 @@ def webhook_phase(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [GUNICORN, "config.wsgi", "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"],
+        [GUNICORN, "config.wsgi", "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"]
+        + ["--worker-connections", "16"],  # wrk's 32 connections split between the two workers
         cwd=ROOT,
         env=env,
     )
@@ -331,7 +332,9 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_cmd = [GUNICORN, "config.wsgi", "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"]
-    server_cmd += ["--log-level", "warning"]
+    # Each worker takes at most its share of wrk's keep-alive connections; otherwise the first
+    # worker to wake may accept all of them and the run measures one process (half the rps).
+    server_cmd += ["--worker-connections", str(max(4, options.connections // 2)), "--log-level", "warning"]
     print("== serving:", " ".join(server_cmd), flush=True)
     server = subprocess.Popen(server_cmd, cwd=ROOT, env=env)
     try:
@@ -362,20 +365,20 @@ def main() -> int:
                 result = wrk(base + args[0], args, connections=options.connections, seconds=options.seconds)
                 result["cpu_us_per_request"] = (cpu_seconds(server.pid) - before) / max(1, result["requests"]) * 1e6
                 row[name] = result
+            for name, args in endpoints.items():  # latency at low load, in the same round
+                row[name]["low"] = wrk(base + args[0], args, connections=4, seconds=max(2, options.seconds // 2))
             rounds.append(row)
             print(
                 f"round {number}: "
                 + ", ".join(
                     f"{n} {r['rps']:.0f} rps {r['cpu_us_per_request']:.0f} µs CPU/req"
+                    + f" p99@4 {r['low']['latency_ms'].get('99', float('nan')):.1f} ms"
                     + (f" ({r['errors']} non-2xx)" if r["errors"] else "")
                     for n, r in row.items()
                 ),
                 flush=True,
             )
 
-        low = {
-            name: wrk(base + args[0], args, connections=4, seconds=options.seconds) for name, args in endpoints.items()
-        }
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -391,8 +394,12 @@ def main() -> int:
         cpu_ratio = statistics.median(
             r[name]["cpu_us_per_request"] / r["reference"]["cpu_us_per_request"] for r in rounds
         )
-        p99 = low[name]["latency_ms"].get("99", float("nan"))
-        p99_ratio = p99 / low["reference"]["latency_ms"].get("99", float("nan"))
+        p99 = statistics.median(r[name]["low"]["latency_ms"].get("99", float("nan")) for r in rounds)
+        p99_ratio = statistics.median(
+            r[name]["low"]["latency_ms"].get("99", float("nan"))
+            / r["reference"]["low"]["latency_ms"].get("99", float("nan"))
+            for r in rounds
+        )
         print(f"{name:<14}{rps:>9.0f}{ratio:>8.2f}{cpu:>12.0f}{cpu_ratio:>11.2f}{p99:>11.2f}{p99_ratio:>11.2f}")
     if options.webhook_events:
         webhook_phase(
