@@ -119,6 +119,8 @@ def celery_worker(require_broker, transactional_db):
 
     from django.db import connection
 
+    from celery.result import allow_join_result
+
     from config.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
@@ -138,7 +140,11 @@ def celery_worker(require_broker, transactional_db):
         while not app.control.ping(destination=[f"celery@{queue}@localhost", f"{queue}@localhost"], timeout=1):
             if worker.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"Celery worker did not start (exit code {worker.poll()})")
-        yield worker
+        # Eager tasks run earlier in concurrent live-server threads can leave Celery's
+        # process-wide "inside a task, never block on a result" flag set (each thread
+        # restores the value it saw on entry); this process is not a task, so allow joins.
+        with allow_join_result():
+            yield worker
     finally:
         app.conf.task_always_eager = True
         app.conf.task_default_queue = "celery"
