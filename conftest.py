@@ -117,9 +117,8 @@ def celery_worker(require_broker, transactional_db):
     import time
     import uuid
 
-    from django.db import connection
-
     from celery.result import allow_join_result
+    from django.db import connection
 
     from config.celery import app
 

@@ -331,8 +331,8 @@ def main() -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server_cmd = [GUNICORN, "config.wsgi", "-c", "config/gunicorn.conf.py", "-k", "gthread", "-w", "2", "--threads", "4"]
-    server_cmd += ["-b", f"127.0.0.1:{port}"]
+    server_cmd = [GUNICORN, "config.wsgi", "-c", "config/gunicorn.conf.py", "-k", "gthread", "-w", "2"]
+    server_cmd += ["--threads", "4", "-b", f"127.0.0.1:{port}"]
     # Each worker takes at most its share of wrk's keep-alive connections; otherwise the first
     # worker to wake may accept all of them and the run measures one process (half the rps).
     server_cmd += ["--worker-connections", str(max(4, options.connections // 2)), "--log-level", "warning"]
