@@ -142,24 +142,27 @@ def test_the_same_event_delivered_concurrently_is_applied_once(
     assert BillingEmail.objects.filter(template="subscription_started").count() == 1
 
 
+def _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, body) -> WebhookEventTrigger:
+    """Post the event while dj-stripe cannot re-fetch its object: accepted, stored, processing failed."""
+    with monkeypatch.context() as down:
+        down.setattr(stripe, "api_base", "http://127.0.0.1:9")
+        down.setattr(stripe, "max_network_retries", 0)
+        assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+    trigger = WebhookEventTrigger.objects.get()
+    assert (trigger.valid, trigger.processed) == (True, False)
+    return trigger
+
+
 def test_a_failed_event_is_kept_with_its_error_and_an_admin_replay_converges(
     client, monkeypatch, endpoint, subscription_created
 ):
     membership, url, body = subscription_created
-    working_api = stripe.api_base
-    # Stripe is unreachable while dj-stripe re-fetches the subscription: processing fails.
-    monkeypatch.setattr(stripe, "api_base", "http://127.0.0.1:9")
-    monkeypatch.setattr(stripe, "max_network_retries", 0)
-    # Stripe's delivery is accepted (stored); processing, after the commit, fails.
-    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
-    trigger = WebhookEventTrigger.objects.get()
-    assert (trigger.valid, trigger.processed) == (True, False)
+    trigger = _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, body)
     assert trigger.exception.startswith("Unexpected error communicating with Stripe.")
     assert not Event.objects.filter(type="customer.subscription.created").exists()
     assert not SubscriptionState.objects.filter(organization=membership.organization, plan="premium").exists()
 
     # Stripe is back; staff use the admin's "Reprocess" action on the failed trigger.
-    monkeypatch.setattr(stripe, "api_base", working_api)
     staff = MembershipFactory(user__is_staff=True, user__is_superuser=True).user
     request = RequestFactory().post("/admin/djstripe/webhookeventtrigger/")
     request.user = staff
@@ -174,14 +177,8 @@ def test_a_failed_event_is_kept_with_its_error_and_an_admin_replay_converges(
 
 def test_a_trigger_left_unprocessed_is_redriven_until_it_converges(client, monkeypatch, endpoint, subscription_created):
     membership, url, body = subscription_created
-    working_api = stripe.api_base
-    monkeypatch.setattr(stripe, "api_base", "http://127.0.0.1:9")
-    monkeypatch.setattr(stripe, "max_network_retries", 0)
-    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
-    trigger = WebhookEventTrigger.objects.get()
-    assert (trigger.valid, trigger.processed) == (True, False)
+    trigger = _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, body)
 
-    monkeypatch.setattr(stripe, "api_base", working_api)
     # Within the grace given to the job queued at acceptance, nothing is queued twice.
     assert webhook_triggers_redrive() == 0
     # Beat's sweep, a few minutes later, queues it again and it is processed.

@@ -68,7 +68,8 @@ def test_sustained_limit_per_user(settings):
     response = client.get(ME)
 
     assert_error_shape(response, status=429, code="throttled")
-    assert 1 <= int(response["Retry-After"]) <= 60
+    # The window opened at the caller's first request, moments ago: nearly all of it is left.
+    assert 55 <= int(response["Retry-After"]) <= 60
 
 
 def test_api_keys_have_their_own_bucket(settings):
