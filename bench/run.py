@@ -148,7 +148,7 @@ def webhook_phase(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [GUNICORN, "config.wsgi", "-k", "gthread", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"]
+        [GUNICORN, "config.wsgi", "-c", "config/gunicorn.conf.py", "-b", f"127.0.0.1:{port}"]
         + ["--worker-connections", "16"],  # wrk's 32 connections split between the two workers
         cwd=ROOT,
         env=env,

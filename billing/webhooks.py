@@ -1,4 +1,4 @@
-"""Registering the project's dj-stripe webhook endpoint with Stripe (or the sandbox)."""
+"""Registering the site's Stripe webhook endpoint (dj-stripe's URL, served by billing.views.stripe_webhook)."""
 
 import uuid
 from urllib.parse import urljoin

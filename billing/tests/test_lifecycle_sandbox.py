@@ -2,7 +2,7 @@
 
 Nothing about Stripe is mocked: our pages call the sandbox over HTTP, the hosted
 Checkout page is paid with a test card, and the sandbox posts signed events to
-dj-stripe's endpoint on the live server, whose receiver leads to our grants.
+the site's webhook endpoint on the live server, whose receiver leads to our grants.
 """
 
 import urllib.parse

@@ -1,4 +1,4 @@
-"""`python manage.py stripe_webhooks_setup`: register dj-stripe's webhook endpoint (idempotent)."""
+"""`python manage.py stripe_webhooks_setup`: register the site's Stripe webhook endpoint (idempotent)."""
 
 import time
 

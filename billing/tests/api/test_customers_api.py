@@ -109,7 +109,7 @@ def test_list_filters_and_pagination():
 
 
 def delivered(results):
-    """Every delivery accepted by dj-stripe's endpoint (and so processed), by event type."""
+    """Every delivery accepted by the webhook endpoint (and, Celery being eager here, processed), by event type."""
     assert {r["status"] for r in results} == {"delivered"}, results
     return sorted(r["type"] for r in results)
 
