@@ -21,6 +21,7 @@ from billing.models import (
 from billing.services.entitlements import entitlements_refresh
 from billing.services.purchases import purchase_refund
 from billing.services.staff import manual_discount_save, staff_quota_grant_delete, staff_quota_grant_save
+from billing.services.subscription_changes import subscription_cancel
 from billing.services.subscriptions import subscription_state_sync
 from billing.tasks import billing_email_send_task
 
@@ -42,13 +43,30 @@ class SubscriptionStateAdmin(ReadOnlyAdmin):
     list_filter = ["plan", "status", "cancel_at_period_end"]
     search_fields = ["organization__name", "organization__email", "stripe_customer_id", "stripe_subscription_id"]
     list_select_related = ["organization"]
-    actions = ["resync"]
+    actions = ["resync", "cancel_now"]
 
     @admin.action(description="Re-sync from Stripe's mirror and refresh entitlements")
     def resync(self, request, queryset):
         for state in queryset.select_related("organization"):
             subscription_state_sync(organization=state.organization)
         messages.success(request, f"Re-synced {queryset.count()} organization(s).")
+
+    @admin.action(description="Cancel the subscription now (no refund; access ends at once)")
+    def cancel_now(self, request, queryset):
+        cancelled = 0
+        for state in queryset.select_related("organization").exclude(stripe_subscription_id=""):
+            try:
+                subscription_cancel(
+                    organization=state.organization,
+                    subscription_id=state.stripe_subscription_id,
+                    at_period_end=False,
+                    actor=request.user,
+                )
+                cancelled += 1
+            except APIException as error:
+                messages.error(request, f"{state.organization}: {error.detail}")
+        if cancelled:
+            messages.success(request, f"Cancelled {cancelled} subscription(s) at once.")
 
 
 @admin.register(EntitlementGrant)

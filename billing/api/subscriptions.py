@@ -5,7 +5,6 @@ from dataclasses import asdict
 from djstripe.models import Subscription
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -106,10 +105,12 @@ class SubscriptionCancelApi(APIView):
         require_org_admin(request=request, organization=organization)
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        at_period_end = data.validated_data["at_period_end"]
-        if not at_period_end and not request.user.is_staff:
-            raise PermissionDenied("Only staff cancel a subscription at once.")
-        subscription_cancel(organization=organization, subscription_id=subscription_id, at_period_end=at_period_end)
+        subscription_cancel(
+            organization=organization,
+            subscription_id=subscription_id,
+            at_period_end=data.validated_data["at_period_end"],
+            actor=request.user if request.user.is_authenticated else None,
+        )
         subscription = subscription_for(organization=organization, subscription_id=subscription_id)
         return Response(subscription_data(subscription, organization))
 

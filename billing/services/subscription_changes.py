@@ -1,4 +1,4 @@
-"""Customer-driven changes to a subscription: cancel at period end, resume, change plan.
+"""Changes to a subscription: cancel at period end (or at once, staff), resume, change plan.
 
 Each change goes to Stripe through the gateway and the answer is mirrored at once (so
 the page shows it without waiting for the webhook, which then converges on the same).
@@ -8,9 +8,9 @@ from datetime import datetime
 
 from django.utils import timezone
 from djstripe.models import Subscription
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from billing import gateway
 from billing.models import SubscriptionState
 from billing.plans import PRICES
@@ -32,8 +32,12 @@ def _apply(*, organization: Organization, stripe_subscription) -> SubscriptionSt
     return subscription_state_sync(organization=organization)
 
 
-def subscription_cancel(*, organization: Organization, subscription_id: str, at_period_end: bool = True):
-    """Cancel at the end of the paid period (customers), or at once (staff)."""
+def subscription_cancel(
+    *, organization: Organization, subscription_id: str, at_period_end: bool = True, actor: User | None = None
+):
+    """Cancel at the end of the paid period (customers), or at once (only staff: `actor` must be staff)."""
+    if not at_period_end and not (actor is not None and actor.is_staff):
+        raise PermissionDenied("Only staff cancel a subscription at once.")
     subscription = subscription_for(organization=organization, subscription_id=subscription_id)
     if at_period_end:
         result = gateway.subscription_update(subscription_id=subscription.id, params={"cancel_at_period_end": True})

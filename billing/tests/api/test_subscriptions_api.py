@@ -1,10 +1,15 @@
 """Subscriptions and invoices APIs against a subscription made through the sandbox."""
 
 import pytest
+from django.contrib import admin as django_admin
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import RequestFactory
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from billing.models import SubscriptionState
+from billing.services.subscription_changes import subscription_cancel
 from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
 
@@ -93,3 +98,34 @@ def test_another_organizations_subscriptions_and_invoices_are_404(subscribed):
     cancel = f"/api/v1/subscriptions/{subscription['id']}/cancel/?customer={org.pk}"
     assert stranger.post(cancel, {}, format="json").status_code == 404
     assert SubscriptionState.objects.get(organization=org).cancel_at_period_end is False
+
+
+def test_staff_cancel_at_once_from_the_admin_and_the_plan_ends_now(subscribed):
+    org = subscribed.organization
+    staff = MembershipFactory(user__is_staff=True, user__is_superuser=True).user
+    request = RequestFactory().post("/admin/billing/subscriptionstate/")
+    request.user = staff
+    request._messages = CookieStorage(request)
+    state_admin = django_admin.site._registry[SubscriptionState]
+
+    state_admin.cancel_now(request, SubscriptionState.objects.filter(organization=org))
+
+    state = SubscriptionState.objects.get(organization=org)
+    assert state.status == "canceled"
+    assert [str(m) for m in request._messages] == ["Cancelled 1 subscription(s) at once."]
+    access = client_for(subscribed.user).post(
+        "/api/v1/features/check-access/", {"customer": org.pk, "feature": "premium_article"}, format="json"
+    )
+    assert access.json()["allowed"] is False
+
+
+def test_the_cancel_at_once_rule_is_the_services_whoever_calls_it(subscribed):
+    org = subscribed.organization
+    state = SubscriptionState.objects.get(organization=org)
+    with pytest.raises(PermissionDenied):
+        subscription_cancel(
+            organization=org, subscription_id=state.stripe_subscription_id, at_period_end=False, actor=subscribed.user
+        )
+    with pytest.raises(PermissionDenied):
+        subscription_cancel(organization=org, subscription_id=state.stripe_subscription_id, at_period_end=False)
+    assert SubscriptionState.objects.get(organization=org).status == "active"
