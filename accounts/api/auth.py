@@ -6,8 +6,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Profile
 from accounts.selectors.organizations import membership_list_for_user_by_name
+from accounts.selectors.users import profile_for
 from accounts.services.tokens import token_logout, token_obtain, token_refresh
 from accounts.throttling import AuthEndpointThrottle
 from common.schema import BAD_REQUEST, FORBIDDEN, TOO_MANY, UNAUTHENTICATED
@@ -127,11 +127,11 @@ class MeView(APIView):
     )
     def get(self, request):
         user = request.user
-        profile = Profile.objects.filter(user=user).first()
+        profile = profile_for(user=user)
         body = {
             "id": user.pk,
             "email": user.email,
-            "display_name": (profile.display_name if profile else "") or "",
+            "display_name": profile.display_name or "",
             "organizations": membership_list_for_user_by_name(user=user),
         }
         return Response(MeOutput(body).data)

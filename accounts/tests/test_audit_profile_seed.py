@@ -82,3 +82,14 @@ def test_seed_demo_is_idempotent_and_prints_credentials(capsys):
     acme = Organization.objects.get(name="Acme AI")
     assert Membership.objects.get(organization=acme).user == customer
     assert Organization.objects.filter(is_personal=True).count() == 2
+
+
+def test_viewing_the_profile_page_writes_nothing(client):
+    user = UserFactory()
+    Profile.objects.filter(user=user).delete()  # an account from before profiles existed
+    client.force_login(user)
+
+    page = client.get("/settings/profile/").content.decode()
+
+    assert '<option value="UTC" selected>' in page  # the defaults are shown
+    assert not Profile.objects.filter(user=user).exists()

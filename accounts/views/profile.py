@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from accounts.models import Profile
+from accounts.selectors.users import profile_for
 from accounts.services.users import profile_update
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -24,7 +24,7 @@ class ProfileForm(forms.Form):
 
 @login_required
 def profile(request):
-    current, _ = Profile.objects.get_or_create(user=request.user)
+    current = profile_for(user=request.user)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
