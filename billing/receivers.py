@@ -14,9 +14,8 @@ from billing.tasks import stripe_event_handle
 
 def stripe_event_received(sender, event, **kwargs):
     event_id = event.id
-    # robust: a failure to queue (broker down) is logged, not turned into a 500 for Stripe,
-    # because dj-stripe would then drop the retried delivery as a duplicate; the
-    # periodic reconcile catches the organization up instead.
+    # robust: a failure to queue (broker down) is logged and does not undo the stored
+    # event; the periodic reconcile catches the organization up instead.
     transaction.on_commit(lambda: stripe_event_handle.delay(event_id=event_id), robust=True)
 
 

@@ -12,17 +12,30 @@ its error and "Reprocess" replays it, and duplicates are dropped by dj-stripe's
 Nothing is lost between the two steps: a trigger that is valid but not processed
 (broker down at the time, worker died, processing raised) is picked up again by
 `webhook_triggers_redrive`, which beat runs every few minutes.
+
+Superseded triggers skip dj-stripe's sync. For the object types below, dj-stripe's
+handler ignores the event's copy of the object and fetches the object's current state
+from Stripe, then syncs it. When several events about one object are queued (a new
+subscription alone sends `created`, `updated` and four events about its first invoice),
+every sync after the last event's acceptance gives the same result, so only the
+latest accepted trigger for an object runs dj-stripe's handler; the earlier ones store
+their Event (duplicates still dropped) and still run our own job (`billing/receivers`),
+which sends each event's email. The latest trigger per object is noted in the cache at
+acceptance; with no shared cache (local memory in development) nothing is skipped.
 """
 
 import logging
 from datetime import timedelta
 from traceback import format_exc
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from djstripe import signals
-from djstripe.models import WebhookEndpoint, WebhookEventTrigger
+from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 from djstripe.settings import djstripe_settings
+
+from billing.services.webhooks import HANDLED_EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +43,17 @@ logger = logging.getLogger(__name__)
 REDRIVE_WINDOW = timedelta(days=3)
 # Give the job queued at acceptance time this long before assuming it was lost.
 REDRIVE_AFTER = timedelta(minutes=2)
+# Event types whose dj-stripe handler re-fetches `data.object` from Stripe and syncs it.
+REFETCHED_PREFIXES = (
+    "customer.subscription.",
+    "invoice.",
+    "payment_intent.",
+    "charge.",
+    "checkout.session.",
+    "price.",
+    "product.",
+)
+REFETCHED_TYPES = ("customer.created", "customer.updated")
 
 
 def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str) -> WebhookEventTrigger | None:
@@ -59,8 +83,32 @@ def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str)
     with transaction.atomic():
         trigger.save()
         if trigger.valid:
-            transaction.on_commit(lambda: _queue(trigger.pk), robust=True)
+            transaction.on_commit(lambda: _accepted(trigger), robust=True)
     return trigger
+
+
+def _accepted(trigger: WebhookEventTrigger) -> None:
+    key = _latest_key(trigger)
+    if key:
+        cache.set(key, trigger.pk, timeout=int(REDRIVE_WINDOW.total_seconds()))
+    _queue(trigger.pk)
+
+
+def _latest_key(trigger: WebhookEventTrigger) -> str:
+    """The cache key naming the latest accepted trigger about this event's object ("" if not re-fetched)."""
+    data = trigger.json_body
+    event_type = data.get("type") or ""
+    obj = (data.get("data") or {}).get("object") or {}
+    if not obj.get("id") or not (event_type in REFETCHED_TYPES or event_type.startswith(REFETCHED_PREFIXES)):
+        return ""
+    return f"billing:webhook-latest:{obj.get('object', '')}:{obj['id']}"
+
+
+def _superseded(trigger: WebhookEventTrigger) -> bool:
+    """A later trigger about the same object was accepted: its processing syncs the object anyway."""
+    key = _latest_key(trigger)
+    latest = cache.get(key) if key else None
+    return latest is not None and latest > trigger.pk
 
 
 def _queue(trigger_id: int) -> None:
@@ -89,7 +137,12 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     try:
         with transaction.atomic():
             signals.webhook_pre_process.send(sender=WebhookEventTrigger, instance=trigger)
-            trigger.process(save=False, api_key=api_key)
+            if _superseded(trigger):
+                trigger.exception, trigger.traceback = "", ""
+                trigger.event = _event_store_without_sync(data=trigger.json_body, api_key=api_key)
+                trigger.processed = True
+            else:
+                trigger.process(save=False, api_key=api_key)
             signals.webhook_post_process.send(sender=WebhookEventTrigger, instance=trigger, api_key=api_key)
             trigger.save()
     except Exception as error:
@@ -104,6 +157,26 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
         )
         raise
     return True
+
+
+def _event_store_without_sync(*, data: dict, api_key: str) -> Event:
+    """dj-stripe's Event.process minus dj-stripe's handler: store the event once, run our job."""
+    from billing.receivers import stripe_event_received  # the receiver dj-stripe's signal would reach
+
+    existing = Event.objects.filter(id=data["id"]).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            event = Event._create_from_stripe_object(data, api_key=api_key)
+    except IntegrityError:  # the same event, stored by a concurrent delivery
+        existing = Event.objects.filter(id=data["id"]).first()
+        if existing is None:
+            raise
+        return existing
+    if event.type in HANDLED_EVENT_TYPES:
+        stripe_event_received(sender=Event, event=event)
+    return event
 
 
 def webhook_triggers_redrive(*, now=None) -> int:

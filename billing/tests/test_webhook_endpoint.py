@@ -18,10 +18,11 @@ import stripe
 from django.contrib import admin as django_admin
 from django.test import RequestFactory
 from django.utils import timezone
-from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
+from djstripe.models import Event, Subscription, WebhookEndpoint, WebhookEventTrigger
 
 from billing.models import BillingEmail, SubscriptionState
-from billing.services.webhook_intake import webhook_triggers_redrive
+from billing.services import webhook_intake
+from billing.services.webhook_intake import webhook_trigger_process, webhook_triggers_redrive
 from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
 
@@ -225,3 +226,35 @@ def test_a_delivery_for_an_unknown_endpoint_is_404_and_not_stored(client, endpoi
     unknown = "/stripe/webhook/00000000-0000-4000-8000-000000000000/"
     assert post(client, unknown, body, sign(body, endpoint.secret)).status_code == 404
     assert not WebhookEventTrigger.objects.exists()
+
+
+def test_an_event_superseded_in_the_queue_skips_dj_stripes_sync_and_the_latest_converges(
+    client, monkeypatch, endpoint, subscription_created
+):
+    """A worker catching up on a backlog: two events about one subscription, the earlier one superseded."""
+    membership, url, created_body = subscription_created
+    subscription_id = json.loads(created_body)["data"]["object"]["id"]
+    stripe.Subscription.modify(subscription_id, metadata={"note": "later"})
+    events = stripe.Event.list(limit=10).auto_paging_iter()
+    updated = next(e for e in events if e.type == "customer.subscription.updated")
+    updated_body = stripe.Event.retrieve(updated.id).last_response.body
+    queued = []  # the broker, with no worker consuming yet
+    monkeypatch.setattr(webhook_intake, "_queue", queued.append)
+    for body in (created_body, updated_body):
+        assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+    first, second = queued
+
+    assert webhook_trigger_process(trigger_id=first) is True
+    # Stored once and marked processed, but dj-stripe did not fetch and sync the subscription:
+    # the later trigger will.
+    assert Event.objects.filter(type="customer.subscription.created").count() == 1
+    assert WebhookEventTrigger.objects.get(pk=first).processed
+    assert not Subscription.objects.filter(id=subscription_id).exists()
+
+    assert webhook_trigger_process(trigger_id=second) is True
+    assert Subscription.objects.get(id=subscription_id).metadata["note"] == "later"
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
+    # The latest one is never skipped, whatever order the worker takes them in.
+    assert webhook_intake._superseded(WebhookEventTrigger.objects.get(pk=second)) is False
