@@ -88,10 +88,10 @@ def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str)
 
 
 def _accepted(trigger: WebhookEventTrigger) -> None:
+    _queue(trigger.pk)  # first: if noting it below fails, the trigger is processed in full all the same
     key = _latest_key(trigger)
     if key:
         cache.set(key, trigger.pk, timeout=int(REDRIVE_WINDOW.total_seconds()))
-    _queue(trigger.pk)
 
 
 def _latest_key(trigger: WebhookEventTrigger) -> str:
