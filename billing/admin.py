@@ -49,6 +49,7 @@ class SubscriptionStateAdmin(ReadOnlyAdmin):
     def resync(self, request, queryset):
         for state in queryset.select_related("organization"):
             subscription_state_sync(organization=state.organization)
+            entitlements_refresh(organization=state.organization)  # even if the state did not change
         messages.success(request, f"Re-synced {queryset.count()} organization(s).")
 
     @admin.action(description="Cancel the subscription now (no refund; access ends at once)")

@@ -16,7 +16,8 @@ from billing.services.subscriptions import subscription_state_sync
 def subscriptions_reconcile(*, now: datetime | None = None) -> int:
     """Re-sync every organization that has or had a subscription; returns how many.
 
-    Catches webhooks whose job failed and grace periods that ended without an event.
+    Catches webhooks whose job failed or never ran; grace periods that end without an
+    event are `grace_periods_expire`'s.
     """
     now = now or timezone.now()
     organizations = Organization.objects.filter(

@@ -60,7 +60,9 @@ def subscription_state_apply(
     """Write the state from a Stripe subscription (or none) and refresh the grants.
 
     A subscription turning past_due starts the grace period (BILLING_GRACE_DAYS); the
-    start is kept across re-syncs so replays do not extend it.
+    start is kept across re-syncs so replays do not extend it. When nothing changes
+    (most events: invoices, payments, a replay) nothing is written and the grants, which
+    follow from the state, are left as the last refresh made them.
     """
     now = now or timezone.now()
     fields = (
@@ -78,7 +80,8 @@ def subscription_state_apply(
         }
     )
     with transaction.atomic():
-        state, _ = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
+        state, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
+        before = [getattr(state, name) for name in _TRACKED]
         for name, value in fields.items():
             if name == "stripe_customer_id" and not value:
                 continue
@@ -89,9 +92,26 @@ def subscription_state_apply(
         else:
             state.past_due_since = None
             state.grace_until = None
+        if not created and [getattr(state, name) for name in _TRACKED] == before:
+            return state
         state.save()
         entitlements_refresh(organization=organization, now=now)
     return state
+
+
+_TRACKED = [
+    "plan",
+    "status",
+    "price_lookup_key",
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+    "trial_end",
+    "past_due_since",
+    "grace_until",
+]
 
 
 def subscription_state_sync(*, organization: Organization, now: datetime | None = None) -> SubscriptionState:

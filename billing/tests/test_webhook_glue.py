@@ -88,6 +88,26 @@ def test_the_same_event_applied_twice_sends_one_email_and_same_grants(django_cap
     assert BillingEmail.objects.count() == 1
 
 
+def test_an_event_that_changes_nothing_writes_no_state_and_no_grants(django_capture_on_commit_callbacks):
+    org = OrganizationFactory()
+    data = mirror(org)
+    stripe_event_apply(event_id=stored_event("customer.subscription.created", data).id)
+    state = SubscriptionState.objects.get(organization=org)
+    grants = list(EntitlementGrant.objects.values_list("feature", "limit", "updated_at"))
+
+    invoice = {"id": "in_1", "object": "invoice", "customer": data["customer"], "amount_paid": 0}
+    stripe_event_apply(event_id=stored_event("invoice.finalized", invoice).id)
+    stripe_event_apply(event_id=stored_event("customer.subscription.updated", data).id)
+
+    assert SubscriptionState.objects.get(organization=org).updated_at == state.updated_at
+    assert list(EntitlementGrant.objects.values_list("feature", "limit", "updated_at")) == grants
+    # A real change is written and the grants follow it.
+    Subscription.objects.filter(id=data["id"]).update(stripe_data={**data, "status": "canceled"})
+    stripe_event_apply(event_id=stored_event("customer.subscription.deleted", {**data, "status": "canceled"}).id)
+    assert SubscriptionState.objects.get(organization=org).status == "canceled"
+    assert plan_of(org) == "free"
+
+
 def test_updated_before_created_converges_on_the_mirror():
     org = OrganizationFactory()
     data = mirror(org)
