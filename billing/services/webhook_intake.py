@@ -19,8 +19,9 @@ from Stripe, then syncs it. When several events about one object are queued (a n
 subscription alone sends `created`, `updated` and four events about its first invoice),
 every sync after the last event's acceptance gives the same result, so only the
 latest accepted trigger for an object runs dj-stripe's handler; the earlier ones store
-their Event (duplicates still dropped) and still run our own job (`billing/receivers`),
-which sends each event's email. The latest trigger per object is noted in the cache at
+their Event (duplicates still dropped) and apply what is theirs alone (a purchase, the
+customer's details, the event's email) without re-syncing the organization's state,
+which the latest one's job does. The latest trigger per object is noted in the cache at
 acceptance; with no shared cache (local memory in development) nothing is skipped.
 """
 
@@ -35,7 +36,7 @@ from djstripe import signals
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 from djstripe.settings import djstripe_settings
 
-from billing.services.webhooks import HANDLED_EVENT_TYPES
+from billing.services.webhooks import HANDLED_EVENT_TYPES, stripe_event_apply
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +161,11 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
 
 
 def _event_store_without_sync(*, data: dict, api_key: str) -> Event:
-    """dj-stripe's Event.process minus dj-stripe's handler: store the event once, run our job."""
-    from billing.receivers import stripe_event_received  # the receiver dj-stripe's signal would reach
+    """dj-stripe's Event.process minus dj-stripe's handler: store the event once, apply what is its own.
 
+    Our part runs here, in the same transaction (a failure retries the whole trigger),
+    without re-syncing the organization's state: the later trigger's job does that.
+    """
     existing = Event.objects.filter(id=data["id"]).first()
     if existing is not None:
         return existing
@@ -175,7 +178,7 @@ def _event_store_without_sync(*, data: dict, api_key: str) -> Event:
             raise
         return existing
     if event.type in HANDLED_EVENT_TYPES:
-        stripe_event_received(sender=Event, event=event)
+        stripe_event_apply(event_id=event.id, sync_state=False)
     return event
 
 

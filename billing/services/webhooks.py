@@ -43,8 +43,13 @@ def stripe_customer_id_of(*, event_type: str, obj: dict) -> str:
     return (customer.get("id") if isinstance(customer, dict) else customer) or ""
 
 
-def stripe_event_apply(*, event_id: str) -> Organization | None:
-    """Apply one stored Stripe event to its customer's organization; None if it names none of ours."""
+def stripe_event_apply(*, event_id: str, sync_state: bool = True) -> Organization | None:
+    """Apply one stored Stripe event to its customer's organization; None if it names none of ours.
+
+    `sync_state=False` is for an event whose object a later queued event will sync: the
+    state is re-read from the mirror then, so here only what belongs to this event alone
+    (purchases, customer details, its email) is done, against the state as it stands.
+    """
     event = Event.objects.filter(id=event_id).first()
     if event is None:
         return None
@@ -62,7 +67,8 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:
         return None
-    state = subscription_state_sync(organization=organization)
+    state = SubscriptionState.objects.filter(organization=organization).first() if not sync_state else None
+    state = state or subscription_state_sync(organization=organization)
     _emails_for_event(event_type=event.type, obj=obj, organization=organization, state=state)
     return organization
 
