@@ -108,7 +108,14 @@ def wrk(url: str, args: list[str], *, connections: int, seconds: int, script: st
 
 
 def webhook_phase(
-    *, database_url: str, redis_url: str, events: int, workers: int, celery_workers: int, seconds: int
+    *,
+    database_url: str,
+    redis_url: str,
+    events: int,
+    workers: int,
+    celery_workers: int,
+    seconds: int,
+    subscribers: int = 1,
 ) -> None:
     """Signed webhooks from the sandbox to the served site: accepted, then processed by Celery.
 
@@ -163,13 +170,13 @@ def webhook_phase(
             first_id = db.execute("SELECT coalesce(max(id), 0) FROM djstripe_webhookeventtrigger").fetchone()[0]
         wait_until_serving(base)
         code = "import json; from bench.seed import bench_webhook_seed; "
-        code += f"print(json.dumps(bench_webhook_seed(base_url={base!r})))"
+        code += f"print(json.dumps(bench_webhook_seed(base_url={base!r}, subscribers={subscribers})))"
         seeded = subprocess.run(
             [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
         )
         if seeded.returncode:
             raise RuntimeError(f"seeding the webhook bench failed:\n{seeded.stderr[-3000:]}")
-        subscription_id = json.loads(seeded.stdout.strip().splitlines()[-1])["subscription"]
+        subscription_ids = json.loads(seeded.stdout.strip().splitlines()[-1])["subscriptions"]
         sandbox.flush()  # the set-up's own events
         with psycopg.connect(database_url, autocommit=True) as db:
             wait_until_drained(db, broker, queue, since_id=first_id)
@@ -181,7 +188,8 @@ def webhook_phase(
             for key in broker.scan_iter(f"{queue}*"):  # the jobs queued for those removed triggers
                 broker.delete(key)
             for number in range(events):
-                stripe.Subscription.modify(subscription_id, cancel_at_period_end=number % 2 == 0)
+                turn, index = divmod(number, len(subscription_ids))
+                stripe.Subscription.modify(subscription_ids[index], cancel_at_period_end=turn % 2 == 0)
             started, site_cpu = time.perf_counter(), cpu_seconds(server.pid)
             results = sandbox.flush()
             accepted_in = time.perf_counter() - started
@@ -207,7 +215,10 @@ def webhook_phase(
         sandbox.stop()
     delivered = sum(1 for r in results if r["status"] == "delivered")
     per_event = 1000 / max(1, len(results))
-    print(f"\n== webhooks: {delivered}/{len(results)} deliveries answered 2xx, {workers} in flight at once")
+    print(
+        f"\n== webhooks: {delivered}/{len(results)} deliveries answered 2xx, {workers} in flight at once;"
+        f" the events concern {subscribers} subscription(s)"
+    )
     print(
         f"accepted      {intake['rps']:>9.0f} events/s verified, stored and answered at 32 connections"
         f" (wrk, {intake['errors']} non-2xx; p50 {intake['latency_ms'].get('50', 0):.1f} ms,"
@@ -305,6 +316,12 @@ def main() -> int:
     parser.add_argument("--webhooks-only", action="store_true", help="measure only the webhook phase")
     parser.add_argument("--webhook-workers", type=int, default=8, help="webhook posts in flight at once")
     parser.add_argument("--celery-workers", type=int, default=2, help="Celery worker processes for the webhook phase")
+    parser.add_argument(
+        "--webhook-subscribers",
+        type=int,
+        default=1,
+        help="spread the webhook events over this many subscriptions (1: a burst about one object)",
+    )
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -321,6 +338,7 @@ def main() -> int:
             workers=options.webhook_workers,
             celery_workers=options.celery_workers,
             seconds=options.seconds,
+            subscribers=options.webhook_subscribers,
         )
         return 0
     seed_code = "import json; from bench.seed import bench_seed; print(json.dumps(bench_seed()))"
@@ -410,6 +428,7 @@ def main() -> int:
             workers=options.webhook_workers,
             celery_workers=options.celery_workers,
             seconds=options.seconds,
+            subscribers=options.webhook_subscribers,
         )
     print("\nGoals: check-access ≥ 0.7× (CPU ≤ 1.5×, p99 < 10 ms at low load); track-usage ≥ 0.5× (CPU ≤ 2×);")
     print("webhooks ≥ 300 events/s end to end (BENCHMARKS.md: accepted ≥ 400/s, processed ≥ 100/s).")

@@ -41,8 +41,8 @@ def bench_seed() -> dict:
     return {"customer": organization.pk, "api_key": created.secret}
 
 
-def bench_webhook_seed(*, base_url: str) -> dict:
-    """The catalogue in the sandbox, its webhooks pointed at the served site, one paying subscriber."""
+def bench_webhook_seed(*, base_url: str, subscribers: int = 1) -> dict:
+    """The catalogue in the sandbox, its webhooks pointed at the served site, paying subscribers."""
     import stripe
     from django.conf import settings
 
@@ -54,16 +54,20 @@ def bench_webhook_seed(*, base_url: str) -> dict:
     stripe.api_key, stripe.api_base = settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE
     catalogue_sync()
     webhook_endpoint_register(base_url=base_url)
-    # A new organization per run: each run has a fresh sandbox, unknown to earlier customers.
-    suffix = uuid.uuid4().hex[:8]
-    organization = Organization.objects.create(
-        slug=f"bench-webhooks-{suffix}", name="Bench webhooks", email="hooks@plateau.test"
-    )
-    customer = customer_ensure(organization=organization)
+    # New organizations per run: each run has a fresh sandbox, unknown to earlier customers.
     price = price_for_lookup_key(lookup_key="premium_monthly")
-    subscription = stripe.Subscription.create(
-        customer=customer.stripe_customer_id,
-        items=[{"price": price.id}],
-        default_payment_method=stripe.PaymentMethod.attach("pm_card_visa", customer=customer.stripe_customer_id).id,
-    )
-    return {"subscription": subscription.id, "organization": organization.pk}
+    subscriptions = []
+    for number in range(subscribers):
+        suffix = uuid.uuid4().hex[:8]
+        organization = Organization.objects.create(
+            slug=f"bench-webhooks-{suffix}", name=f"Bench webhooks {number}", email=f"hooks-{suffix}@plateau.test"
+        )
+        customer = customer_ensure(organization=organization)
+        payment_method = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.stripe_customer_id)
+        subscription = stripe.Subscription.create(
+            customer=customer.stripe_customer_id,
+            items=[{"price": price.id}],
+            default_payment_method=payment_method.id,
+        )
+        subscriptions.append(subscription.id)
+    return {"subscriptions": subscriptions}
