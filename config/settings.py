@@ -123,8 +123,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 else:
-    # SQLite: wait for a lock instead of failing, as the dev server and Celery eager share the file.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite: wait for a lock instead of failing, as the dev server's threads (the sandbox posts
+    # several webhooks at once) and Celery eager share the file. IMMEDIATE takes the write lock
+    # when a transaction begins: a transaction that read first and then wanted to write would
+    # otherwise fail at once with "database is locked" instead of waiting.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
