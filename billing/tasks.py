@@ -65,6 +65,11 @@ def stripe_webhooks_redrive() -> None:
     webhook_intake.webhook_triggers_redrive()
 
 
+@shared_task(name="billing.tasks.stripe_webhooks_prune", **RETRY)
+def stripe_webhooks_prune() -> None:
+    webhook_intake.webhook_triggers_prune()
+
+
 @shared_task(name="billing.tasks.billing_emails_relay", **RETRY)
 def billing_emails_relay() -> None:
     emails.billing_emails_relay()

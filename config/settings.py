@@ -219,6 +219,7 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_periods_rollover", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["billing-webhooks-redrive"] = {"task": "billing.tasks.stripe_webhooks_redrive", "schedule": 5 * 60}
+CELERY_BEAT_SCHEDULE["billing-webhooks-prune"] = {"task": "billing.tasks.stripe_webhooks_prune", "schedule": 24 * 3600}
 CELERY_BEAT_SCHEDULE["billing-emails-relay"] = {"task": "billing.tasks.billing_emails_relay", "schedule": 5 * 60}
 
 # --- REST framework -----------------------------------------------------------
@@ -291,6 +292,8 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 # Days of trial on a new Premium subscription started through Checkout (0: none).
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=0)
+# Stored Stripe deliveries (dj-stripe's webhook triggers) kept this long once settled.
+WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", default=30)
 
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}

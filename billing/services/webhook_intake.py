@@ -29,8 +29,10 @@ import logging
 from datetime import timedelta
 from traceback import format_exc
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from djstripe import signals
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
@@ -195,6 +197,19 @@ def webhook_triggers_redrive(*, now=None) -> int:
     if count:
         logger.warning("re-queued %d unprocessed Stripe webhook triggers", count)
     return count
+
+
+def webhook_triggers_prune(*, now=None) -> int:
+    """Delete stored deliveries older than WEBHOOK_TRIGGER_RETENTION_DAYS that are settled.
+
+    Settled: processed, or never valid (forged, stale, malformed). A valid trigger that
+    was never processed is kept for a person to look at. dj-stripe's Event rows stay.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOK_TRIGGER_RETENTION_DAYS)
+    settled = Q(processed=True) | Q(valid=False)
+    deleted, _ = WebhookEventTrigger.objects.filter(settled, created__lt=cutoff).delete()
+    return deleted
 
 
 def _api_key(trigger: WebhookEventTrigger) -> str:

@@ -22,7 +22,7 @@ from djstripe.models import Event, Subscription, WebhookEndpoint, WebhookEventTr
 
 from billing.models import BillingEmail, SubscriptionState
 from billing.services import webhook_intake
-from billing.services.webhook_intake import webhook_trigger_process, webhook_triggers_redrive
+from billing.services.webhook_intake import webhook_trigger_process, webhook_triggers_prune, webhook_triggers_redrive
 from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
 
@@ -258,3 +258,20 @@ def test_an_event_superseded_in_the_queue_skips_dj_stripes_sync_and_the_latest_c
     assert BillingEmail.objects.filter(template="subscription_started").count() == 1
     # The latest one is never skipped, whatever order the worker takes them in.
     assert webhook_intake._superseded(WebhookEventTrigger.objects.get(pk=second)) is False
+
+
+def test_settled_deliveries_are_pruned_after_the_retention_and_unsettled_ones_kept(
+    client, monkeypatch, endpoint, subscription_created
+):
+    _membership, url, body = subscription_created
+    stuck = _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, body)
+    assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200  # Stripe's retry, processed
+    assert post(client, url, body, sign(body, "whsec_forged")).status_code == 400  # never valid
+    assert WebhookEventTrigger.objects.count() == 3
+
+    assert webhook_triggers_prune(now=timezone.now() + timedelta(days=29)) == 0
+    assert webhook_triggers_prune(now=timezone.now() + timedelta(days=31)) == 2
+
+    # The valid one that never got processed waits for a person; dj-stripe's record of the event stays.
+    assert list(WebhookEventTrigger.objects.values_list("pk", flat=True)) == [stuck.pk]
+    assert Event.objects.filter(type="customer.subscription.created").count() == 1
