@@ -1,4 +1,6 @@
-"""Billing pages: pricing, checkout start and return, billing settings. Thin: services do the work.
+"""Billing pages (pricing, checkout start and return, billing settings) and Stripe's webhook endpoint.
+
+Thin: services do the work.
 
 Every page is about one of the user's organizations, chosen with ?org=<id> (a switcher
 lists them); its members see it, its admins change it.
