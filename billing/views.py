@@ -212,7 +212,7 @@ def subscription_change_page(request):
         subscription_change_plan(organization=organization, subscription_id=subscription_id, lookup_key=lookup_key)
 
     return _change_subscription(
-        request, change, "Your plan was changed; the difference is prorated on the next invoice."
+        request, change, "Your plan was changed; the unused time of the old price is credited."
     )
 
 

@@ -513,9 +513,13 @@ class SubscriptionsMixin:
             if prorate:
                 self._prorate(subscription, item, fraction, proration_date, end, prorations, unused=True)
 
+        # Charges for the rest of the period are added at the end: when the interval changes,
+        # the cycle restarts now and the new price is billed for a whole new period instead.
+        to_debit: list[dict] = []
+
         def debit(item):
             if prorate:
-                self._prorate(subscription, item, fraction, proration_date, end, prorations, unused=False)
+                to_debit.append(item)
 
         for index, spec in enumerate(specs):
             if spec.get("id"):
@@ -556,7 +560,11 @@ class SubscriptionsMixin:
         new_intervals = {
             (i["price"]["recurring"]["interval"], i["price"]["recurring"]["interval_count"]) for i in items.values()
         }
-        return new_intervals != old_intervals
+        reset_cycle = new_intervals != old_intervals
+        if not reset_cycle:
+            for item in to_debit:
+                self._prorate(subscription, item, fraction, proration_date, end, prorations, unused=False)
+        return reset_cycle
 
     def subscription_cancel(self, subscription_id: str, params: dict) -> dict:
         subscription = self.fetch(subscription_id, "subscription")
@@ -806,9 +814,11 @@ class SubscriptionsMixin:
             subscription = self.fetch(subscription_id, "subscription", param="subscription")
             if params.get("customer") and params["customer"] != subscription["customer"]:
                 raise invalid("The subscription does not belong to this customer.", param="customer")
+            latest_before = subscription["latest_invoice"]
             if change:
                 subscription = self.subscription_update(subscription_id, change)
-            if change.get("items") and change.get("proration_behavior") == "always_invoice":
+            if change.get("items") and subscription["latest_invoice"] != latest_before:
+                # Billed at once (always_invoice, or an interval change that restarts the cycle).
                 preview = self.fetch(subscription["latest_invoice"], "invoice")
             else:
                 preview = self._preview_renewal(subscription)

@@ -43,11 +43,15 @@ def test_cancel_at_period_end_then_resume_from_the_page(admin_client):
     assert SubscriptionState.objects.get(organization=membership.organization).cancel_at_period_end is False
 
 
-def test_switch_to_yearly_from_the_page(admin_client):
+def test_switch_to_yearly_from_the_page_bills_what_the_button_said(admin_client, billing_site):
     client, membership = admin_client
+    assert "Switch to $320.00 / year ($288.00 due now)" in client.get("/billing/settings/").content.decode()
     page = client.post("/billing/subscription/change/", {"lookup_key": "premium_yearly"}, follow=True)
-    assert "Your plan was changed; the difference is prorated on the next invoice." in page.content.decode()
+    assert "Your plan was changed; the unused time of the old price is credited." in page.content.decode()
     assert SubscriptionState.objects.get(organization=membership.organization).price_lookup_key == "premium_yearly"
+    billing_site.flush()
+    # The yearly price less the unused month, billed at once as the cycle restarts.
+    assert "$288.00 · paid" in client.get("/billing/settings/").content.decode()
 
 
 def test_members_who_are_not_admins_cannot_cancel(admin_client):

@@ -113,6 +113,29 @@ def test_always_invoice_bills_the_proration_immediately(stripe_sandbox):
     assert stripe.InvoiceItem.list(customer=customer.id, pending=True).data == []
 
 
+def test_an_interval_change_restarts_the_cycle_and_bills_the_new_price_less_the_unused_time(stripe_sandbox):
+    clock, customer = _customer_on_clock()
+    monthly = _monthly(1000)
+    yearly = stripe.Price.create(
+        product=monthly.product, currency="usd", unit_amount=10000, recurring={"interval": "year"}
+    )
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": monthly.id}])
+    _advance(clock, JAN_1 + 15 * DAY)  # 16 of January's 31 days unused: 516 back
+    item_id = subscription["items"].data[0].id
+    change = {"items": [{"id": item_id, "price": yearly.id}]}
+
+    preview = stripe.Invoice.create_preview(subscription=subscription.id, subscription_details=change)
+    stripe.Subscription.modify(subscription.id, **change)
+
+    billed = _invoices(subscription.id)[0]
+    assert sorted(line.amount for line in billed.lines.data) == [-516, 10000]
+    assert (billed.billing_reason, billed.total, billed.status) == ("subscription_update", 9484, "paid")
+    assert sorted(line.amount for line in preview.lines.data) == [-516, 10000]
+    assert preview.total == 9484
+    item = stripe.Subscription.retrieve(subscription.id)["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (JAN_1 + 15 * DAY, JAN_1 + 15 * DAY + 365 * DAY)
+
+
 def test_no_proration_changes_nothing_until_renewal(stripe_sandbox):
     clock, customer = _customer_on_clock()
     subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": _monthly(1000).id}])
