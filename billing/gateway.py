@@ -148,6 +148,12 @@ def subscription_update(*, subscription_id: str, params: dict[str, Any]) -> stri
     return client().v1.subscriptions.update(subscription_id, params=params)
 
 
+def invoice_preview(*, customer: str, subscription_id: str, subscription_details: dict[str, Any]) -> stripe.Invoice:
+    """The invoice Stripe would issue for the subscription after the proposed change; nothing changes."""
+    params = {"customer": customer, "subscription": subscription_id, "subscription_details": subscription_details}
+    return client().v1.invoices.create_preview(params=params)
+
+
 def subscription_cancel(*, subscription_id: str) -> stripe.Subscription:
     """Cancel at once (staff); customers cancel at the period end through subscription_update."""
     return client().v1.subscriptions.cancel(subscription_id)

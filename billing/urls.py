@@ -14,4 +14,5 @@ urlpatterns = [
     path("subscription/cancel/", views.subscription_cancel_page, name="subscription_cancel"),
     path("subscription/resume/", views.subscription_resume_page, name="subscription_resume"),
     path("subscription/change/", views.subscription_change_page, name="subscription_change"),
+    path("subscription/change/preview/", views.subscription_change_preview_page, name="subscription_change_preview"),
 ]

@@ -27,9 +27,9 @@ from billing.selectors import billing_organizations_for, invoices_for, usage_met
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import in_grace, plan_effective
 from billing.services.subscription_changes import (
-    state_change_preview,
     subscription_cancel,
     subscription_change_plan,
+    subscription_change_preview,
     subscription_resume,
 )
 from billing.services.webhook_intake import webhook_accept
@@ -63,24 +63,19 @@ def _with_org(url_name: str, organization: Organization) -> str:
     return f"{reverse(url_name)}?org={organization.pk}"
 
 
-def _switch_options(*, state: SubscriptionState | None) -> list[dict]:
-    """The other catalogue prices, each with what switching to it costs now."""
+def _switch_options(*, state: SubscriptionState | None, organization: Organization) -> list[dict]:
+    """The other catalogue prices; what switching costs loads separately (Stripe previews it)."""
     if state is None or not state.stripe_subscription_id or state.price_lookup_key not in PRICES:
         return []
-    options = []
-    for key, (_, price) in PRICES.items():
-        if key == state.price_lookup_key:
-            continue
-        preview = state_change_preview(state=state, lookup_key=key)
-        due = money_display(amount=abs(preview.amount_due), currency=preview.currency)
-        options.append(
-            {
-                "lookup_key": key,
-                "label": f"{money_display(amount=price.unit_amount, currency=price.currency)} / {price.interval}",
-                "due": f"{due} due now" if preview.amount_due >= 0 else f"{due} credited",
-            }
-        )
-    return options
+    return [
+        {
+            "lookup_key": key,
+            "label": f"{money_display(amount=price.unit_amount, currency=price.currency)} / {price.interval}",
+            "preview_url": f"{_with_org('billing:subscription_change_preview', organization)}&lookup_key={key}",
+        }
+        for key, (_, price) in PRICES.items()
+        if key != state.price_lookup_key
+    ]
 
 
 def pricing(request):
@@ -160,7 +155,7 @@ def settings_page(request):
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
         "is_admin": membership.role == Role.ADMIN,
-        "other_prices": _switch_options(state=state),
+        "other_prices": _switch_options(state=state, organization=organization),
         "organizations": billing_organizations_for(user=request.user, now=now),
         "switch_url": reverse("billing:settings"),
     }
@@ -214,6 +209,22 @@ def subscription_change_page(request):
     return _change_subscription(
         request, change, "Your plan was changed; the unused time of the old price is credited."
     )
+
+
+@login_required
+def subscription_change_preview_page(request):
+    """htmx fragment beside a switch button: what the switch costs, as Stripe previews it."""
+    organization = _admin_organization(request)
+    state = SubscriptionState.objects.filter(organization=organization).first()
+    if state is None or not state.stripe_subscription_id:
+        raise Http404("No subscription.")
+    preview = subscription_change_preview(
+        organization=organization,
+        subscription_id=state.stripe_subscription_id,
+        lookup_key=request.GET.get("lookup_key", ""),
+    )
+    due = money_display(amount=abs(preview.amount_due), currency=preview.currency)
+    return HttpResponse(f"({due} due now)" if preview.amount_due >= 0 else f"({due} credited)")
 
 
 @csrf_exempt

@@ -164,7 +164,9 @@ class SubscriptionChangePlanApi(APIView):
 class ProrationPreviewOutput(serializers.Serializer):
     credit = serializers.IntegerField(help_text="Unused time on the current price, credited (minor units).")
     charge = serializers.IntegerField(help_text="The new price for the rest of the period, or a new period.")
-    amount_due = serializers.IntegerField(help_text="Charge minus credit; negative is credit for later invoices.")
+    amount_due = serializers.IntegerField(
+        help_text="What the change costs as Stripe will bill it, discounts included; negative is credit for later."
+    )
     currency = serializers.CharField()
 
 

@@ -1,7 +1,6 @@
 """Discount rules: what a one-time purchase costs this customer, computed on our side only."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from billing.plans import ARTICLE_DISCOUNT_PERCENT, QUIZ_DISCOUNT_PERCENT, QUIZ_FREE_MAX_VALUE, Feature
 
@@ -73,28 +72,30 @@ def price_quote(
 class ProrationPreview:
     credit: int  # unused time on the current price, returned
     charge: int  # the new price for the rest of the period, or a full new period
-    amount_due: int  # what the change costs now (negative: a credit for later invoices)
+    amount_due: int  # what the change costs (negative: a credit for later invoices), discounts included
     currency: str
 
 
-def proration_preview(
-    *,
-    current_amount: int,
-    new_amount: int,
-    currency: str,
-    period_start: datetime,
-    period_end: datetime,
-    now: datetime,
-    same_interval: bool,
-) -> ProrationPreview:
-    """What switching prices costs now, as Stripe prorates it (to the second, rounded to the cent).
+def proration_from_invoice(invoice: dict) -> ProrationPreview:
+    """Read a plan change's cost off Stripe's preview of the invoice it causes (pure).
 
-    Same interval: the unused share of the current price is credited and the same share
-    of the new price charged. Another interval (monthly to yearly) starts a new period
-    at once: the unused share is credited against a full new price.
+    A change Stripe bills at once (a new interval restarts the cycle) previews as that
+    invoice: the new price, the credit for unused time and any discount, and its total is
+    what is due now. Otherwise the preview is the next renewal, and only its proration
+    lines are the change's: they are billed then.
     """
-    total = max(1, int((period_end - period_start).total_seconds()))
-    left = min(total, max(0, int((period_end - now).total_seconds())))
-    credit = (current_amount * left + total // 2) // total
-    charge = (new_amount * left + total // 2) // total if same_interval else new_amount
-    return ProrationPreview(credit=credit, charge=charge, amount_due=charge - credit, currency=currency)
+    lines = (invoice.get("lines") or {}).get("data") or []
+    immediate = invoice.get("billing_reason") == "subscription_update"
+    own = lines if immediate else [line for line in lines if _is_proration(line)]
+    credit = -sum(line["amount"] for line in own if line["amount"] < 0)
+    charge = sum(line["amount"] for line in own if line["amount"] > 0)
+    amount_due = invoice.get("total", charge - credit) if immediate else charge - credit
+    return ProrationPreview(credit=credit, charge=charge, amount_due=amount_due, currency=invoice.get("currency", ""))
+
+
+def _is_proration(line: dict) -> bool:
+    if line.get("proration"):  # API versions before 2025-03-31
+        return True
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
+    return bool(details.get("proration"))

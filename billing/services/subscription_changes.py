@@ -15,7 +15,7 @@ from billing import gateway
 from billing.models import SubscriptionState
 from billing.plans import PRICES
 from billing.services.checkout import UnknownPrice, price_for_lookup_key
-from billing.services.pricing import ProrationPreview, proration_preview
+from billing.services.pricing import ProrationPreview, proration_from_invoice
 from billing.services.subscriptions import subscription_state_sync
 
 
@@ -53,43 +53,40 @@ def subscription_resume(*, organization: Organization, subscription_id: str) -> 
     return _apply(organization=organization, stripe_subscription=result)
 
 
-def subscription_change_plan(*, organization: Organization, subscription_id: str, lookup_key: str) -> SubscriptionState:
-    """Move the subscription to another price of the catalogue, prorated."""
+def _price_change(*, organization: Organization, subscription_id: str, lookup_key: str) -> tuple[Subscription, dict]:
+    """The organization's subscription and the Stripe change that moves it to `lookup_key`, prorated."""
     if lookup_key not in PRICES:
         raise UnknownPrice()
     price = price_for_lookup_key(lookup_key=lookup_key)
     subscription = subscription_for(organization=organization, subscription_id=subscription_id)
     item_id = subscription.stripe_data["items"]["data"][0]["id"]
-    result = gateway.subscription_update(
-        subscription_id=subscription.id,
-        params={"items": [{"id": item_id, "price": price.id}], "proration_behavior": "create_prorations"},
+    return subscription, {"items": [{"id": item_id, "price": price.id}], "proration_behavior": "create_prorations"}
+
+
+def subscription_change_plan(*, organization: Organization, subscription_id: str, lookup_key: str) -> SubscriptionState:
+    """Move the subscription to another price of the catalogue, prorated."""
+    subscription, change = _price_change(
+        organization=organization, subscription_id=subscription_id, lookup_key=lookup_key
     )
+    result = gateway.subscription_update(subscription_id=subscription.id, params=change)
     return _apply(organization=organization, stripe_subscription=result)
 
 
 def subscription_change_preview(
     *, organization: Organization, subscription_id: str, lookup_key: str, now: datetime | None = None
 ) -> ProrationPreview:
-    """What moving the organization's subscription to `lookup_key` would cost now, before confirming."""
-    subscription_for(organization=organization, subscription_id=subscription_id)
-    state = SubscriptionState.objects.get(organization=organization)
-    return state_change_preview(state=state, lookup_key=lookup_key, now=now)
+    """What moving the subscription to `lookup_key` would cost, from Stripe's preview of exactly that change.
 
-
-def state_change_preview(*, state: SubscriptionState, lookup_key: str, now: datetime | None = None) -> ProrationPreview:
-    """The proration of moving from the state's price to `lookup_key`, from the catalogue's amounts."""
-    if lookup_key not in PRICES:
-        raise UnknownPrice()
-    if state.price_lookup_key not in PRICES or not (state.current_period_start and state.current_period_end):
-        raise NotFound("This subscription has no catalogue price to prorate from.")
-    _, current = PRICES[state.price_lookup_key]
-    _, wanted = PRICES[lookup_key]
-    return proration_preview(
-        current_amount=current.unit_amount,
-        new_amount=wanted.unit_amount,
-        currency=wanted.currency,
-        period_start=state.current_period_start,
-        period_end=state.current_period_end,
-        now=now or timezone.now(),
-        same_interval=current.interval == wanted.interval,
+    Stripe computes it, so discounts on the subscription, taxes and the exact second
+    count as they will on the real invoice.
+    """
+    subscription, change = _price_change(
+        organization=organization, subscription_id=subscription_id, lookup_key=lookup_key
     )
+    moment = int((now or timezone.now()).timestamp())
+    preview = gateway.invoice_preview(
+        customer=subscription.customer_id,
+        subscription_id=subscription.id,
+        subscription_details={**change, "proration_date": moment},
+    )
+    return proration_from_invoice(preview.to_dict())

@@ -34,6 +34,11 @@ def test_subscribe_in_the_browser_and_see_the_quota_meters(billing_site, live_se
     assert "Plan: Premium" in page.content()
     meter = page.locator(".meter[data-feature=premium_article]").inner_text()
     assert "0 of 3 premium articles used this cycle, resets on" in meter
+    # htmx fills in what switching costs, as Stripe previews it.
+    switch = page.locator("button[data-price=premium_yearly]")
+    switch.locator(".due", has_text="due now").wait_for()
+    page.shot("switch-preview")
+    assert switch.inner_text().startswith("Switch to $320.00 / year ($28")
 
     for n in range(3):
         usage_track(

@@ -1,9 +1,7 @@
-from datetime import UTC, datetime
-
 import pytest
 
 from billing.plans import Feature
-from billing.services.pricing import ProrationPreview, Quote, price_quote, proration_preview
+from billing.services.pricing import ProrationPreview, Quote, price_quote, proration_from_invoice
 
 
 @pytest.mark.parametrize(
@@ -73,38 +71,41 @@ def test_prompt_templates_only_get_manual_discounts():
     assert price_quote(item_type="prompt_template", list_amount=1500, manual_percent_off=20).amount == 1200
 
 
-def test_proration_half_way_through_a_month_to_yearly_credits_half_the_month():
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    end = datetime(2026, 12, 1, tzinfo=UTC)
-    preview = proration_preview(
-        current_amount=3200,
-        new_amount=32000,
-        currency="usd",
-        period_start=start,
-        period_end=end,
-        now=datetime(2026, 11, 16, tzinfo=UTC),
-        same_interval=False,
-    )
-    assert preview == ProrationPreview(credit=1600, charge=32000, amount_due=30400, currency="usd")
+def _line(amount: int, *, proration: bool) -> dict:
+    return {
+        "amount": amount,
+        "parent": {"type": "subscription_item_details", "subscription_item_details": {"proration": proration}},
+    }
 
 
-@pytest.mark.parametrize(
-    ("now", "credit", "charge"),
-    [
-        (datetime(2026, 11, 1, tzinfo=UTC), 3200, 6400),  # at the very start: all of it
-        (datetime(2026, 12, 1, tzinfo=UTC), 0, 0),  # at the end: nothing left
-        (datetime(2026, 12, 5, tzinfo=UTC), 0, 0),  # past the end (renewal not yet seen)
-        (datetime(2026, 11, 21, tzinfo=UTC), 1067, 2133),  # a third left, rounded to the cent
-    ],
-)
-def test_proration_within_the_same_interval(now, credit, charge):
-    preview = proration_preview(
-        current_amount=3200,
-        new_amount=6400,
-        currency="usd",
-        period_start=datetime(2026, 11, 1, tzinfo=UTC),
-        period_end=datetime(2026, 12, 1, tzinfo=UTC),
-        now=now,
-        same_interval=True,
+def test_a_change_billed_at_once_costs_the_invoice_total_discounts_included():
+    invoice = {
+        "billing_reason": "subscription_update",
+        "currency": "usd",
+        "lines": {"data": [_line(32000, proration=False), _line(-1600, proration=True)]},
+        "total": 15200,  # a 50% discount on the invoice
+    }
+    assert proration_from_invoice(invoice) == ProrationPreview(
+        credit=1600, charge=32000, amount_due=15200, currency="usd"
     )
-    assert (preview.credit, preview.charge, preview.amount_due) == (credit, charge, charge - credit)
+
+
+def test_a_change_within_the_interval_costs_only_its_proration_lines_on_the_next_renewal():
+    invoice = {
+        "billing_reason": "upcoming",
+        "currency": "usd",
+        "lines": {"data": [_line(-1067, proration=True), _line(2133, proration=True), _line(6400, proration=False)]},
+        "total": 7466,
+    }
+    assert proration_from_invoice(invoice) == ProrationPreview(
+        credit=1067, charge=2133, amount_due=1066, currency="usd"
+    )
+
+
+def test_older_api_versions_mark_prorations_on_the_line_itself():
+    invoice = {
+        "billing_reason": "upcoming",
+        "currency": "eur",
+        "lines": {"data": [{"amount": -500, "proration": True}]},
+    }
+    assert proration_from_invoice(invoice) == ProrationPreview(credit=500, charge=0, amount_due=-500, currency="eur")
