@@ -26,6 +26,8 @@ acceptance; with no shared cache (local memory in development) nothing is skippe
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from traceback import format_exc
 
@@ -120,11 +122,30 @@ def _queue(trigger_id: int) -> None:
     stripe_webhook_process.delay(trigger_id=trigger_id)
 
 
-def webhook_trigger_process(*, trigger_id: int) -> bool:
-    """Run dj-stripe's processing of a stored trigger; True once it is processed.
+_applying_inline: ContextVar[bool] = ContextVar("billing_webhook_applying_inline", default=False)
 
-    A failure rolls back whatever dj-stripe had synced, records the error and
-    traceback on the trigger (the admin shows them) and is raised for Celery to retry.
+
+@contextmanager
+def applying_inline():
+    """While set, `billing.receivers` leaves an event to the intake, which applies it in its own transaction."""
+    token = _applying_inline.set(True)
+    try:
+        yield
+    finally:
+        _applying_inline.reset(token)
+
+
+def is_applying_inline() -> bool:
+    return _applying_inline.get()
+
+
+def webhook_trigger_process(*, trigger_id: int) -> bool:
+    """Run dj-stripe's processing of a stored trigger, then ours, in one transaction; True once processed.
+
+    Ours (subscription state, grants, purchases, emails: `stripe_event_apply`) runs right
+    after dj-stripe's sync, so a trigger counts as processed only when both succeeded. A
+    failure rolls both back, records the error and traceback on the trigger (the admin
+    shows them) and is raised for Celery to retry; the redrive catches it later too.
     Processing an already processed trigger does nothing.
     """
     trigger = (
@@ -145,7 +166,12 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
                 trigger.event = _event_store_without_sync(data=trigger.json_body, api_key=api_key)
                 trigger.processed = True
             else:
-                trigger.process(save=False, api_key=api_key)
+                new = not Event.objects.filter(id=trigger.json_body.get("id", "")).exists()
+                with applying_inline():
+                    trigger.process(save=False, api_key=api_key)
+                if new and trigger.event.type in HANDLED_EVENT_TYPES:
+                    # dj-stripe's sync is done (in this transaction): apply ours on top of it.
+                    stripe_event_apply(event_id=trigger.event.id)
             signals.webhook_post_process.send(sender=WebhookEventTrigger, instance=trigger, api_key=api_key)
             trigger.save()
     except Exception as error:

@@ -275,3 +275,28 @@ def test_settled_deliveries_are_pruned_after_the_retention_and_unsettled_ones_ke
     # The valid one that never got processed waits for a person; dj-stripe's record of the event stays.
     assert list(WebhookEventTrigger.objects.values_list("pk", flat=True)) == [stuck.pk]
     assert Event.objects.filter(type="customer.subscription.created").count() == 1
+
+
+def test_our_part_failing_rolls_back_the_whole_trigger_and_the_redrive_converges(
+    client, monkeypatch, endpoint, subscription_created
+):
+    membership, url, body = subscription_created
+
+    def broken(**kwargs):
+        raise RuntimeError("our database hiccuped")
+
+    with monkeypatch.context() as failing:
+        failing.setattr(webhook_intake, "stripe_event_apply", broken)
+        assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+
+    trigger = WebhookEventTrigger.objects.get()
+    # Neither half is kept: dj-stripe's stored event is rolled back with ours.
+    assert (trigger.processed, trigger.exception) == (False, "our database hiccuped")
+    assert not Event.objects.filter(type="customer.subscription.created").exists()
+
+    assert webhook_triggers_redrive(now=timezone.now() + timedelta(minutes=5)) == 1
+    trigger.refresh_from_db()
+    assert (trigger.processed, trigger.exception) == (True, "")
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
