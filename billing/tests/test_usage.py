@@ -139,6 +139,26 @@ def test_premium_gets_three_articles_per_cycle_resetting_at_renewal(premium_memb
     assert (renewed.used, renewed.remaining, renewed.resets_at) == (1, 2, datetime(2027, 1, 14, tzinfo=UTC))
 
 
+def test_a_yearly_subscriber_gets_three_articles_every_billing_month():
+    state = SubscriptionStateFactory(
+        price_lookup_key="premium_yearly",
+        current_period_start=datetime(2026, 11, 14, tzinfo=UTC),
+        current_period_end=datetime(2027, 11, 14, tzinfo=UTC),
+    )
+    org = state.organization
+    entitlements_refresh(organization=org, now=NOW)
+    assert [track(org, None, "premium_article").remaining for _ in range(3)] == [2, 1, 0]
+    with pytest.raises(QuotaExceeded):
+        track(org, None, "premium_article")
+    assert access_check(organization_id=org.pk, user_id=None, feature="premium_article", now=NOW).resets_at == (
+        datetime(2026, 12, 14, tzinfo=UTC)
+    )
+
+    next_month = track(org, None, "premium_article", now=datetime(2026, 12, 14, 1, tzinfo=UTC))
+
+    assert (next_month.used, next_month.remaining, next_month.resets_at) == (1, 2, datetime(2027, 1, 14, tzinfo=UTC))
+
+
 def test_premium_ai_chat_is_unlimited_but_counted(premium_member):
     for _ in range(50):
         result = track(premium_member.organization, premium_member.user, "ai_chat")
