@@ -152,14 +152,7 @@ def webhook_phase(
         "STRIPE_SECRET_KEY": api_key,
         "STRIPE_API_BASE": sandbox.url,
     }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [GUNICORN, "config.wsgi", "-c", "config/gunicorn.conf.py", "-b", f"127.0.0.1:{port}"]
-        + ["--worker-connections", "16"],  # wrk's 32 connections split between the two workers
-        cwd=ROOT,
-        env=env,
-    )
+    server, base = serve(env, connections=32)
     worker_cmd = [PY, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", str(celery_workers)]
     worker_cmd += ["-Q", queue, "-n", f"{queue}@localhost", "--without-gossip", "--without-mingle"]
     worker_cmd += ["--without-heartbeat", "-l", "WARNING"]
@@ -254,6 +247,18 @@ def profile_stop(profile) -> None:
         profile.wait(timeout=60)
 
 
+def webhook_phase_for(options, *, database_url: str, redis_url: str) -> None:
+    webhook_phase(
+        database_url=database_url,
+        redis_url=redis_url,
+        events=options.webhook_events,
+        workers=options.webhook_workers,
+        celery_workers=options.celery_workers,
+        seconds=options.seconds,
+        subscribers=options.webhook_subscribers,
+    )
+
+
 def webhook_intake_capacity(db, base: str, *, seconds: int, since_id: int) -> dict:
     """wrk posting one real, correctly signed event at 32 connections, with no worker running.
 
@@ -297,6 +302,17 @@ def wait_until_drained(db, broker, queue: str, *, since_id: int, limit: float = 
     raise RuntimeError(f"webhooks were still being processed after {limit:.0f} s")
 
 
+def serve(env: dict, *, connections: int) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the production settings file (gthread 2×4) on a free port; the process and its URL."""
+    port = free_port()
+    command = [GUNICORN, "config.wsgi", "-c", "config/gunicorn.conf.py", "-b", f"127.0.0.1:{port}"]
+    # Each worker takes at most its share of wrk's keep-alive connections; otherwise the first
+    # worker to wake may accept all of them and the run measures one process (half the rps).
+    command += ["--worker-connections", str(max(4, connections // 2)), "--log-level", "warning"]
+    print("== serving:", " ".join(command), flush=True)
+    return subprocess.Popen(command, cwd=ROOT, env=env), f"http://127.0.0.1:{port}"
+
+
 def wait_until_serving(base: str) -> None:
     for _ in range(150):
         try:
@@ -331,15 +347,7 @@ def main() -> int:
     print("== migrating the bench database (once; later runs are quick)", flush=True)
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     if options.webhooks_only:
-        webhook_phase(
-            database_url=database_url,
-            redis_url=redis_url,
-            events=options.webhook_events,
-            workers=options.webhook_workers,
-            celery_workers=options.celery_workers,
-            seconds=options.seconds,
-            subscribers=options.webhook_subscribers,
-        )
+        webhook_phase_for(options, database_url=database_url, redis_url=redis_url)
         return 0
     seed_code = "import json; from bench.seed import bench_seed; print(json.dumps(bench_seed()))"
     seeded = subprocess.run(
@@ -347,15 +355,7 @@ def main() -> int:
     )
     seed = json.loads(seeded.stdout.strip().splitlines()[-1])
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server_cmd = [GUNICORN, "config.wsgi", "-c", "config/gunicorn.conf.py", "-k", "gthread", "-w", "2"]
-    server_cmd += ["--threads", "4", "-b", f"127.0.0.1:{port}"]
-    # Each worker takes at most its share of wrk's keep-alive connections; otherwise the first
-    # worker to wake may accept all of them and the run measures one process (half the rps).
-    server_cmd += ["--worker-connections", str(max(4, options.connections // 2)), "--log-level", "warning"]
-    print("== serving:", " ".join(server_cmd), flush=True)
-    server = subprocess.Popen(server_cmd, cwd=ROOT, env=env)
+    server, base = serve(env, connections=options.connections)
     try:
         wait_until_serving(base)
         customer = seed["customer"]
@@ -421,15 +421,7 @@ def main() -> int:
         )
         print(f"{name:<14}{rps:>9.0f}{ratio:>8.2f}{cpu:>12.0f}{cpu_ratio:>11.2f}{p99:>11.2f}{p99_ratio:>11.2f}")
     if options.webhook_events:
-        webhook_phase(
-            database_url=database_url,
-            redis_url=redis_url,
-            events=options.webhook_events,
-            workers=options.webhook_workers,
-            celery_workers=options.celery_workers,
-            seconds=options.seconds,
-            subscribers=options.webhook_subscribers,
-        )
+        webhook_phase_for(options, database_url=database_url, redis_url=redis_url)
     print("\nGoals: check-access ≥ 0.7× (CPU ≤ 1.5×, p99 < 10 ms at low load); track-usage ≥ 0.5× (CPU ≤ 2×);")
     print("webhooks ≥ 300 events/s end to end (BENCHMARKS.md: accepted ≥ 400/s, processed ≥ 100/s).")
     return 0
