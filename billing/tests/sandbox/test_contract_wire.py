@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import stripe
 
+from billing.tests.sandbox.paying import paying_subscription
+
 
 def test_nested_parameters_and_metadata_round_trip(stripe_sandbox):
     customer = stripe.Customer.create(
@@ -39,14 +41,7 @@ def test_lists_paginate_newest_first_with_cursors(stripe_sandbox):
 
 
 def test_expand_replaces_ids_with_objects_including_inside_lists(stripe_sandbox):
-    price = stripe.Price.create(
-        product_data={"name": "X"}, currency="usd", unit_amount=700, recurring={"interval": "month"}
-    )
-    customer = stripe.Customer.create(email="expand@example.com")
-    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-    subscription = stripe.Subscription.create(
-        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
-    )
+    customer, subscription = paying_subscription(email="expand@example.com", name="X", amount=700)
 
     plain = stripe.Subscription.retrieve(subscription.id)
     expanded = stripe.Subscription.retrieve(subscription.id, expand=["customer", "latest_invoice"])
@@ -58,20 +53,13 @@ def test_expand_replaces_ids_with_objects_including_inside_lists(stripe_sandbox)
 
 
 def test_fields_stripe_includes_only_on_request_appear_when_expanded(stripe_sandbox):
-    price = stripe.Price.create(
-        product_data={"name": "X"}, currency="usd", unit_amount=700, recurring={"interval": "month"}
-    )
-    customer = stripe.Customer.create(email="include@example.com")
-    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-    subscription = stripe.Subscription.create(
-        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
-    )
+    customer, subscription = paying_subscription(email="include@example.com", name="X", amount=700)
 
     plain = stripe.Customer.retrieve(customer.id).last_response.data
     # What dj-stripe asks for whenever it re-fetches a customer from a webhook.
     asked = stripe.Customer.retrieve(customer.id, expand=["default_source", "sources"]).last_response.data
     everything = stripe.Customer.retrieve(customer.id, expand=["sources", "tax_ids", "subscriptions"])
-    priced = stripe.Price.retrieve(price.id, expand=["currency_options", "product"])
+    priced = stripe.Price.retrieve(subscription["items"].data[0].price.id, expand=["currency_options", "product"])
 
     assert "sources" not in plain and "subscriptions" not in plain
     assert asked["default_source"] is None

@@ -7,19 +7,12 @@ from django.core.management import CommandError, call_command
 from djstripe import models as djstripe_models
 
 from billing import gateway
+from billing.tests.sandbox.paying import paying_subscription
 from billing.webhooks import webhook_endpoint_register
 
 
 def _subscription_in_sandbox():
-    price = stripe.Price.create(
-        product_data={"name": "Team"}, currency="usd", unit_amount=4900, recurring={"interval": "month"}
-    )
-    customer = stripe.Customer.create(email="sync@example.com")
-    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-    subscription = stripe.Subscription.create(
-        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
-    )
-    return customer, subscription
+    return paying_subscription(email="sync@example.com", name="Team", amount=4900)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import stripe
 from django.core.management import CommandError, call_command
 
 from billing.sandbox.server import SandboxServer
+from billing.tests.sandbox.paying import paying_subscription
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -82,13 +83,8 @@ def test_checkout_page_shows_items_and_total_and_redirects_after_payment(stripe_
 
 
 def test_the_portal_cancels_resumes_and_lists_invoices(stripe_sandbox):
-    price = stripe.Price.create(
-        product_data={"name": "Team plan"}, currency="usd", unit_amount=4000, recurring={"interval": "month"}
-    )
-    customer = stripe.Customer.create(email="portal@example.com")
-    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-    subscription = stripe.Subscription.create(
-        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id, expand=["latest_invoice"]
+    customer, subscription = paying_subscription(
+        email="portal@example.com", name="Team plan", amount=4000, expand=["latest_invoice"]
     )
     portal = stripe.billing_portal.Session.create(customer=customer.id, return_url="http://127.0.0.1:8000/billing")
 
@@ -113,14 +109,7 @@ def test_the_portal_cancels_resumes_and_lists_invoices(stripe_sandbox):
 
 
 def test_the_sandbox_clock_endpoint_renews_subscriptions(stripe_sandbox):
-    price = stripe.Price.create(
-        product_data={"name": "Daily"}, currency="usd", unit_amount=100, recurring={"interval": "day"}
-    )
-    customer = stripe.Customer.create(email="daily@example.com")
-    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-    subscription = stripe.Subscription.create(
-        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
-    )
+    customer, subscription = paying_subscription(email="daily@example.com", name="Daily", amount=100, interval="day")
 
     result = json.loads(_post(f"{stripe_sandbox.url}/_sandbox/clock/advance", {"seconds": 2 * 86_400 + 60})[2])
 

@@ -7,6 +7,7 @@ import pytest
 import stripe
 
 from billing.sandbox.server import SandboxServer
+from billing.tests.sandbox.paying import paying_subscription
 
 from .receiver import WebhookReceiver
 
@@ -19,15 +20,7 @@ def receiver():
 
 
 def _subscribed_customer():
-    price = stripe.Price.create(
-        product_data={"name": "Pro"}, currency="usd", unit_amount=1500, recurring={"interval": "month"}
-    )
-    customer = stripe.Customer.create(email="hooks@example.com")
-    pm = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-    subscription = stripe.Subscription.create(
-        customer=customer.id, items=[{"price": price.id}], default_payment_method=pm.id
-    )
-    return customer, subscription
+    return paying_subscription(email="hooks@example.com", name="Pro", amount=1500)
 
 
 def test_events_are_posted_with_a_signature_that_verifies_with_the_endpoint_secret(stripe_sandbox, receiver):
