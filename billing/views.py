@@ -171,14 +171,20 @@ def portal(request):
     return redirect(billing_portal_url(organization=organization, return_url=return_url))
 
 
-def _change_subscription(request, change, success: str):
-    """Run a subscription change for the page's organization (its admins only), then back to the page."""
+def _admin_subscription(request) -> tuple[Organization, str]:
+    """The page's organization (its admins only) and its subscription's id; 404 without one."""
     organization = _admin_organization(request)
     state = SubscriptionState.objects.filter(organization=organization).first()
     if state is None or not state.stripe_subscription_id:
         raise Http404("No subscription.")
+    return organization, state.stripe_subscription_id
+
+
+def _change_subscription(request, change, success: str):
+    """Run a subscription change for the page's organization (its admins only), then back to the page."""
+    organization, subscription_id = _admin_subscription(request)
     try:
-        change(organization=organization, subscription_id=state.stripe_subscription_id)
+        change(organization=organization, subscription_id=subscription_id)
     except APIException as exc:
         messages.error(request, str(exc.detail))
     else:
@@ -214,14 +220,9 @@ def subscription_change_page(request):
 @login_required
 def subscription_change_preview_page(request):
     """htmx fragment beside a switch button: what the switch costs, as Stripe previews it."""
-    organization = _admin_organization(request)
-    state = SubscriptionState.objects.filter(organization=organization).first()
-    if state is None or not state.stripe_subscription_id:
-        raise Http404("No subscription.")
+    organization, subscription_id = _admin_subscription(request)
     preview = subscription_change_preview(
-        organization=organization,
-        subscription_id=state.stripe_subscription_id,
-        lookup_key=request.GET.get("lookup_key", ""),
+        organization=organization, subscription_id=subscription_id, lookup_key=request.GET.get("lookup_key", "")
     )
     due = money_display(amount=abs(preview.amount_due), currency=preview.currency)
     return HttpResponse(f"({due} due now)" if preview.amount_due >= 0 else f"({due} credited)")

@@ -64,6 +64,7 @@ def test_members_who_are_not_admins_cannot_cancel(admin_client):
     client.force_login(buyer.user)
     assert "Cancel at period end" not in client.get("/billing/settings/").content.decode()
     assert client.post("/billing/subscription/cancel/").status_code == 403
+    assert client.get("/billing/subscription/change/preview/", {"lookup_key": "premium_yearly"}).status_code == 403
     assert SubscriptionState.objects.get(organization=membership.organization).cancel_at_period_end is False
 
 
