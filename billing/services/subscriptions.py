@@ -81,7 +81,8 @@ def subscription_state_apply(
     )
     with transaction.atomic():
         state, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
-        before = [getattr(state, name) for name in _TRACKED]
+        tracked = [*fields, "past_due_since", "grace_until"]
+        before = [getattr(state, name) for name in tracked]
         for name, value in fields.items():
             if name == "stripe_customer_id" and not value:
                 continue
@@ -92,26 +93,12 @@ def subscription_state_apply(
         else:
             state.past_due_since = None
             state.grace_until = None
-        if not created and [getattr(state, name) for name in _TRACKED] == before:
+        if not created and [getattr(state, name) for name in tracked] == before:
             return state
         state.save()
         entitlements_refresh(organization=organization, now=now)
     return state
 
-
-_TRACKED = [
-    "plan",
-    "status",
-    "price_lookup_key",
-    "stripe_customer_id",
-    "stripe_subscription_id",
-    "current_period_start",
-    "current_period_end",
-    "cancel_at_period_end",
-    "trial_end",
-    "past_due_since",
-    "grace_until",
-]
 
 
 def subscription_state_sync(*, organization: Organization, now: datetime | None = None) -> SubscriptionState:
