@@ -14,7 +14,7 @@ from accounts.models import Role
 from accounts.selectors.organizations import membership_list_for_user
 from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key, grant_cache_key
 from billing.exceptions import MemberRequired
-from billing.models import Customer, EntitlementGrant, SubscriptionState, UsageCounter
+from billing.models import Customer, EntitlementGrant, Purchase, PurchaseStatus, SubscriptionState, UsageCounter
 from billing.money import money_display
 from billing.periods import period_bounds
 from billing.plans import FEATURES, FREE, PLANS, Feature, FeatureKind
@@ -282,3 +282,27 @@ def invoices_for(*, organization_id: int, limit: int = 100) -> list[InvoiceRow]:
         )
         for invoice in rows
     ]
+
+
+OWNING_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED)
+
+
+def purchased_item_ids(
+    *, item_type: str, organization_id: int | None = None, anonymous_session_id: str = ""
+) -> set[str]:
+    """Ids of the items of this type the organization (or an anonymous browser session) owns.
+
+    A paid or partly refunded purchase gives the item; a fully refunded one no longer does.
+    """
+    if organization_id is None and not anonymous_session_id:
+        return set()
+    owner = (
+        Q(organization_id=organization_id)
+        if organization_id is not None
+        else Q(organization__isnull=True, anonymous_session_id=anonymous_session_id)
+    )
+    return set(
+        Purchase.objects.filter(owner, item_type=item_type, status__in=OWNING_STATUSES).values_list(
+            "item_id", flat=True
+        )
+    )

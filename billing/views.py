@@ -13,19 +13,22 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from djstripe.models.webhooks import get_remote_ip
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 
 from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_get, membership_primary, organization_get_for_member
-from billing.models import SubscriptionState
+from billing.anonymous import anonymous_buyer_id
+from billing.models import ItemType, SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS, PRICES, plan_feature_lines
 from billing.selectors import billing_organizations_for, invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import in_grace, plan_effective
+from billing.services.purchases import purchase_start
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
@@ -129,6 +132,52 @@ def checkout_start(request):
     return redirect(url)
 
 
+@require_POST
+def purchase_buy(request):
+    """The "Buy" button of a quiz, an article or a prompt template page.
+
+    Priced here with the buyer's discounts (the form names the item, never a price). Nothing
+    left to pay (a Premium subscriber's free quiz or article) completes at once; otherwise the
+    browser goes to Stripe Checkout and comes back to the item's page. Signed out, the purchase
+    is kept with the browser session and joins the account at sign-up or sign-in.
+    """
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("home")
+    item_type = request.POST.get("item_type", "")
+    if item_type not in ItemType.values:
+        return HttpResponseBadRequest("Unknown item type.")
+    organization, session_id = None, ""
+    if request.user.is_authenticated:
+        organization = _membership(request).organization
+    else:
+        session_id = anonymous_buyer_id(request.session, create=True)
+    return_url = request.build_absolute_uri(back)
+    try:
+        started = purchase_start(
+            organization=organization,
+            buyer_id=request.user.pk if request.user.is_authenticated else None,
+            anonymous_session_id=session_id,
+            item_type=item_type,
+            item_id=request.POST.get("item_id", "")[:64],
+            success_url=return_url,
+            cancel_url=return_url,
+        )
+    except NotFound as exc:
+        raise Http404(str(exc.detail)) from exc
+    except APIException as exc:
+        messages.error(request, str(exc.detail))
+        return redirect(back)
+    if started.checkout_url:
+        return redirect(started.checkout_url)
+    purchase = started.purchase
+    if purchase.discount_rule in ("free_quiz", "premium_article"):
+        messages.success(request, f"{purchase.item_name} is yours, included in your plan.")
+    else:
+        messages.success(request, f"{purchase.item_name} is yours.")
+    return redirect(back)
+
+
 @login_required
 def checkout_success(request):
     organization = _membership(request).organization
@@ -212,9 +261,7 @@ def subscription_change_page(request):
     def change(*, organization, subscription_id):
         subscription_change_plan(organization=organization, subscription_id=subscription_id, lookup_key=lookup_key)
 
-    return _change_subscription(
-        request, change, "Your plan was changed; the unused time of the old price is credited."
-    )
+    return _change_subscription(request, change, "Your plan was changed; the unused time of the old price is credited.")
 
 
 @login_required

@@ -20,7 +20,10 @@ urlpatterns = [
     path("settings/", include("accounts.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("billing.api.urls")),
+    path("api/v1/", include("analytics.api.urls")),
     path("billing/", include("billing.urls")),
+    path("learn/", include("content.urls")),
+    path("marketplace/", include("marketplace.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
