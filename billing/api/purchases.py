@@ -65,7 +65,13 @@ class PurchaseListCreateApi(APIView):
         tags=["purchases"],
         summary="Buy a quiz, an article or a prompt template; the price is computed here, with discounts",
         request=PurchaseStartInput,
-        responses={201: PurchaseStartOutput, 400: BAD_REQUEST, 402: error("`quota_exceeded`"), 404: NOT_FOUND},
+        responses={
+            201: PurchaseStartOutput,
+            400: BAD_REQUEST,
+            402: error("`quota_exceeded`"),
+            404: NOT_FOUND,
+            409: error("`already_owned`: the buyer already owns the item"),
+        },
     )
     def post(self, request):
         data = PurchaseStartInput(data=request.data)

@@ -15,7 +15,7 @@ from billing.models import ManualDiscount, Purchase, PurchaseStatus
 from billing.money import money_display
 from billing.plans import Feature
 from billing.purchasables import purchasable_resolve
-from billing.selectors import access_check
+from billing.selectors import access_check, purchased_item_ids
 from billing.services.customers import customer_ensure
 from billing.services.emails import billing_email_queue
 from billing.services.pricing import RULE_FEATURE, Quote, price_quote
@@ -26,6 +26,12 @@ class RefundTooLarge(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "refund_exceeds_paid"
     default_detail = "A refund cannot exceed what was paid and not yet refunded."
+
+
+class AlreadyOwned(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_owned"
+    default_detail = "You already own this item."
 
 
 class NotRefundable(APIException):
@@ -83,6 +89,10 @@ def purchase_start(
     item = purchasable_resolve(item_type=item_type, item_id=item_id)
     if item is None:
         raise NotFound("No such item for sale.")
+    # A second tab or a resubmitted form must not charge again or spend another free unit.
+    owner = {"organization_id": organization.pk} if organization else {"anonymous_session_id": anonymous_session_id}
+    if item_id in purchased_item_ids(item_type=item_type, **owner):
+        raise AlreadyOwned()
     quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
     purchase = Purchase(
         organization=organization,

@@ -58,6 +58,12 @@ def test_a_premium_subscriber_gets_an_article_from_the_plan_at_once(premium):
     page = client.get("/billing/settings/")
     assert "RAG in practice is yours, included in your plan." in page.content.decode()
 
+    # A second click (another tab, a resubmitted form) neither buys again nor spends another unit.
+    again = client.post(BUY, {"item_type": "article", "item_id": "a10", "next": "/billing/settings/"}, follow=True)
+    assert "You already own this item." in again.content.decode()
+    assert Purchase.objects.count() == 1
+    assert UsageCounter.objects.get(organization=premium.organization, feature="premium_article").used == 1
+
 
 @pytest.mark.django_db
 def test_a_free_member_is_sent_to_checkout_at_the_list_price(stripe_sandbox):

@@ -24,6 +24,8 @@ from billing.webhooks import webhook_endpoint_register
 PURCHASES = "/api/v1/purchases/"
 ITEMS = {
     ("quiz", "q40"): PricedItem("quiz", "q40", "Prompting basics quiz", 4000, "usd"),
+    ("quiz", "q45"): PricedItem("quiz", "q45", "Evaluating prompts quiz", 4500, "usd"),
+    ("quiz", "q40b"): PricedItem("quiz", "q40b", "Prompting basics quiz, part 2", 4000, "usd"),
     ("quiz", "q60"): PricedItem("quiz", "q60", "Advanced agents quiz", 6000, "usd"),
     ("article", "a10"): PricedItem("article", "a10", "RAG in practice", 1000, "usd"),
 }
@@ -61,12 +63,12 @@ def used(org, feature):
 def test_premium_gets_two_free_quizzes_then_twenty_percent_off(premium, stripe_sandbox):
     call_command("billing_setup")
     client, org = client_for(premium), premium.organization
-    for _ in range(2):
-        free = client.post(PURCHASES, {"item_type": "quiz", "item_id": "q40"}, format="json").json()
+    for item_id in ("q40", "q45"):
+        free = client.post(PURCHASES, {"item_type": "quiz", "item_id": item_id}, format="json").json()
         assert (free["purchase"]["amount"], free["purchase"]["status"], free["checkout_url"]) == (0, "paid", "")
         assert free["purchase"]["discount_rule"] == "free_quiz"
     assert used(org, "free_quiz") == 2
-    third = client.post(PURCHASES, {"item_type": "quiz", "item_id": "q40"}, format="json").json()
+    third = client.post(PURCHASES, {"item_type": "quiz", "item_id": "q40b"}, format="json").json()
     assert (third["purchase"]["amount"], third["purchase"]["discount_amount"]) == (3200, 800)
     assert (third["purchase"]["status"], third["purchase"]["discount_rule"]) == ("pending", "quiz_discount")
     assert third["checkout_url"].startswith(stripe_sandbox.url)
@@ -194,6 +196,19 @@ def test_attach_service_moves_only_unattached_purchases_of_that_id(stripe_sandbo
     assert purchases_attach_anonymous(anonymous_session_id="", organization=other.organization, buyer_id=1) == 0
     purchase.refresh_from_db()
     assert purchase.organization == member.organization
+
+
+@pytest.mark.django_db
+def test_an_owned_item_is_not_sold_twice_but_a_fully_refunded_one_is(premium):
+    client = client_for(premium)
+    first = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
+    assert (first.status_code, first.json()["purchase"]["amount"]) == (201, 0)
+    again = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
+    assert (again.status_code, again.json()["code"]) == (409, "already_owned")
+    assert Purchase.objects.count() == 1
+    assert used(premium.organization, "premium_article") == 1
+    Purchase.objects.update(status="refunded")
+    assert client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json").status_code == 201
 
 
 @pytest.mark.django_db
