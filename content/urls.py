@@ -1,7 +1,11 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from content import views
 
 app_name = "content"
 
-# Placeholder until the content pages exist.
-urlpatterns = [path("", TemplateView.as_view(template_name="home.html"), name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
+    path("quizzes/<slug:slug>/", views.quiz_detail, name="quiz_detail"),
+]

@@ -1,0 +1,214 @@
+"""Reads: published content, what billing may sell, and what a viewer may open or would pay.
+
+Ownership is billing's record (`purchased_item_ids`, one call per item type and page) and
+the price is billing's quote (`purchase_quote`, one call per distinct list price and page),
+so this module never decides a price or a right on its own.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import QuerySet
+
+from accounts.models import Organization
+from billing.models import ItemType
+from billing.money import money_display
+from billing.plans import Feature
+from billing.purchasables import PricedItem
+from billing.selectors import access_check, grant_for, purchased_item_ids
+from billing.services.pricing import Quote
+from billing.services.purchases import purchase_quote
+from content.models import Article, ArticleTier, Quiz
+
+# --- What billing sells ---------------------------------------------------------------
+
+
+def article_for_sale(*, slug: str) -> PricedItem | None:
+    """A published premium article, priced from our record; free or unpublished ones are not sold."""
+    article = Article.objects.published().filter(slug=slug, tier=ArticleTier.PREMIUM).first()
+    if article is None:
+        return None
+    return PricedItem(ItemType.ARTICLE.value, article.slug, article.title, article.price_amount, article.currency)
+
+
+def quiz_for_sale(*, slug: str) -> PricedItem | None:
+    """A published quiz, priced from our record; unpublished ones are not sold."""
+    quiz = Quiz.objects.published().filter(slug=slug).first()
+    if quiz is None:
+        return None
+    return PricedItem(ItemType.QUIZ.value, quiz.slug, quiz.title, quiz.price_amount, quiz.currency)
+
+
+# --- Who is looking -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The customer a page is shown to: an organization, or an anonymous browser session (or neither)."""
+
+    organization: Organization | None = None
+    anonymous_session_id: str = ""
+
+
+def _owned(*, viewer: Viewer, item_type: str) -> set[str]:
+    if viewer.organization is not None:
+        return purchased_item_ids(item_type=item_type, organization_id=viewer.organization.pk)
+    return purchased_item_ids(item_type=item_type, anonymous_session_id=viewer.anonymous_session_id)
+
+
+class AccessState(StrEnum):
+    FREE = "free"  # a free article: open to everyone
+    OWNED = "owned"  # bought once by this organization or browser session
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What unlocking an item costs this viewer now, as billing would charge it."""
+
+    amount: int
+    list_amount: int
+    currency: str
+    rule: str
+    note: str = ""  # "Included in your plan (2 of 3 left this cycle)"
+
+    @property
+    def is_free(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def is_discounted(self) -> bool:
+        return 0 < self.amount < self.list_amount
+
+    @property
+    def amount_display(self) -> str:
+        return money_display(amount=self.amount, currency=self.currency)
+
+    @property
+    def list_amount_display(self) -> str:
+        return money_display(amount=self.list_amount, currency=self.currency)
+
+
+@dataclass(frozen=True)
+class ItemAccess:
+    state: AccessState
+    reason: str = ""  # why it is locked, in words
+    offer: Offer | None = None  # set when locked
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != AccessState.LOCKED
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An item of a list page with the viewer's access to it."""
+
+    item: Article | Quiz
+    access: ItemAccess
+
+
+ARTICLE_LOCKED = "A premium article: buy it once to read it in full; it stays yours."
+QUIZ_LOCKED = "Buy this quiz once to take it; it stays yours."
+
+_PERIOD_WORDS = {"day": "today", "month": "this month", "cycle": "this cycle"}
+_RULE_NOTES = {
+    "free_quiz": "Included in your plan",
+    "premium_article": "Included in your plan",
+    "quiz_discount": "Your plan's quiz discount",
+    "article_discount": "Your plan's article discount",
+    "manual_discount": "Your organization's discount",
+}
+
+
+@dataclass
+class _Pricer:
+    """Quotes for one viewer and one page, asked once per item type and list price."""
+
+    viewer: Viewer
+    _quotes: dict[tuple[str, int], Quote] = field(default_factory=dict, init=False)
+    _notes: dict[str, str] = field(default_factory=dict, init=False)
+
+    def offer(self, *, item_type: str, list_amount: int, currency: str) -> Offer:
+        key = (item_type, list_amount)
+        if key not in self._quotes:
+            self._quotes[key] = purchase_quote(
+                organization=self.viewer.organization, item_type=item_type, list_amount=list_amount
+            )
+        quote = self._quotes[key]
+        note = self._note(quote)
+        return Offer(amount=quote.amount, list_amount=quote.list_amount, currency=currency, rule=quote.rule, note=note)
+
+    def _note(self, quote: Quote) -> str:
+        if quote.rule not in self._notes:
+            self._notes[quote.rule] = self._note_compute(quote)
+        return self._notes[quote.rule]
+
+    def _note_compute(self, quote: Quote) -> str:
+        words = _RULE_NOTES.get(quote.rule, "")
+        organization = self.viewer.organization
+        if not words or quote.consumes is None or organization is None:
+            return words
+        return f"{words}{_quota_left(organization_id=organization.pk, feature=quote.consumes)}"
+
+
+def _quota_left(*, organization_id: int, feature: Feature) -> str:
+    """What is left of a plan quota, as ' (2 of 3 left this cycle)'; empty when it is unlimited."""
+    access = access_check(organization_id=organization_id, user_id=None, feature=feature.value, cached=False)
+    if access.unlimited or access.limit is None:
+        return ""
+    grant = grant_for(organization_id=organization_id, feature=feature.value)
+    period = _PERIOD_WORDS.get(grant.period, "") if grant and grant.period else ""
+    return f" ({access.remaining} of {access.limit} left{' ' + period if period else ''})"
+
+
+def _article_access(*, article: Article, owned: set[str], pricer: _Pricer) -> ItemAccess:
+    if not article.is_premium:
+        return ItemAccess(AccessState.FREE)
+    if article.slug in owned:
+        return ItemAccess(AccessState.OWNED)
+    offer = pricer.offer(item_type=ItemType.ARTICLE.value, list_amount=article.price_amount, currency=article.currency)
+    return ItemAccess(AccessState.LOCKED, reason=ARTICLE_LOCKED, offer=offer)
+
+
+def _quiz_access(*, quiz: Quiz, owned: set[str], pricer: _Pricer) -> ItemAccess:
+    if quiz.slug in owned:
+        return ItemAccess(AccessState.OWNED)
+    offer = pricer.offer(item_type=ItemType.QUIZ.value, list_amount=quiz.price_amount, currency=quiz.currency)
+    return ItemAccess(AccessState.LOCKED, reason=QUIZ_LOCKED, offer=offer)
+
+
+# --- Pages ----------------------------------------------------------------------------
+
+
+def article_list_published() -> QuerySet[Article]:
+    return Article.objects.published().defer("body")
+
+
+def quiz_list_published() -> QuerySet[Quiz]:
+    return Quiz.objects.published()
+
+
+def article_entries_for(*, viewer: Viewer) -> list[Entry]:
+    """Published articles with the viewer's access to each (one ownership read for all)."""
+    articles = list(article_list_published())
+    owned = _owned(viewer=viewer, item_type=ItemType.ARTICLE.value)
+    pricer = _Pricer(viewer)
+    return [Entry(a, _article_access(article=a, owned=owned, pricer=pricer)) for a in articles]
+
+
+def quiz_entries_for(*, viewer: Viewer) -> list[Entry]:
+    """Published quizzes with the viewer's access to each (one ownership read for all)."""
+    quizzes = list(quiz_list_published())
+    owned = _owned(viewer=viewer, item_type=ItemType.QUIZ.value)
+    pricer = _Pricer(viewer)
+    return [Entry(q, _quiz_access(quiz=q, owned=owned, pricer=pricer)) for q in quizzes]
+
+
+def article_access(*, viewer: Viewer, article: Article) -> ItemAccess:
+    owned = _owned(viewer=viewer, item_type=ItemType.ARTICLE.value) if article.is_premium else set()
+    return _article_access(article=article, owned=owned, pricer=_Pricer(viewer))
+
+
+def quiz_access(*, viewer: Viewer, quiz: Quiz) -> ItemAccess:
+    return _quiz_access(quiz=quiz, owned=_owned(viewer=viewer, item_type=ItemType.QUIZ.value), pricer=_Pricer(viewer))
