@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "marketplace"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from billing.purchasables import purchasable_register
+        from marketplace.models import PromptTemplate
+        from marketplace.selectors import ITEM_TYPE, prompt_template_priced
+
+        purchasable_register(item_type=ITEM_TYPE, resolver=prompt_template_priced)
+        # Publishing and price changes leave a trail (actor, before, after).
+        auditlog.register(PromptTemplate, exclude_fields=["updated_at"])

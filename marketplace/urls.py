@@ -1,7 +1,11 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from marketplace import views
 
 app_name = "marketplace"
 
-# Placeholder until the marketplace pages exist.
-urlpatterns = [path("", TemplateView.as_view(template_name="home.html"), name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.detail, name="detail"),
+    path("<slug:slug>/try/", views.try_it, name="try_it"),
+]

@@ -1,0 +1,231 @@
+"""Marketplace demo data for `manage.py seed_demo`: a seller organization and a dozen templates on sale.
+
+Templates are published through the service, so the demo obeys the same rules as a
+seller. Idempotent: templates are found by slug and left as they are (staff edits stay);
+a second run changes nothing.
+"""
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import Membership, Organization, Role, User
+from accounts.services.users import user_create_defaults
+from marketplace.models import Category, PromptTemplate
+from marketplace.services import prompt_template_publish
+
+SELLER_EMAIL = "seller@plateau.test"
+SELLER_ORGANIZATION_SLUG = "prompt-forge"
+
+
+def _text(name: str, default: str | None = None) -> dict:
+    return {"name": name, "type": "text", "default": default}
+
+
+def _number(name: str, default: int | None = None) -> dict:
+    return {"name": name, "type": "number", "default": default}
+
+
+def _choice(name: str, choices: list[str], default: str | None = None) -> dict:
+    return {"name": name, "type": "choice", "choices": choices, "default": default}
+
+
+TONES = ["friendly", "formal", "playful"]
+
+# (slug, title, category, tags, price in cents, description, body, variables, example output)
+TEMPLATES = [
+    (
+        "cold-email-opener",
+        "Cold email opener",
+        Category.MARKETING,
+        "email, sales, outreach",
+        900,
+        "A first email to a prospect that leads with their problem, not your product.",
+        "Write a {{tone}} cold email of at most {{words}} words to {{prospect}}, who works on {{problem}}. "
+        "Open with their problem, mention {{product}} once, and end with one low-effort question.",
+        [
+            _text("prospect"),
+            _text("problem"),
+            _text("product"),
+            _choice("tone", TONES, "friendly"),
+            _number("words", 120),
+        ],
+        "Hi Dana, keeping three onboarding flows in sync by hand is a grind...",
+    ),
+    (
+        "product-launch-post",
+        "Product launch post",
+        Category.MARKETING,
+        "launch, social, linkedin",
+        1200,
+        "A launch announcement for LinkedIn or a blog, with a hook, three benefits and a call to action.",
+        "Announce {{product}} for {{audience}} in a {{channel}} post. Start with a one-line hook, list three "
+        "concrete benefits, and close with this call to action: {{cta}}.",
+        [
+            _text("product"),
+            _text("audience"),
+            _choice("channel", ["LinkedIn", "blog", "newsletter"], "LinkedIn"),
+            _text("cta", "Try it free today"),
+        ],
+        "Shipping today: Plateau Insights. Stop guessing which lesson your team finished...",
+    ),
+    (
+        "ad-copy-variations",
+        "Ad copy variations",
+        Category.MARKETING,
+        "ads, a/b testing, copywriting",
+        1500,
+        "Several short ad variants for A/B tests, each with a different angle.",
+        "Write {{count}} ad variations for {{product}}, each under 90 characters, for {{audience}}. "
+        "Use a different angle for each (price, speed, social proof, fear of missing out).",
+        [_text("product"), _text("audience"), _number("count", 5)],
+        "1. Ship reports in minutes, not days.\n2. 4,000 teams already switched...",
+    ),
+    (
+        "blog-outline",
+        "Blog post outline",
+        Category.WRITING,
+        "blog, outline, seo",
+        500,
+        "A structured outline with headings, key points and a working title.",
+        "Outline a blog post about {{topic}} for {{audience}}. Give a working title, {{sections}} section "
+        "headings with two key points each, and a closing takeaway.",
+        [_text("topic"), _text("audience", "busy professionals"), _number("sections", 5)],
+        "Working title: Five habits of teams that write good prompts...",
+    ),
+    (
+        "rewrite-for-clarity",
+        "Rewrite for clarity",
+        Category.WRITING,
+        "editing, plain language",
+        700,
+        "Turns a dense paragraph into plain language at the reading level you choose.",
+        "Rewrite the following text for a {{level}} reader. Keep every fact, cut jargon, prefer short "
+        "sentences.\n\n{{text}}",
+        [_text("text"), _choice("level", ["general", "expert", "beginner"], "general")],
+        "Our tool checks your prompts before you send them, so you spend less on retries.",
+    ),
+    (
+        "newsletter-intro",
+        "Newsletter intro",
+        Category.WRITING,
+        "newsletter, email",
+        800,
+        "A warm opening paragraph for this week's newsletter.",
+        "Write a {{tone}} opening paragraph for a newsletter called {{newsletter}}. This week's theme is {{theme}}.",
+        [_text("newsletter"), _text("theme"), _choice("tone", TONES, "friendly")],
+        "Welcome back to The Prompt Letter! This week we are talking about evaluation...",
+    ),
+    (
+        "code-review-checklist",
+        "Code review checklist",
+        Category.CODING,
+        "code review, quality",
+        1900,
+        "A review of a diff against a checklist: correctness, tests, security, naming.",
+        "Review this {{language}} change as a senior engineer. Check correctness, tests, security and naming; "
+        "list findings by severity.\n\n{{diff}}",
+        [_text("language", "Python"), _text("diff")],
+        "High: the retry loop never gives up when the server returns 500...",
+    ),
+    (
+        "unit-test-writer",
+        "Unit test writer",
+        Category.CODING,
+        "testing, pytest",
+        2400,
+        "Generates focused unit tests for a function, including edge cases.",
+        "Write {{framework}} tests for this function. Cover the normal path, {{edge_cases}} edge cases and one "
+        "failure.\n\n{{code}}",
+        [_text("code"), _choice("framework", ["pytest", "unittest", "Jest"], "pytest"), _number("edge_cases", 3)],
+        "def test_parse_price_accepts_cents():\n    assert parse_price('12.30') == 1230",
+    ),
+    (
+        "sql-explainer",
+        "SQL query explainer",
+        Category.CODING,
+        "sql, databases, performance",
+        2900,
+        "Explains what a SQL query does, step by step, and where it may be slow.",
+        "Explain this {{dialect}} query step by step for a developer, then point out what may be slow and why.\n\n"
+        "{{query}}",
+        [_text("query"), _choice("dialect", ["PostgreSQL", "MySQL", "SQLite"], "PostgreSQL")],
+        "1. The CTE picks last month's orders...\nSlow: the join on customers has no index on email.",
+    ),
+    (
+        "survey-summary",
+        "Survey answers summary",
+        Category.DATA,
+        "survey, research, summary",
+        1400,
+        "Groups free-text survey answers into themes with counts and quotes.",
+        "Group these survey answers about {{subject}} into at most {{themes}} themes. For each theme give a "
+        "count and one representative quote.\n\n{{answers}}",
+        [_text("subject"), _text("answers"), _number("themes", 5)],
+        "Pricing (14): “I'd pay for it if the team plan were cheaper.”...",
+    ),
+    (
+        "kpi-commentary",
+        "KPI commentary",
+        Category.DATA,
+        "reporting, metrics",
+        1700,
+        "Turns a table of metrics into a short commentary for a weekly report.",
+        "Write a {{length}} commentary on these {{period}} metrics for leadership: what changed, the likely cause, "
+        "and one action.\n\n{{metrics}}",
+        [_text("metrics"), _text("period", "weekly"), _choice("length", ["short", "detailed"], "short")],
+        "Sign-ups rose 12% after the pricing page change; activation is flat...",
+    ),
+    (
+        "chart-picker",
+        "Chart picker",
+        Category.DATA,
+        "visualisation, charts",
+        600,
+        "Recommends the right chart for your data and question.",
+        "I have data about {{data}} and want to show {{question}}. Recommend the best chart type, say why, "
+        "and name one chart to avoid.",
+        [_text("data"), _text("question")],
+        "Use a line chart: the question is about change over time...",
+    ),
+]
+
+
+def _seller() -> tuple[User, Organization]:
+    user = User.objects.filter(email=SELLER_EMAIL).first()
+    if user is None:
+        user = User.objects.create_user(email=SELLER_EMAIL, password=DEMO_PASSWORD)
+    user_create_defaults(user=user)
+    EmailAddress.objects.update_or_create(user=user, email=SELLER_EMAIL, defaults={"verified": True, "primary": True})
+    organization, _ = Organization.objects.get_or_create(
+        slug=SELLER_ORGANIZATION_SLUG, defaults={"name": "Prompt Forge", "email": "billing@prompt-forge.test"}
+    )
+    Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": Role.SELLER})
+    return user, organization
+
+
+@transaction.atomic
+def seed_demo() -> list[str]:
+    seller, organization = _seller()
+    for slug, title, category, tags, price, description, body, variables, example in TEMPLATES:
+        template, _ = PromptTemplate.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "seller": organization,
+                "title": title,
+                "category": category,
+                "tags": tags,
+                "price_amount": price,
+                "description": description,
+                "body": body,
+                "variables": variables,
+                "example_output": example,
+            },
+        )
+        if not template.is_published and template.seller_id == organization.pk:
+            prompt_template_publish(template=template, actor=seller)
+    on_sale = PromptTemplate.objects.published().filter(seller=organization).count()
+    return [
+        f"Seller (member of '{organization.name}', sees its templates' prompts): {SELLER_EMAIL} / {DEMO_PASSWORD}",
+        f"{on_sale} prompt templates on sale at /marketplace/",
+    ]
