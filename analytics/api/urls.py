@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from analytics.api import metrics
+
+app_name = "analytics_api"
+
+urlpatterns = [
+    path("analytics/revenue/", metrics.RevenueApi.as_view(), name="revenue"),
+    path("analytics/top-customers/", metrics.TopCustomersApi.as_view(), name="top_customers"),
+]

@@ -1,0 +1,63 @@
+from argparse import ArgumentTypeError
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from analytics.periods import report_period
+from analytics.selectors import customer_lifetime_values, revenue_summary
+from billing.money import money_display
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the business metrics for a period of whole UTC days (default: the last 30 days): "
+        "one-time purchase revenue per currency, net of refunds, and the top customers by lifetime value."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--start", type=_day, help="First day, YYYY-MM-DD (included).")
+        parser.add_argument("--end", type=_day, help="Last day, YYYY-MM-DD (included); default today.")
+        parser.add_argument("--limit", type=int, default=10, help="Top customers per currency (default 10).")
+
+    def handle(self, *args, start: date | None, end: date | None, limit: int, **options):
+        period = report_period(first_day=start, last_day=end)
+        if period.is_empty:
+            raise CommandError("The end is before the start.")
+        if limit < 1:
+            raise CommandError("--limit must be at least 1.")
+        lines = revenue_summary(start=period.start, end=period.end)
+        customers = customer_lifetime_values(limit=limit)
+
+        write = self.stdout.write
+        write(f"Metrics report, {period.first_day} to {period.last_day} (UTC, both days included)")
+        write("")
+        write("Revenue from one-time purchases paid in the period, net of their refunds (subscriptions not included)")
+        if not lines:
+            write("  No paid purchases.")
+        for line in lines:
+            gross, refunds, net = (
+                money_display(amount=amount, currency=line.currency) for amount in (line.gross, line.refunds, line.net)
+            )
+            write(
+                f"  {line.currency.upper()}: {line.purchases} purchase{'s' if line.purchases != 1 else ''}, "
+                f"gross {gross}, refunds {refunds}, net {net}"
+            )
+        write("")
+        write(f"Top customers by lifetime value (paid minus refunds, all time), top {limit} per currency")
+        if not customers:
+            write("  No paying customers.")
+        for customer in customers:
+            value = money_display(amount=customer.lifetime_value, currency=customer.currency)
+            paid = money_display(amount=customer.paid, currency=customer.currency)
+            refunds = money_display(amount=customer.refunds, currency=customer.currency)
+            write(
+                f"  {customer.currency.upper()} {customer.name} (#{customer.organization_id}): {value}"
+                f" (paid {paid}, refunded {refunds})"
+            )

@@ -1,0 +1,39 @@
+"""Report periods: whole UTC days, given as first and last day (both included)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.utils import timezone
+
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    first_day: date
+    last_day: date  # included
+
+    @property
+    def start(self) -> datetime:
+        """The first day's midnight, UTC (included)."""
+        return datetime.combine(self.first_day, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The midnight after the last day, UTC (excluded), so the period is [start, end)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=UTC)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.last_day < self.first_day
+
+
+def report_period(*, first_day: date | None = None, last_day: date | None = None) -> ReportPeriod:
+    """The period staff asked for; by default the last 30 days up to and including today (UTC).
+
+    A missing last day is today; a missing first day is 29 days before the last, so the
+    default covers 30 whole days. The caller refuses an empty period (`is_empty`).
+    """
+    last_day = last_day or timezone.now().astimezone(UTC).date()
+    first_day = first_day or last_day - timedelta(days=DEFAULT_DAYS - 1)
+    return ReportPeriod(first_day=first_day, last_day=last_day)
