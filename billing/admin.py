@@ -13,6 +13,7 @@ from billing.models import (
     EntitlementGrant,
     ManualDiscount,
     Purchase,
+    PurchaseRefund,
     StaffQuotaGrant,
     SubscriptionState,
     UsageCounter,
@@ -149,8 +150,20 @@ class BillingEmailAdmin(ReadOnlyAdmin):
         messages.success(request, f"Queued {len(pending)} email(s).")
 
 
+class PurchaseRefundInline(admin.TabularInline):
+    model = PurchaseRefund
+    fields = ["created_at", "amount", "source", "refunded_by", "reason", "stripe_refund_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin):
+    inlines = [PurchaseRefundInline]
     list_display = ["created_at", "organization", "item_type", "item_name", "list_amount", "discount_amount", "amount"]
     list_display += ["currency", "status", "refunded_amount"]
     list_filter = ["status", "item_type", "discount_rule"]
@@ -162,7 +175,12 @@ class PurchaseAdmin(ReadOnlyAdmin):
     def refund_rest(self, request, queryset):
         for purchase in queryset:
             try:
-                purchase_refund(purchase=purchase, amount=purchase.amount - purchase.refunded_amount)
+                purchase_refund(
+                    purchase=purchase,
+                    amount=purchase.amount - purchase.refunded_amount,
+                    actor=request.user,
+                    reason="Refunded in full from the admin",
+                )
             except APIException as exc:
                 messages.error(request, f"Purchase {purchase.pk}: {exc.detail}")
             else:

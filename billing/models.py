@@ -264,11 +264,43 @@ class Purchase(models.Model):
                 condition=Q(discount_amount__lte=models.F("list_amount")), name="purchase_discount_le_list"
             ),
         ]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            # Revenue by period (analytics).
+            models.Index(fields=["paid_at"], name="billing_purchase_paid_at"),
+        ]
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.item_type}:{self.item_id} {self.amount} {self.currency} ({self.status})"
+
+
+class RefundSource(models.TextChoices):
+    STAFF = "staff", "Staff, through Plateau"
+    STRIPE = "stripe", "Made in Stripe (dashboard or API)"
+    UNRECORDED = "unrecorded", "Refunded before refunds were recorded one by one"
+
+
+class PurchaseRefund(models.Model):
+    """One refund of a purchase: how much, when, by whom. Their sum is the purchase's refunded_amount."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField(help_text="Minor units, in the purchase's currency.")
+    # Null only for refunds recorded before this table existed; Stripe's id makes a replayed event a no-op.
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    source = models.CharField(max_length=16, choices=RefundSource.choices)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="purchase_refund_amount_positive")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"refund of {self.amount} on purchase {self.purchase_id}"
 
 
 class EmailStatus(models.TextChoices):

@@ -12,14 +12,21 @@ from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from billing.anonymous import anonymous_buyer_id
 from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve
-from billing.models import ItemType, Purchase
+from billing.models import ItemType, Purchase, PurchaseRefund
 from billing.services.purchases import purchase_refund, purchase_start
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 
 
+class RefundOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PurchaseRefund
+        fields = ["amount", "source", "reason", "stripe_refund_id", "created_at"]
+
+
 class PurchaseOutput(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="organization_id", allow_null=True)
+    refunds = RefundOutput(many=True, read_only=True)
 
     class Meta:
         model = Purchase
@@ -36,6 +43,7 @@ class PurchaseOutput(serializers.ModelSerializer):
             "currency",
             "status",
             "refunded_amount",
+            "refunds",
             "stripe_checkout_session_id",
             "stripe_payment_intent_id",
             "created_at",
@@ -110,7 +118,9 @@ class PurchaseListCreateApi(APIView):
     def get(self, request):
         organization = customer_from_query(request)
         paginator = DefaultPagination()
-        page = paginator.paginate_queryset(Purchase.objects.filter(organization=organization), request, view=self)
+        page = paginator.paginate_queryset(
+            Purchase.objects.filter(organization=organization).prefetch_related("refunds"), request, view=self
+        )
         return paginator.get_paginated_response(PurchaseOutput(page, many=True).data)
 
 
@@ -132,6 +142,7 @@ class PurchaseDetailApi(APIView):
 
 class RefundInput(serializers.Serializer):
     amount = serializers.IntegerField(min_value=1, help_text="Minor units; at most what is paid and not yet refunded.")
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class PurchaseRefundApi(APIView):
@@ -149,4 +160,8 @@ class PurchaseRefundApi(APIView):
             raise Http404("No such purchase.")
         data = RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(PurchaseOutput(purchase_refund(purchase=purchase, amount=data.validated_data["amount"])).data)
+        values = data.validated_data
+        refunded = purchase_refund(
+            purchase=purchase, amount=values["amount"], actor=request.user, reason=values["reason"]
+        )
+        return Response(PurchaseOutput(refunded).data)

@@ -1,6 +1,7 @@
 """One-time purchases: priced on our side with the discount rules, paid through Checkout."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -11,7 +12,7 @@ from rest_framework.exceptions import APIException, NotFound
 from accounts.models import Organization
 from billing import gateway
 from billing.exceptions import QuotaExceeded
-from billing.models import ManualDiscount, Purchase, PurchaseStatus
+from billing.models import ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
 from billing.purchasables import purchasable_resolve
@@ -230,11 +231,17 @@ def purchases_attach_anonymous(*, anonymous_session_id: str, organization: Organ
     )
 
 
-def purchase_refund(*, purchase: Purchase, amount: int) -> Purchase:
+def _refunded_status(purchase: Purchase) -> str:
+    return PurchaseStatus.REFUNDED if purchase.refunded_amount == purchase.amount else PurchaseStatus.PARTIALLY_REFUNDED
+
+
+def purchase_refund(*, purchase: Purchase, amount: int, actor=None, reason: str = "") -> Purchase:
     """Refund part or all of a paid purchase through Stripe; never more than was paid.
 
     The conditional UPDATE claims the amount first, so two concurrent refunds cannot
-    together exceed the payment; a Stripe failure rolls the claim back.
+    together exceed the payment; a Stripe failure rolls the claim back. Each refund is
+    kept as a row (amount, when, who, Stripe's id), which is also how the webhook that
+    Stripe then sends about it is recognised as ours.
     """
     if amount < 1:
         raise RefundTooLarge("A refund must be at least one minor unit.")
@@ -249,15 +256,64 @@ def purchase_refund(*, purchase: Purchase, amount: int) -> Purchase:
         if not claimed:
             raise RefundTooLarge()
         purchase.refresh_from_db()
-        gateway.refund_create(
+        refund = gateway.refund_create(
             payment_intent=purchase.stripe_payment_intent_id,
             amount=amount,
             idempotency_key=f"plateau-purchase-{purchase.pk}-refund-{purchase.refunded_amount}",
         )
-        purchase.status = (
-            PurchaseStatus.REFUNDED
-            if purchase.refunded_amount == purchase.amount
-            else PurchaseStatus.PARTIALLY_REFUNDED
+        PurchaseRefund.objects.create(
+            purchase=purchase,
+            amount=amount,
+            stripe_refund_id=refund.id,
+            source=RefundSource.STAFF,
+            refunded_by=actor if actor is not None and actor.is_authenticated else None,
+            reason=reason[:500],
         )
+        purchase.status = _refunded_status(purchase)
         purchase.save(update_fields=["status"])
     return purchase
+
+
+# A refund in these states has taken (or is taking) the money back.
+REFUND_COUNTED_STATUSES = ("succeeded", "pending", "requires_action")
+
+
+def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None:
+    """A refund made in Stripe (its dashboard or API) counts on the purchase it paid back, once.
+
+    From `refund.created` / `refund.updated`; a refund that then fails or is canceled no
+    longer counts. Refunds staff make here are recorded when
+    made and recognised by Stripe's id; the purchase row is locked first, so the webhook
+    about a staff refund still being committed waits for it and then finds it.
+    """
+    payment_intent = refund.get("payment_intent")
+    amount = refund.get("amount") or 0
+    if not payment_intent or amount < 1:
+        return None
+    with transaction.atomic():
+        purchase = Purchase.objects.select_for_update().filter(stripe_payment_intent_id=payment_intent).first()
+        if purchase is None:
+            return None
+        recorded = PurchaseRefund.objects.filter(stripe_refund_id=refund["id"]).first()
+        if refund.get("status") not in REFUND_COUNTED_STATUSES:
+            if recorded is not None:  # failed or canceled: the money stayed with us after all
+                purchase.refunded_amount = max(0, purchase.refunded_amount - recorded.amount)
+                purchase.status = _refunded_status(purchase) if purchase.refunded_amount else PurchaseStatus.PAID
+                purchase.save(update_fields=["refunded_amount", "status"])
+                recorded.delete()
+            return None
+        if recorded is not None:
+            return None
+        # Stripe refunds at most what was paid; our total follows it, capped at what we charged.
+        purchase.refunded_amount = min(purchase.amount, purchase.refunded_amount + amount)
+        purchase.status = _refunded_status(purchase)
+        purchase.save(update_fields=["refunded_amount", "status"])
+        created = refund.get("created")
+        return PurchaseRefund.objects.create(
+            purchase=purchase,
+            amount=amount,
+            stripe_refund_id=refund["id"],
+            source=RefundSource.STRIPE,
+            reason=refund.get("reason") or "",
+            created_at=datetime.fromtimestamp(created, tz=UTC) if created else timezone.now(),
+        )

@@ -16,7 +16,11 @@ from billing.plans import PLANS
 from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
 from billing.services.entitlements import ENTITLING_STATUSES
-from billing.services.purchases import purchase_complete_from_checkout, purchase_expire_from_checkout
+from billing.services.purchases import (
+    purchase_complete_from_checkout,
+    purchase_expire_from_checkout,
+    purchase_refund_record_from_stripe,
+)
 from billing.services.subscriptions import subscription_state_sync
 
 HANDLED_EVENT_TYPES = (
@@ -33,6 +37,8 @@ HANDLED_EVENT_TYPES = (
     "invoice.payment_failed",
     "checkout.session.completed",
     "checkout.session.expired",
+    "refund.created",
+    "refund.updated",
 )
 
 
@@ -59,6 +65,9 @@ def stripe_event_apply(*, event_id: str, sync_state: bool = True) -> Organizatio
         purchase_complete_from_checkout(session=obj)
     if event.type == "checkout.session.expired" and obj.get("mode") == "payment":
         purchase_expire_from_checkout(session=obj)
+    if event.type in ("refund.created", "refund.updated"):
+        purchase_refund_record_from_stripe(refund=obj)
+        return None
     if event.type == "customer.updated":
         customer_apply_stripe(data=_customer_mirrored(obj))
     elif event.type == "customer.deleted":
