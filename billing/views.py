@@ -22,7 +22,7 @@ from rest_framework.exceptions import APIException, NotFound
 from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_get, membership_primary, organization_get_for_member
 from billing.anonymous import anonymous_buyer_id
-from billing.models import ItemType, SubscriptionState
+from billing.models import ItemType, Purchase, SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS, PRICES, plan_feature_lines
 from billing.selectors import billing_organizations_for, invoices_for, usage_meters
@@ -147,6 +147,9 @@ def purchase_buy(request):
     item_type = request.POST.get("item_type", "")
     if item_type not in ItemType.values:
         return HttpResponseBadRequest("Unknown item type.")
+    item_id = request.POST.get("item_id", "")
+    if len(item_id) > Purchase._meta.get_field("item_id").max_length:
+        raise Http404("No such item for sale.")
     organization, session_id = None, ""
     if request.user.is_authenticated:
         organization = _membership(request).organization
@@ -159,7 +162,7 @@ def purchase_buy(request):
             buyer_id=request.user.pk if request.user.is_authenticated else None,
             anonymous_session_id=session_id,
             item_type=item_type,
-            item_id=request.POST.get("item_id", "")[:64],
+            item_id=item_id,
             success_url=return_url,
             cancel_url=return_url,
         )

@@ -12,7 +12,7 @@ from rest_framework.exceptions import APIException, NotFound
 from accounts.models import Organization
 from billing import gateway
 from billing.exceptions import QuotaExceeded
-from billing.models import ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
+from billing.models import ItemType, ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
 from billing.purchasables import purchasable_resolve
@@ -59,15 +59,19 @@ def purchase_quote(*, organization: Organization | None, item_type: str, list_am
         .values_list("percent_off", flat=True)
         .first()
     )
-    return price_quote(
-        item_type=item_type,
-        list_amount=list_amount,
-        free_quizzes_left=_remaining(organization_id=organization.pk, feature=Feature.FREE_QUIZ),
-        discounted_quizzes_left=_remaining(organization_id=organization.pk, feature=Feature.QUIZ_DISCOUNT),
-        premium_articles_left=_remaining(organization_id=organization.pk, feature=Feature.PREMIUM_ARTICLE),
-        article_discount=_remaining(organization_id=organization.pk, feature=Feature.ARTICLE_DISCOUNT) > 0,
-        manual_percent_off=manual or 0,
-    )
+    # Only the plan rights that apply to this kind of item are read (prompt templates have none).
+    rights = {}
+    if item_type == ItemType.QUIZ:
+        rights = {
+            "free_quizzes_left": _remaining(organization_id=organization.pk, feature=Feature.FREE_QUIZ),
+            "discounted_quizzes_left": _remaining(organization_id=organization.pk, feature=Feature.QUIZ_DISCOUNT),
+        }
+    elif item_type == ItemType.ARTICLE:
+        rights = {
+            "premium_articles_left": _remaining(organization_id=organization.pk, feature=Feature.PREMIUM_ARTICLE),
+            "article_discount": _remaining(organization_id=organization.pk, feature=Feature.ARTICLE_DISCOUNT) > 0,
+        }
+    return price_quote(item_type=item_type, list_amount=list_amount, manual_percent_off=manual or 0, **rights)
 
 
 @dataclass(frozen=True)

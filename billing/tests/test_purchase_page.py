@@ -18,6 +18,7 @@ BUY = "/billing/purchase/"
 ITEMS = {
     ("quiz", "q40"): PricedItem("quiz", "q40", "Prompting basics quiz", 4000, "usd"),
     ("article", "a10"): PricedItem("article", "a10", "RAG in practice", 1000, "usd"),
+    ("quiz", "q40" + "x" * 61): PricedItem("quiz", "q40" + "x" * 61, "Long id quiz", 4000, "usd"),
 }
 
 
@@ -96,6 +97,8 @@ def test_unknown_items_and_types_change_nothing():
     client = Client()
     assert client.post(BUY, {"item_type": "quiz", "item_id": "nope", "next": "/"}).status_code == 404
     assert client.post(BUY, {"item_type": "car", "item_id": "q40", "next": "/"}).status_code == 400
+    # An id longer than any item's is not cut down to one that exists.
+    assert client.post(BUY, {"item_type": "quiz", "item_id": "q40" + "x" * 64, "next": "/"}).status_code == 404
     assert client.get(BUY).status_code == 405
     assert Purchase.objects.count() == 0
 
