@@ -11,7 +11,7 @@ from rest_framework.exceptions import APIException, NotFound
 
 from accounts.models import Organization
 from billing import gateway
-from billing.exceptions import QuotaExceeded
+from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.models import ItemType, ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
@@ -186,8 +186,9 @@ def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
                         quantity=1,
                         idempotency_key=f"purchase:{purchase.pk}",
                     )
-            except QuotaExceeded:
-                # Quoted while a unit was left and already paid at that price: the customer keeps it.
+            except (QuotaExceeded, NotEntitled):
+                # Quoted while a unit was left (or while the plan had the right) and already paid
+                # at that price: the customer keeps it, and the payment must settle whatever came since.
                 pass
         _receipt_queue(purchase=purchase)
     return purchase

@@ -13,7 +13,7 @@ from accounts.selectors.organizations import membership_primary
 from accounts.tests.factories import PASSWORD
 from billing import purchasables
 from billing.anonymous import SESSION_FIELD
-from billing.models import Purchase, UsageCounter
+from billing.models import Purchase, SubscriptionState, UsageCounter
 from billing.purchasables import PricedItem
 from billing.services.entitlements import entitlements_refresh
 from billing.services.purchases import purchases_attach_anonymous
@@ -290,3 +290,21 @@ def test_an_abandoned_checkout_expires_its_purchase_and_uses_no_quota(billing_si
     assert used(premium.organization, "quiz_discount") == 0
     listed = client_for(premium).get(f"{PURCHASES}{purchase.pk}/").json()
     assert (listed["status"], listed["amount"]) == ("expired", purchase.amount)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_discounted_purchase_paid_after_the_plan_ended_still_settles(billing_site, premium):
+    started = client_for(premium).post(PURCHASES, {"item_type": "quiz", "item_id": "q60"}, format="json").json()
+    assert (started["purchase"]["amount"], started["purchase"]["discount_rule"]) == (4800, "quiz_discount")
+    # The subscription ends while the buyer is on the Checkout page.
+    SubscriptionState.objects.filter(organization=premium.organization).update(plan="free", status="canceled")
+    entitlements_refresh(organization=premium.organization)
+
+    status = pay_hosted_checkout(started["checkout_url"], card="4242424242424242", email=premium.user.email)
+    assert status == 303
+    billing_site.flush()
+
+    purchase = Purchase.objects.get()
+    # Paid at the quoted price: the customer keeps the item; no quota is left to take.
+    assert (purchase.status, purchase.amount) == ("paid", 4800)
+    assert used(premium.organization, "quiz_discount") == 0
