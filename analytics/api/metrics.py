@@ -16,7 +16,9 @@ from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 class RevenueInput(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First day (UTC), included; default 29 days before end.")
     end = serializers.DateField(required=False, help_text="Last day (UTC), included; default today.")
-    customer = serializers.IntegerField(required=False, min_value=1, help_text="Only this organization's purchases.")
+    customer = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only this organization's purchases and refunds."
+    )
 
     def validate(self, values):
         period = report_period(first_day=values.get("start"), last_day=values.get("end"))
@@ -28,9 +30,9 @@ class RevenueInput(serializers.Serializer):
 class RevenueLineOutput(serializers.Serializer):
     currency = serializers.CharField()
     gross = serializers.IntegerField(help_text="Charged for purchases paid in the period, minor units.")
-    refunds = serializers.IntegerField(help_text="Refunded on those purchases, whenever refunded, minor units.")
-    net = serializers.IntegerField(help_text="gross - refunds.")
-    purchases = serializers.IntegerField()
+    refunds = serializers.IntegerField(help_text="Refunded in the period (of any purchase), minor units.")
+    net = serializers.IntegerField(help_text="gross - refunds; negative when the period refunded more than it sold.")
+    purchases = serializers.IntegerField(help_text="Purchases paid in the period.")
 
 
 class RevenueOutput(serializers.Serializer):
@@ -45,7 +47,7 @@ class RevenueApi(APIView):
 
     @extend_schema(
         tags=["analytics"],
-        summary="One-time purchase revenue per currency: purchases paid in the period, net of their refunds (staff)",
+        summary="One-time purchase revenue per currency: paid in the period minus refunded in the period (staff)",
         parameters=[RevenueInput],
         responses={200: RevenueOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )

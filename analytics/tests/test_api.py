@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from analytics import periods
-from analytics.tests.factories import OrganizationFactory, PurchaseFactory
+from billing.tests.factories import OrganizationFactory, PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +31,15 @@ def staff():
 def sales():
     acme, solo = OrganizationFactory(name="Acme"), OrganizationFactory(name="Solo")
     PurchaseFactory(organization=acme, amount=6000, paid_at=datetime(2026, 11, 1, tzinfo=UTC))
+    # Paid on the last day of November, partly refunded the next morning: the refund is December's.
     PurchaseFactory(
         organization=acme,
         amount=4000,
-        refunded_amount=1500,
-        status="partially_refunded",
         paid_at=datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC),
+        refunded_amount=1500,
+        refunded_at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
     )
-    PurchaseFactory(organization=solo, amount=1000, refunded_amount=1000, status="refunded")
+    PurchaseFactory(organization=solo, amount=1000, refunded_amount=1000)  # refunded when paid, 14 Nov
     PurchaseFactory(organization=solo, amount=2500, currency="eur")
     PurchaseFactory(organization=acme, amount=9999, paid_at=datetime(2026, 12, 1, tzinfo=UTC))  # the day after
     PurchaseFactory(organization=acme, amount=7000, status="expired", paid_at=None)
@@ -69,7 +70,7 @@ def test_revenue_for_a_period(staff, sales):
         "customer": None,
         "currencies": [
             {"currency": "eur", "gross": 2500, "refunds": 0, "net": 2500, "purchases": 1},
-            {"currency": "usd", "gross": 11000, "refunds": 2500, "net": 8500, "purchases": 3},
+            {"currency": "usd", "gross": 11000, "refunds": 1000, "net": 10000, "purchases": 3},
         ],
     }
 
@@ -81,13 +82,28 @@ def test_revenue_for_one_day_and_one_customer(staff, sales):
         "start": "2026-11-30",
         "end": "2026-11-30",
         "customer": acme.pk,
-        "currencies": [{"currency": "usd", "gross": 4000, "refunds": 1500, "net": 2500, "purchases": 1}],
+        "currencies": [{"currency": "usd", "gross": 4000, "refunds": 0, "net": 4000, "purchases": 1}],
     }
+    next_day = staff.get(REVENUE, {"start": "2026-12-01", "end": "2026-12-01", "customer": acme.pk}).json()
+    assert next_day["currencies"] == [{"currency": "usd", "gross": 9999, "refunds": 1500, "net": 8499, "purchases": 1}]
     solo_lines = staff.get(REVENUE, {"start": "2026-11-01", "end": "2026-11-30", "customer": solo.pk}).json()
     assert solo_lines["currencies"] == [
         {"currency": "eur", "gross": 2500, "refunds": 0, "net": 2500, "purchases": 1},
         {"currency": "usd", "gross": 1000, "refunds": 1000, "net": 0, "purchases": 1},
     ]
+
+
+def test_a_period_with_only_refunds_has_a_negative_net(staff, sales):
+    acme, solo = sales
+    PurchaseFactory(
+        organization=solo,
+        amount=2500,
+        currency="eur",
+        refunded_amount=2500,
+        refunded_at=datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+    )
+    body = staff.get(REVENUE, {"start": "2026-12-02", "end": "2026-12-31"}).json()
+    assert body["currencies"] == [{"currency": "eur", "gross": 0, "refunds": 2500, "net": -2500, "purchases": 0}]
 
 
 def test_revenue_defaults_to_the_last_30_days(staff, sales, monkeypatch):
@@ -96,7 +112,7 @@ def test_revenue_defaults_to_the_last_30_days(staff, sales, monkeypatch):
 
     body = staff.get(REVENUE).json()
     assert (body["start"], body["end"]) == ("2026-11-01", "2026-11-30")
-    assert [(line["currency"], line["net"]) for line in body["currencies"]] == [("eur", 2500), ("usd", 8500)]
+    assert [(line["currency"], line["net"]) for line in body["currencies"]] == [("eur", 2500), ("usd", 10000)]
     only_end = staff.get(REVENUE, {"end": "2026-11-29"}).json()
     assert (only_end["start"], only_end["end"]) == ("2026-10-31", "2026-11-29")
     assert [(line["currency"], line["net"]) for line in only_end["currencies"]] == [("eur", 2500), ("usd", 6000)]

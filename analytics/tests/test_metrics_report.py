@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from analytics import periods
-from analytics.tests.factories import OrganizationFactory, PurchaseFactory
+from billing.tests.factories import OrganizationFactory, PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +20,44 @@ def report(*args: str) -> str:
     return out.getvalue()
 
 
+HEADING = "Revenue from one-time purchases (not subscriptions): paid in the period minus refunds made in it"
+
+
 def test_the_report_prints_revenue_net_of_refunds_and_top_customers():
     acme, solo = OrganizationFactory(name="Acme"), OrganizationFactory(name="Solo")
     PurchaseFactory(organization=acme, amount=6000)
-    PurchaseFactory(organization=acme, amount=4000, refunded_amount=1500, status="partially_refunded")
+    PurchaseFactory(organization=acme, amount=4000, refunded_amount=1500)
     PurchaseFactory(organization=solo, amount=2500, currency="eur")
-    PurchaseFactory(organization=solo, amount=120000, paid_at=datetime(2026, 10, 31, 23, 0, tzinfo=UTC))
+    # Paid in October, part refunded in November: the refund is November's.
+    PurchaseFactory(
+        organization=solo,
+        amount=120000,
+        paid_at=datetime(2026, 10, 31, 23, 0, tzinfo=UTC),
+        refunded_amount=20000,
+        refunded_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    # Only refunds in November for this currency.
+    PurchaseFactory(
+        organization=acme,
+        amount=3000,
+        currency="gbp",
+        paid_at=datetime(2026, 10, 1, tzinfo=UTC),
+        refunded_amount=3000,
+        refunded_at=datetime(2026, 11, 3, tzinfo=UTC),
+    )
 
     assert report("--start", "2026-11-01", "--end", "2026-11-30").splitlines() == [
         "Metrics report, 2026-11-01 to 2026-11-30 (UTC, both days included)",
         "",
-        "Revenue from one-time purchases paid in the period, net of their refunds (subscriptions not included)",
+        HEADING,
         "  EUR: 1 purchase, gross €25.00, refunds €0.00, net €25.00",
-        "  USD: 2 purchases, gross $100.00, refunds $15.00, net $85.00",
+        "  GBP: 0 purchases, gross £0.00, refunds £30.00, net -£30.00",
+        "  USD: 2 purchases, gross $100.00, refunds $215.00, net -$115.00",
         "",
         "Top customers by lifetime value (paid minus refunds, all time), top 10 per currency",
         f"  EUR Solo (#{solo.pk}): €25.00 (paid €25.00, refunded €0.00)",
-        f"  USD Solo (#{solo.pk}): $1,200.00 (paid $1,200.00, refunded $0.00)",
+        f"  GBP Acme (#{acme.pk}): £0.00 (paid £30.00, refunded £30.00)",
+        f"  USD Solo (#{solo.pk}): $1,000.00 (paid $1,200.00, refunded $200.00)",
         f"  USD Acme (#{acme.pk}): $85.00 (paid $100.00, refunded $15.00)",
     ]
 
@@ -48,8 +69,8 @@ def test_the_report_defaults_to_the_last_30_days(monkeypatch):
     assert report("--limit", "1").splitlines() == [
         "Metrics report, 2026-11-01 to 2026-11-30 (UTC, both days included)",
         "",
-        "Revenue from one-time purchases paid in the period, net of their refunds (subscriptions not included)",
-        "  No paid purchases.",
+        HEADING,
+        "  No purchase paid or refunded.",
         "",
         "Top customers by lifetime value (paid minus refunds, all time), top 1 per currency",
         "  No paying customers.",

@@ -309,14 +309,18 @@ def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None
             return None
         if recorded is not None:
             return None
-        # Stripe refunds at most what was paid; our total follows it, capped at what we charged.
-        purchase.refunded_amount = min(purchase.amount, purchase.refunded_amount + amount)
+        # Stripe refunds at most what was paid; what counts here is capped at what we charged
+        # and not yet refunded, so the rows always add up to refunded_amount.
+        counted = min(amount, purchase.amount - purchase.refunded_amount)
+        if counted < 1:
+            return None
+        purchase.refunded_amount += counted
         purchase.status = _refunded_status(purchase)
         purchase.save(update_fields=["refunded_amount", "status"])
         created = refund.get("created")
         return PurchaseRefund.objects.create(
             purchase=purchase,
-            amount=amount,
+            amount=counted,
             stripe_refund_id=refund["id"],
             source=RefundSource.STRIPE,
             reason=refund.get("reason") or "",

@@ -18,7 +18,8 @@ def _day(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Print the business metrics for a period of whole UTC days (default: the last 30 days): "
-        "one-time purchase revenue per currency, net of refunds, and the top customers by lifetime value."
+        "one-time purchase revenue per currency (paid in the period minus refunded in the period) "
+        "and the top customers by lifetime value."
     )
 
     def add_arguments(self, parser):
@@ -38,9 +39,9 @@ class Command(BaseCommand):
         write = self.stdout.write
         write(f"Metrics report, {period.first_day} to {period.last_day} (UTC, both days included)")
         write("")
-        write("Revenue from one-time purchases paid in the period, net of their refunds (subscriptions not included)")
+        write("Revenue from one-time purchases (not subscriptions): paid in the period minus refunds made in it")
         if not lines:
-            write("  No paid purchases.")
+            write("  No purchase paid or refunded.")
         for line in lines:
             gross, refunds, net = (
                 money_display(amount=amount, currency=line.currency) for amount in (line.gross, line.refunds, line.net)
