@@ -1,7 +1,5 @@
 """The "Buy" button that quiz, article and prompt template pages post to (billing:purchase_buy)."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 import stripe
 from django.test import Client
@@ -12,7 +10,7 @@ from billing.models import Purchase, UsageCounter
 from billing.purchasables import PricedItem
 from billing.selectors import purchased_item_ids
 from billing.services.entitlements import entitlements_refresh
-from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
+from billing.tests.factories import MembershipFactory
 
 BUY = "/billing/purchase/"
 ITEMS = {
@@ -32,17 +30,6 @@ def signed_in(membership) -> Client:
     client = Client()
     client.force_login(membership.user)
     return client
-
-
-@pytest.fixture
-def premium():
-    now = datetime.now(tz=UTC)
-    state = SubscriptionStateFactory(
-        current_period_start=now - timedelta(days=1), current_period_end=now + timedelta(days=29)
-    )
-    membership = MembershipFactory(organization=state.organization)
-    entitlements_refresh(organization=state.organization)
-    return membership
 
 
 @pytest.mark.django_db

@@ -1,7 +1,5 @@
 """One-time purchases priced on our side, paid through the sandbox's Checkout, refunded by staff."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 import stripe
 from django.conf import settings
@@ -18,7 +16,7 @@ from billing.purchasables import PricedItem
 from billing.services.entitlements import entitlements_refresh
 from billing.services.purchases import purchases_attach_anonymous
 from billing.tests.checkout_helpers import pay_hosted_checkout
-from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
+from billing.tests.factories import MembershipFactory
 from billing.webhooks import webhook_endpoint_register
 
 PURCHASES = "/api/v1/purchases/"
@@ -35,17 +33,6 @@ ITEMS = {
 def items_for_sale(monkeypatch):
     for item_type in ("quiz", "article"):
         monkeypatch.setitem(purchasables._resolvers, item_type, lambda item_id, t=item_type: ITEMS.get((t, item_id)))
-
-
-@pytest.fixture
-def premium():
-    now = datetime.now(tz=UTC)
-    state = SubscriptionStateFactory(
-        current_period_start=now - timedelta(days=1), current_period_end=now + timedelta(days=29)
-    )
-    membership = MembershipFactory(organization=state.organization)
-    entitlements_refresh(organization=state.organization)
-    return membership
 
 
 def client_for(membership):

@@ -1,23 +1,11 @@
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from django.test import Client
 
 from billing.services.entitlements import entitlements_refresh
-from billing.tests.conftest import billing_site  # noqa: F401  (the sandbox wired to the live server's webhooks)
-from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
 
-
-@pytest.fixture
-def premium():
-    """A member of an organization on Premium, in the middle of its billing cycle."""
-    now = datetime.now(tz=UTC)
-    state = SubscriptionStateFactory(
-        current_period_start=now - timedelta(days=1), current_period_end=now + timedelta(days=29)
-    )
-    membership = MembershipFactory(organization=state.organization)
-    entitlements_refresh(organization=state.organization)
-    return membership
+# billing's fixtures: the sandbox wired to the live server's webhooks, and a Premium member.
+from billing.tests.conftest import billing_site, premium  # noqa: F401
+from billing.tests.factories import MembershipFactory
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.services.api_keys import api_key_create
 from billing.models import UsageCounter, UsageLedgerEntry
 from billing.services.entitlements import entitlements_refresh
-from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
+from billing.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 CHECK = "/api/v1/features/check-access/"
@@ -20,18 +18,6 @@ def assert_error(response, *, status, code):
     assert set(body) == {"status", "code", "message", "errors", "request_id"}
     assert (body["status"], body["code"]) == (status, code)
     return body
-
-
-@pytest.fixture
-def premium():
-    """A Premium organization in its current cycle, with an admin member."""
-    now = datetime.now(tz=UTC)
-    state = SubscriptionStateFactory(
-        current_period_start=now - timedelta(days=3), current_period_end=now + timedelta(days=27)
-    )
-    membership = MembershipFactory(organization=state.organization)
-    entitlements_refresh(organization=state.organization)
-    return membership
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from billing.cache import access_cache_key
-from billing.tests.api.test_features_api import CHECK, TRACK, key_client, premium  # noqa: F401 (fixture)
+from billing.tests.api.test_features_api import CHECK, TRACK, key_client
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -15,7 +15,7 @@ def _other_process_cache():
 
 
 def test_a_track_in_one_process_clears_the_answer_every_process_reads(
-    require_redis, premium, django_capture_on_commit_callbacks  # noqa: F811 (the imported fixture)
+    require_redis, premium, django_capture_on_commit_callbacks
 ):
     client = key_client(premium)
     org = premium.organization
