@@ -47,6 +47,17 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture
+def staff_client(client):
+    """The test client signed in as a superuser who passed the admin's TOTP step (staff must use MFA)."""
+    from accounts.tests.factories import PASSWORD, UserFactory
+    from accounts.tests.totp import login_with_totp, totp_activate
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    login_with_totp(client, user=staff, password=PASSWORD, secret=totp_activate(staff), next_url="/admin/")
+    return client
+
+
 # --- Browser journeys -------------------------------------------------------------
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
 # around it are still synchronous and safe.

@@ -4,17 +4,9 @@ import pytest
 
 from accounts.models import Invitation, Membership, Profile, Role, User
 from accounts.services.organizations import invitation_create
-from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
-from accounts.tests.totp import login_with_totp, totp_activate
+from accounts.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    login_with_totp(client, user=staff, password=PASSWORD, secret=totp_activate(staff))
-    return client
 
 
 def test_changelists_change_and_add_pages_render(staff_client):

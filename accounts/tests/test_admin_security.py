@@ -4,17 +4,9 @@ import pytest
 
 from accounts.models import ApiKey, AuthSession, LoginEvent, Role
 from accounts.services.api_keys import api_key_create
-from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
-from accounts.tests.totp import login_with_totp, totp_activate
+from accounts.tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    login_with_totp(client, user=staff, password=PASSWORD, secret=totp_activate(staff), next_url="/admin/")
-    return client
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,10 @@
 
 import pytest
 
-from accounts.tests.factories import PASSWORD, UserFactory
-from accounts.tests.totp import login_with_totp, totp_activate
 from content.models import Question, Quiz
 from content.tests.factories import ArticleFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    login_with_totp(client, user=staff, password=PASSWORD, secret=totp_activate(staff))
-    return client
 
 
 def test_changelists_and_forms_render_and_slugs_are_read_only_once_created(staff_client):
