@@ -24,7 +24,7 @@ def test_a_premium_article_needs_a_price_and_a_free_one_does_not():
 def test_a_quiz_needs_a_price_and_currencies_are_lower_case_iso_codes():
     _refused(factory=QuizFactory, slug="gratis", price_amount=0)
     _refused(factory=QuizFactory, slug="upper", currency="USD")
-    _refused(factory=ArticleFactory, slug="dollars", currency="dollars")
+    _refused(factory=ArticleFactory, slug="dollars", currency="us$")
     assert Quiz.objects.count() == 0
     assert Article.objects.count() == 0
 
