@@ -22,6 +22,16 @@ def account_retrieve() -> stripe.Account:
     return client().v1.accounts.retrieve_current()
 
 
+def reachable() -> bool:
+    """Whether the configured Stripe answers at all (the sandbox may not be running), asked once, no retries."""
+    base = {"base_addresses": {"api": settings.STRIPE_API_BASE}} if settings.STRIPE_API_BASE else {}
+    try:
+        stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=0, **base).v1.accounts.retrieve_current()
+    except stripe.APIConnectionError:
+        return False
+    return True
+
+
 def webhook_endpoint_create(
     *, url: str, enabled_events: list[str], metadata: dict[str, str], api_version: str | None = None
 ) -> stripe.WebhookEndpoint:
@@ -129,6 +139,15 @@ def customer_create(
 ) -> stripe.Customer:
     params = {"email": email, "name": name, "metadata": metadata}
     return client().v1.customers.create(params=params, options=_options(idempotency_key))
+
+
+def payment_method_attach(*, payment_method: str, customer: str) -> stripe.PaymentMethod:
+    return client().v1.payment_methods.attach(payment_method, params={"customer": customer})
+
+
+def subscription_create(*, customer: str, price: str, default_payment_method: str) -> stripe.Subscription:
+    params = {"customer": customer, "items": [{"price": price}], "default_payment_method": default_payment_method}
+    return client().v1.subscriptions.create(params=params)
 
 
 def customer_update(*, customer_id: str, email: str, name: str) -> stripe.Customer:

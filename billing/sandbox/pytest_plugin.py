@@ -44,3 +44,13 @@ def stripe_sandbox(stripe_sandbox_server, settings):
     stripe.api_key = settings.STRIPE_SECRET_KEY
     yield server
     stripe.api_base, stripe.api_key = previous_base, previous_key
+
+
+@pytest.fixture(autouse=True)
+def _stripe_unreachable_unless_asked(settings):
+    """A test that did not ask for the sandbox finds no Stripe, never the one `make run` serves on its port."""
+    settings.STRIPE_API_BASE = settings.STRIPE_API_HOST = "http://127.0.0.1:1"  # refused at once
+    previous_base = stripe.api_base
+    stripe.api_base = settings.STRIPE_API_BASE
+    yield
+    stripe.api_base = previous_base

@@ -15,6 +15,7 @@ from billing import gateway
 from billing.models import SubscriptionState
 from billing.plans import PRICES
 from billing.services.checkout import UnknownPrice, price_for_lookup_key
+from billing.services.customers import customer_ensure
 from billing.services.pricing import ProrationPreview, proration_from_invoice
 from billing.services.subscriptions import subscription_state_sync
 
@@ -30,6 +31,23 @@ def subscription_for(*, organization: Organization, subscription_id: str) -> Sub
 def _apply(*, organization: Organization, stripe_subscription) -> SubscriptionState:
     Subscription.sync_from_stripe_data(stripe_subscription)
     return subscription_state_sync(organization=organization)
+
+
+def subscription_start_with_card_on_file(
+    *, organization: Organization, lookup_key: str, payment_method: str
+) -> SubscriptionState:
+    """Start a subscription without Checkout, paid with a card attached to the customer now.
+
+    For setting an account up by hand (the demo data does): customers subscribe through
+    Checkout. Stripe charges the first invoice at once; the answer is mirrored at once.
+    """
+    price = price_for_lookup_key(lookup_key=lookup_key)
+    customer = customer_ensure(organization=organization)
+    card = gateway.payment_method_attach(payment_method=payment_method, customer=customer.stripe_customer_id)
+    created = gateway.subscription_create(
+        customer=customer.stripe_customer_id, price=price.id, default_payment_method=card.id
+    )
+    return _apply(organization=organization, stripe_subscription=created)
 
 
 def subscription_cancel(

@@ -1,11 +1,14 @@
 import pytest
+import stripe
+from django.core.management import call_command
 
 from accounts.demo import CUSTOMER_EMAIL
 from accounts.demo import seed_demo as seed_accounts
 from accounts.models import Organization, User
 from billing.demo import seed_demo
-from billing.models import UsageCounter, UsageLedgerEntry
+from billing.models import SubscriptionState, UsageCounter, UsageLedgerEntry
 from billing.selectors import access_check
+from billing.services.subscriptions import subscription_state_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +39,23 @@ def test_the_demo_customer_finds_acme_premium_from_their_billing_page(client):
     assert "Plan: Premium" in html
     assert "2 of 3 premium articles used this cycle" in html
     assert "Payment method and billing portal" in html  # an admin of Acme
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_stripe_running_the_demo_premium_is_a_real_subscription_that_a_resync_keeps(stripe_sandbox):
+    call_command("billing_setup")
+    seed_accounts()
+    seed_demo()
+    acme = Organization.objects.get(name="Acme AI")
+    state = SubscriptionState.objects.get(organization=acme)
+    assert (state.plan, state.status, state.price_lookup_key) == ("premium", "active", "premium_monthly")
+    subscription = stripe.Subscription.retrieve(state.stripe_subscription_id)
+    assert (subscription.status, subscription["items"]["data"][0]["price"]["unit_amount"]) == ("active", 3200)
+
+    # What any webhook about the customer does: re-read the mirror. Premium stays (it was local state before).
+    assert subscription_state_sync(organization=acme).plan == "premium"
+    seed_demo()  # a second run keeps the subscription and adds no usage
+    assert SubscriptionState.objects.get(organization=acme).stripe_subscription_id == subscription.id
+    assert len(stripe.Subscription.list(customer=subscription.customer).data) == 1
+    article = access_check(organization_id=acme.pk, user_id=None, feature="premium_article", cached=False)
+    assert (article.limit, article.used) == (3, 2)
