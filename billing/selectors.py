@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from djstripe.models import Invoice, Subscription
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import Role
+from accounts.models import Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
 from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key, grant_cache_key
 from billing.exceptions import MemberRequired
@@ -306,3 +307,44 @@ def purchased_item_ids(
             "item_id", flat=True
         )
     )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who a page that sells things speaks for: the customer who buys and owns.
+
+    Signed in, one of the user's organizations (`organization`: the one chosen with
+    ?org=<id>, else their primary one, as the Buy endpoint picks); signed out, the browser
+    session's anonymous buyer id (empty until the visitor first buys).
+    """
+
+    organization: Organization | None = None
+    organizations: tuple[Organization, ...] = ()  # all the user's organizations, primary first
+    anonymous_session_id: str = ""
+
+    @property
+    def member_of(self) -> frozenset[int]:
+        return frozenset(organization.pk for organization in self.organizations)
+
+    def owned_item_ids(self, *, item_type: str) -> set[str]:
+        """What this viewer bought of this item type (one query)."""
+        if self.organization is not None:
+            return purchased_item_ids(item_type=item_type, organization_id=self.organization.pk)
+        return purchased_item_ids(item_type=item_type, anonymous_session_id=self.anonymous_session_id)
+
+
+def viewer_for(*, user, anonymous_session_id: str = "", organization_id: str | None = None) -> Viewer:
+    """The viewer behind a request: one query for a signed-in user, none for a visitor.
+
+    An `organization_id` the user is not a member of is a 404, as for one that does not exist.
+    """
+    if not user.is_authenticated:
+        return Viewer(anonymous_session_id=anonymous_session_id)
+    organizations = tuple(membership.organization for membership in membership_list_for_user(user=user))
+    if organization_id:
+        chosen = next((org for org in organizations if str(org.pk) == str(organization_id).strip()), None)
+        if chosen is None:
+            raise Http404("No such organization.")
+    else:
+        chosen = organizations[0] if organizations else None
+    return Viewer(organization=chosen, organizations=organizations)

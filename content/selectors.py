@@ -10,12 +10,11 @@ from enum import StrEnum
 
 from django.db.models import QuerySet
 
-from accounts.models import Organization
 from billing.models import ItemType
 from billing.money import money_display
 from billing.plans import Feature
 from billing.purchasables import PricedItem
-from billing.selectors import access_check, grant_for, purchased_item_ids
+from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from content.models import Article, ArticleTier, Quiz
@@ -40,20 +39,6 @@ def quiz_for_sale(*, slug: str) -> PricedItem | None:
 
 
 # --- Who is looking -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The customer a page is shown to: an organization, or an anonymous browser session (or neither)."""
-
-    organization: Organization | None = None
-    anonymous_session_id: str = ""
-
-
-def _owned(*, viewer: Viewer, item_type: str) -> set[str]:
-    if viewer.organization is not None:
-        return purchased_item_ids(item_type=item_type, organization_id=viewer.organization.pk)
-    return purchased_item_ids(item_type=item_type, anonymous_session_id=viewer.anonymous_session_id)
 
 
 class AccessState(StrEnum):
@@ -192,7 +177,7 @@ def quiz_list_published() -> QuerySet[Quiz]:
 def article_entries_for(*, viewer: Viewer) -> list[Entry]:
     """Published articles with the viewer's access to each (one ownership read for all)."""
     articles = list(article_list_published())
-    owned = _owned(viewer=viewer, item_type=ItemType.ARTICLE.value)
+    owned = viewer.owned_item_ids(item_type=ItemType.ARTICLE.value)
     pricer = _Pricer(viewer)
     return [Entry(a, _article_access(article=a, owned=owned, pricer=pricer)) for a in articles]
 
@@ -200,15 +185,15 @@ def article_entries_for(*, viewer: Viewer) -> list[Entry]:
 def quiz_entries_for(*, viewer: Viewer) -> list[Entry]:
     """Published quizzes with the viewer's access to each (one ownership read for all)."""
     quizzes = list(quiz_list_published())
-    owned = _owned(viewer=viewer, item_type=ItemType.QUIZ.value)
+    owned = viewer.owned_item_ids(item_type=ItemType.QUIZ.value)
     pricer = _Pricer(viewer)
     return [Entry(q, _quiz_access(quiz=q, owned=owned, pricer=pricer)) for q in quizzes]
 
 
 def article_access(*, viewer: Viewer, article: Article) -> ItemAccess:
-    owned = _owned(viewer=viewer, item_type=ItemType.ARTICLE.value) if article.is_premium else set()
+    owned = viewer.owned_item_ids(item_type=ItemType.ARTICLE.value) if article.is_premium else set()
     return _article_access(article=article, owned=owned, pricer=_Pricer(viewer))
 
 
 def quiz_access(*, viewer: Viewer, quiz: Quiz) -> ItemAccess:
-    return _quiz_access(quiz=quiz, owned=_owned(viewer=viewer, item_type=ItemType.QUIZ.value), pricer=_Pricer(viewer))
+    return _quiz_access(quiz=quiz, owned=viewer.owned_item_ids(item_type=ItemType.QUIZ.value), pricer=_Pricer(viewer))

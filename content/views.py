@@ -8,12 +8,10 @@ which prices the item again on its side and comes back here.
 
 from django.shortcuts import get_object_or_404, render
 
-from accounts.selectors.organizations import membership_primary, organization_get_for_member
 from billing.anonymous import anonymous_buyer_id
-from billing.selectors import billing_organizations_for
+from billing.selectors import Viewer, billing_organizations_for, viewer_for
 from content.models import Article, Quiz
 from content.selectors import (
-    Viewer,
     article_access,
     article_entries_for,
     quiz_access,
@@ -22,14 +20,12 @@ from content.selectors import (
 
 
 def _viewer(request) -> Viewer:
-    if not request.user.is_authenticated:
-        # Read only: a visitor gets an anonymous buyer id when they buy, not when they look.
-        return Viewer(anonymous_session_id=anonymous_buyer_id(request.session))
-    raw = request.GET.get("org")
-    if raw:
-        return Viewer(organization=organization_get_for_member(user=request.user, organization_id=raw))
-    membership = membership_primary(user=request.user)
-    return Viewer(organization=membership.organization if membership else None)
+    # Read only: a visitor gets an anonymous buyer id when they buy, not when they look.
+    return viewer_for(
+        user=request.user,
+        anonymous_session_id=anonymous_buyer_id(request.session),
+        organization_id=request.GET.get("org"),
+    )
 
 
 def _page(request, template: str, viewer: Viewer, **context):

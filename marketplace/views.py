@@ -11,14 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
+from billing.selectors import Viewer, billing_organizations_for, viewer_for
 from marketplace.models import Category, PromptTemplate
 from marketplace.selectors import (
     ITEM_TYPE,
-    Viewer,
     prompt_template_get_for_viewer,
     prompt_template_list_published,
     prompt_template_offers,
-    viewer_for,
 )
 from marketplace.services import prompt_template_render
 
@@ -38,7 +37,7 @@ def _page_context(request, viewer: Viewer) -> dict:
     chosen = viewer.organization if request.GET.get("org") else None
     return {
         "organization": viewer.organization,
-        "organizations": viewer.organizations,
+        "organizations": billing_organizations_for(user=request.user) if request.user.is_authenticated else [],
         # Links, the Buy form and "Try it" stay with the organization the user chose.
         "org_id": chosen.pk if chosen else None,
         "org_query": f"?org={chosen.pk}" if chosen else "",
