@@ -119,3 +119,23 @@ def test_refunds_of_payments_that_are_not_purchases_are_ignored():
         is None
     )
     assert PurchaseRefund.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_purchases_refunded_before_the_ledger_get_one_row_dated_at_the_payment():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("billing.migrations.0005_purchase_refunds_unrecorded")
+    paid_at = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
+    base = {"item_type": "quiz", "item_name": "x", "list_amount": 100, "amount": 100, "paid_at": paid_at}
+    earlier = Purchase.objects.create(item_id="old", status="partially_refunded", refunded_amount=40, **base)
+    Purchase.objects.create(item_id="none", status="paid", **base)
+
+    migration.record_earlier_refunds(apps, None)
+    migration.record_earlier_refunds(apps, None)  # a purchase that has its row gets no second one
+
+    assert list(PurchaseRefund.objects.values_list("purchase", "amount", "source", "created_at")) == [
+        (earlier.pk, 40, "unrecorded", paid_at)
+    ]
