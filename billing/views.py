@@ -28,6 +28,7 @@ from billing.plans import PLANS, PRICES, plan_feature_lines
 from billing.selectors import billing_organizations_for, invoices_for, usage_meters
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import in_grace, plan_effective
+from billing.services.pricing import INCLUDED_IN_PLAN_RULES
 from billing.services.purchases import purchase_start
 from billing.services.subscription_changes import (
     subscription_cancel,
@@ -174,7 +175,7 @@ def purchase_buy(request):
     if started.checkout_url:
         return redirect(started.checkout_url)
     purchase = started.purchase
-    if purchase.discount_rule in ("free_quiz", "premium_article"):
+    if purchase.discount_rule in INCLUDED_IN_PLAN_RULES:
         messages.success(request, f"{purchase.item_name} is yours, included in your plan.")
     else:
         messages.success(request, f"{purchase.item_name} is yours.")

@@ -10,6 +10,8 @@ RULE_FEATURE = {
     "quiz_discount": Feature.QUIZ_DISCOUNT,
     "premium_article": Feature.PREMIUM_ARTICLE,
 }
+# The rules under which the plan itself pays for the item (the customer pays nothing).
+INCLUDED_IN_PLAN_RULES = ("free_quiz", "premium_article")
 
 
 @dataclass(frozen=True)
