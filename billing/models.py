@@ -263,6 +263,17 @@ class Purchase(models.Model):
             models.CheckConstraint(
                 condition=Q(discount_amount__lte=models.F("list_amount")), name="purchase_discount_le_list"
             ),
+            # One open Checkout per buyer and item: a second Buy answers the open one instead of charging twice.
+            models.UniqueConstraint(
+                fields=["organization", "item_type", "item_id"],
+                condition=Q(status="pending", organization__isnull=False),
+                name="purchase_one_open_per_customer_item",
+            ),
+            models.UniqueConstraint(
+                fields=["anonymous_session_id", "item_type", "item_id"],
+                condition=Q(status="pending", organization__isnull=True),
+                name="purchase_one_open_per_anonymous_item",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "-created_at"]),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("checkout/success/", views.checkout_success, name="checkout_success"),
     path("checkout/cancel/", views.checkout_cancel, name="checkout_cancel"),
     path("purchase/", views.purchase_buy, name="purchase_buy"),
+    path("purchase/return/", views.purchase_return, name="purchase_return"),
     path("settings/", views.settings_page, name="settings"),
     path("portal/", views.portal, name="portal"),
     path("subscription/cancel/", views.subscription_cancel_page, name="subscription_cancel"),

@@ -75,6 +75,7 @@ class PurchaseListCreateApi(APIView):
         request=PurchaseStartInput,
         responses={
             201: PurchaseStartOutput,
+            200: PurchaseStartOutput,  # the buyer's open purchase of the item, with the same Checkout URL
             400: BAD_REQUEST,
             402: error("`quota_exceeded`"),
             404: NOT_FOUND,
@@ -107,7 +108,7 @@ class PurchaseListCreateApi(APIView):
             cancel_url=request.build_absolute_uri(reverse("billing:checkout_cancel")),
         )
         body = PurchaseStartOutput({"purchase": started.purchase, "checkout_url": started.checkout_url}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK)
 
     @extend_schema(
         tags=["purchases"],

@@ -83,9 +83,9 @@ def test_unknown_items_are_404(premium):
     assert not Purchase.objects.exists()
 
 
-def _buy_anonymously(client) -> Purchase:
-    response = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
-    assert response.status_code == 201
+def _buy_anonymously(client, *, item: tuple[str, str] = ("article", "a10"), status: int = 201) -> Purchase:
+    response = client.post(PURCHASES, {"item_type": item[0], "item_id": item[1]}, format="json")
+    assert response.status_code == status
     return Purchase.objects.get(pk=response.json()["purchase"]["id"])
 
 
@@ -103,13 +103,16 @@ def test_anonymous_purchase_keeps_an_id_in_the_session_not_the_session_key(strip
     assert (purchase.organization, purchase.buyer, purchase.amount) == (None, None, 1000)
     assert purchase.anonymous_session_id == session[SESSION_FIELD]
     assert purchase.anonymous_session_id != session.session_key
-    assert _buy_anonymously(client).anonymous_session_id == purchase.anonymous_session_id
+    # The same browser buying again: its open purchase (and Checkout) is answered again, with 200.
+    assert _buy_anonymously(client, status=200) == purchase
+    other = _buy_anonymously(client, item=("quiz", "q40"))
+    assert other.anonymous_session_id == purchase.anonymous_session_id
 
 
 @pytest.mark.django_db
 def test_signing_up_in_the_same_session_attaches_the_purchases_to_the_personal_organization(stripe_sandbox):
     client = APIClient()
-    first, second = _buy_anonymously(client), _buy_anonymously(client)
+    first, second = _buy_anonymously(client), _buy_anonymously(client, item=("quiz", "q40"))
     user = _sign_up(client, "newcomer@example.com")
     personal = membership_primary(user=user).organization
     assert personal.is_personal
