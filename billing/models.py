@@ -342,3 +342,28 @@ class BillingEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.recipient} ({self.status})"
+
+
+class WebhookRejection(models.Model):
+    """Deliveries to our Stripe endpoint that were refused, counted per minute, address and reason.
+
+    No body and no headers are kept: a flood of forged posts costs one small row per
+    sender and minute, not megabytes. Pruned with the settled deliveries.
+    """
+
+    minute = models.DateTimeField()
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    reason = models.CharField(max_length=64)
+    count = models.PositiveIntegerField(default=1)
+    bytes = models.PositiveBigIntegerField(default=0, help_text="Body sizes added up.")
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "remote_ip", "reason"], name="webhook_rejection_unique_window")
+        ]
+        indexes = [models.Index(fields=["minute"])]
+        ordering = ["-minute"]
+
+    def __str__(self):
+        return f"{self.count}× {self.reason} from {self.remote_ip} at {self.minute:%Y-%m-%d %H:%M}"

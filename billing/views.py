@@ -329,13 +329,11 @@ def subscription_change_preview_page(request):
 @require_POST
 def stripe_webhook(request, uuid):
     """Stripe's deliveries: verified and stored, then answered; processing happens in Celery."""
-    if "stripe-signature" not in request.headers:
-        return HttpResponseBadRequest()  # not even stored, so unsigned noise cannot fill the table
-    trigger = webhook_accept(
+    accepted = webhook_accept(
         endpoint_uuid=uuid, body=request.body, headers=dict(request.headers), remote_ip=get_remote_ip(request)
     )
-    if trigger is None:
+    if not accepted.endpoint_found:
         return HttpResponseNotFound()
-    if not trigger.valid:
-        return HttpResponseBadRequest()
-    return HttpResponse(str(trigger.pk))
+    if accepted.trigger is None:
+        return HttpResponseBadRequest(accepted.refused_because)
+    return HttpResponse(str(accepted.trigger.pk))

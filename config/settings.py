@@ -357,7 +357,10 @@ LOG_JSON = env.bool("LOG_JSON", default=PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "common.logging.RequestIdFilter"},
+        "client_errors": {"()": "common.logging.ClientErrorsWithoutTraceback"},
+    },
     "formatters": {
         "readable": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -376,6 +379,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors"]},
         "axes": {"level": "WARNING"},
         # The stripe client logs every request at INFO: too chatty beside the dev server.
         "stripe": {"level": "WARNING"},

@@ -157,19 +157,3 @@ def test_reconcile_resyncs_every_mirrored_customer():
     mirror(org)
     assert subscriptions_reconcile() == 1
     assert plan_of(org) == "premium"
-
-
-def test_a_superseded_event_sends_its_own_email_and_leaves_the_state_to_the_later_one(
-    django_capture_on_commit_callbacks,
-):
-    org = OrganizationFactory()
-    data = mirror(org)
-    stripe_event_apply(event_id=stored_event("customer.subscription.created", data).id)
-    # The mirror already moved on (a later event's sync); this older event is applied without syncing.
-    Subscription.objects.filter(id=data["id"]).update(stripe_data={**data, "status": "canceled"})
-    invoice = {"id": "in_9", "object": "invoice", "customer": data["customer"], "attempt_count": 1}
-    with django_capture_on_commit_callbacks(execute=True):
-        stripe_event_apply(event_id=stored_event("invoice.payment_failed", invoice).id, sync_state=False)
-
-    assert BillingEmail.objects.filter(template="payment_failed", recipient=org.email).count() == 1
-    assert SubscriptionState.objects.get(organization=org).status == "active"
