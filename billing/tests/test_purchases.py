@@ -71,8 +71,13 @@ def test_a_quiz_over_fifty_dollars_is_never_free(premium, stripe_sandbox):
 @pytest.mark.django_db
 def test_the_client_never_sets_the_price(premium, stripe_sandbox):
     body = {"item_type": "article", "item_id": "a10", "amount": 1, "list_amount": 1, "discount_amount": 999}
-    response = client_for(premium).post(PURCHASES, body, format="json").json()
-    # Premium: 3 free articles a cycle, whatever the client claims.
+    refused = client_for(premium).post(PURCHASES, body, format="json")
+    # Fields the API does not take are refused by name, not silently ignored.
+    assert refused.status_code == 400
+    assert sorted(e["field"] for e in refused.json()["errors"]) == ["amount", "discount_amount", "list_amount"]
+    assert not Purchase.objects.exists()
+    response = client_for(premium).post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json").json()
+    # Premium: 3 free articles a cycle.
     assert (response["purchase"]["list_amount"], response["purchase"]["amount"]) == (1000, 0)
 
 

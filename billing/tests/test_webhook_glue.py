@@ -150,10 +150,3 @@ def test_events_for_unknown_customers_are_ignored():
     event = stored_event("customer.subscription.created", subscription_data("cus_nobody"))
     assert stripe_event_apply(event_id=event.id) is None
     assert not SubscriptionState.objects.exists()
-
-
-def test_reconcile_resyncs_every_mirrored_customer():
-    org = OrganizationFactory()
-    mirror(org)
-    assert subscriptions_reconcile() == 1
-    assert plan_of(org) == "premium"
