@@ -31,7 +31,8 @@ def subscriptions_reconcile(*, now: datetime | None = None) -> int:
     cannot answer for now is logged and left for the next run.
     """
     now = now or timezone.now()
-    customers = MirroredCustomer.objects.filter(subscriber__isnull=False, date_purged__isnull=True).select_related("subscriber")
+    customers = MirroredCustomer.objects.filter(subscriber__isnull=False, date_purged__isnull=True)
+    customers = customers.select_related("subscriber")
     count = 0
     for customer in customers.iterator():
         try:

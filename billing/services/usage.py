@@ -113,6 +113,8 @@ def usage_track(
 
     used, limit = row
     org_id = organization.pk
+    # Now, for reads later in this transaction, and after the commit, for reads that began before it.
+    access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
     transaction.on_commit(lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature))
     if limit and used - quantity < limit * WARNING_SHARE <= used:
         from billing.tasks import quota_warning_send  # tasks import services: import at call time

@@ -12,7 +12,7 @@ from djstripe.models import Customer, Event, Subscription
 from billing.models import BillingEmail, EntitlementGrant, SubscriptionState
 from billing.receivers import stripe_event_received
 from billing.services.entitlements import plan_effective
-from billing.services.reconcile import grace_periods_expire, subscriptions_reconcile
+from billing.services.reconcile import grace_periods_expire
 from billing.services.webhooks import stripe_event_apply
 from billing.tests.factories import OrganizationFactory
 
