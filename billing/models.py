@@ -316,6 +316,7 @@ class PurchaseRefund(models.Model):
 
 class EmailStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"  # claimed by one worker; a claim older than a few minutes is taken over
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
 
@@ -335,6 +336,7 @@ class BillingEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -104,6 +104,7 @@ class TrackUsageApi(APIView):
             402: PAYMENT_REQUIRED,
             403: NOT_ENTITLED,
             404: NOT_FOUND,
+            409: error("`idempotency_key_reused`: the key was used for a different feature, quantity or member"),
         },
     )
     def post(self, request):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billing.cache import access_cache_forget
-from billing.exceptions import FeatureNotMetered, NotEntitled, QuotaExceeded
+from billing.exceptions import FeatureNotMetered, IdempotencyKeyReused, NotEntitled, QuotaExceeded
 from billing.models import UsageCounter, UsageLedgerEntry
 from billing.periods import period_bounds
 from billing.plans import FEATURES, Feature, FeatureKind
@@ -53,7 +53,8 @@ def usage_track(
 
     Raises NotEntitled when the plan lacks the feature and QuotaExceeded when the use
     does not fit in what is left (nothing is recorded then). A retry with an
-    idempotency key already recorded returns the current balance without counting again.
+    idempotency key already recorded returns the current balance without counting again;
+    the same key with another feature, quantity or member is IdempotencyKeyReused (409).
     The period rolls over lazily: the first use in a new period creates its counter.
     """
     if quantity < 1:
@@ -109,6 +110,10 @@ def usage_track(
                 raise QuotaExceeded()
     except IntegrityError:
         entry = UsageLedgerEntry.objects.get(organization=organization, idempotency_key=idempotency_key)
+        # A retry repeats the request exactly; the same key on another request is the client's bug, and
+        # answering it with the first request's balance would hide a use that was never counted.
+        if (entry.feature, entry.quantity, entry.user_id) != (feature, quantity, user_id):
+            raise IdempotencyKeyReused() from None
         return _balance_after_replay(entry=entry)
 
     used, limit = row

@@ -247,3 +247,13 @@ def test_other_endpoints_keep_the_baseline(small_rates, premium):
     for _ in range(3):
         assert sdk.get(ENTITLEMENTS).status_code == 200
     assert_error(sdk.get(ENTITLEMENTS), status=429, code="throttled")
+
+
+def test_an_idempotency_key_reused_for_a_different_use_is_409(premium):
+    client, org = key_client(premium), premium.organization
+    body = {"customer": org.pk, "feature": "premium_article", "idempotency_key": "same-key"}
+    assert client.post(TRACK, {**body, "quantity": 1}, format="json").status_code == 200
+    reused = client.post(TRACK, {**body, "quantity": 2}, format="json")
+    assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")
+    retry = client.post(TRACK, {**body, "quantity": 1}, format="json")
+    assert (retry.status_code, retry.json()["used"]) == (200, 1)
