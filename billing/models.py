@@ -369,3 +369,35 @@ class WebhookRejection(models.Model):
 
     def __str__(self):
         return f"{self.count}× {self.reason} from {self.remote_ip} at {self.minute:%Y-%m-%d %H:%M}"
+
+
+class SubscriptionCheckout(models.Model):
+    """A Stripe Checkout session that subscribes an organization: at most one open per organization.
+
+    A second start answers the open one (same price) or closes it first (another price),
+    so two paid subscriptions cannot come out of two tabs.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETE = "complete", "Complete"
+        EXPIRED = "expired", "Expired"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="subscription_checkouts"
+    )
+    lookup_key = models.CharField(max_length=64)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], condition=Q(status="open"), name="subscription_checkout_one_open"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.lookup_key} ({self.status})"

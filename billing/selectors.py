@@ -241,6 +241,11 @@ def _date_start(value: str) -> datetime | None:
     return datetime(day.year, day.month, day.day) if day else None
 
 
+def subscription_known(*, subscription_id: str | None) -> bool:
+    """Whether a Stripe subscription has reached the mirror (its webhook was applied)."""
+    return bool(subscription_id) and Subscription.objects.filter(id=subscription_id).exists()
+
+
 def subscriptions_for(*, organization_id: int) -> QuerySet[Subscription]:
     """The organization's subscriptions from dj-stripe's mirror, newest first."""
     return Subscription.objects.filter(customer__subscriber_id=organization_id).order_by("-created")
