@@ -288,6 +288,16 @@ def invoices_for(*, organization_id: int, limit: int = 100) -> list[InvoiceRow]:
 
 
 OWNING_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED)
+SETTLED_STATUSES = (*OWNING_STATUSES, PurchaseStatus.REFUNDED)
+
+
+def purchases_for(*, organization_id: int, limit: int = 50) -> QuerySet[Purchase]:
+    """The organization's settled one-time purchases with their refunds, newest first (two queries)."""
+    return (
+        Purchase.objects.filter(organization_id=organization_id, status__in=SETTLED_STATUSES)
+        .prefetch_related("refunds")
+        .order_by("-paid_at", "-id")[:limit]
+    )
 
 
 def purchased_item_ids(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("purchase/", views.purchase_buy, name="purchase_buy"),
     path("purchase/return/", views.purchase_return, name="purchase_return"),
     path("settings/", views.settings_page, name="settings"),
+    path("purchases/<int:purchase_id>/receipt/", views.purchase_receipt, name="purchase_receipt"),
     path("portal/", views.portal, name="portal"),
     path("subscription/cancel/", views.subscription_cancel_page, name="subscription_cancel"),
     path("subscription/resume/", views.subscription_resume_page, name="subscription_resume"),

@@ -25,7 +25,14 @@ from billing.anonymous import anonymous_buyer_id
 from billing.models import ItemType, Purchase, PurchaseStatus, SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS, PRICES, plan_feature_lines
-from billing.selectors import OWNING_STATUSES, billing_organizations_for, invoices_for, usage_meters
+from billing.selectors import (
+    OWNING_STATUSES,
+    SETTLED_STATUSES,
+    billing_organizations_for,
+    invoices_for,
+    purchases_for,
+    usage_meters,
+)
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import in_grace, plan_effective
 from billing.services.pricing import INCLUDED_IN_PLAN_RULES
@@ -253,12 +260,29 @@ def settings_page(request):
         "in_grace": in_grace(state=state, now=now),
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
+        "purchases": purchases_for(organization_id=organization.pk),
         "is_admin": membership.role == Role.ADMIN,
         "other_prices": _switch_options(state=state, organization=organization),
         "organizations": billing_organizations_for(user=request.user, now=now),
         "switch_url": reverse("billing:settings"),
     }
     return render(request, "billing/settings.html", context)
+
+
+@login_required
+def purchase_receipt(request, purchase_id: int):
+    """A receipt for one purchase and its refunds; members of the buying organization only (404 otherwise)."""
+    purchase = (
+        Purchase.objects.filter(
+            pk=purchase_id, status__in=SETTLED_STATUSES, organization__memberships__user=request.user
+        )
+        .select_related("organization")
+        .prefetch_related("refunds")
+        .first()
+    )
+    if purchase is None:
+        raise Http404("No such purchase.")
+    return render(request, "billing/receipt.html", {"purchase": purchase, "organization": purchase.organization})
 
 
 @login_required

@@ -173,3 +173,25 @@ def test_the_admin_refund_asks_for_amount_and_reason_before_money_moves(stripe_s
     assert (refund.amount, refund.reason, refund.refunded_by.is_staff) == (1500, "Duplicate order", True)
     paid_purchase.refresh_from_db()
     assert (paid_purchase.refunded_amount, paid_purchase.status) == (1500, "partially_refunded")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_customer_sees_the_purchase_its_refund_and_a_receipt_on_the_billing_page(stripe_sandbox, paid_purchase):
+    from django.test import Client
+
+    from billing.services.purchases import purchase_refund
+
+    purchase_refund(purchase=paid_purchase, amount=6000, reason="Bought by mistake")
+    member = paid_purchase.organization.memberships.get().user
+    browser = Client()
+    browser.force_login(member)
+    page = browser.get(f"/billing/settings/?org={paid_purchase.organization_id}").content.decode()
+    assert "Advanced agents quiz" in page and "Refunded" in page
+    receipt = browser.get(f"/billing/purchases/{paid_purchase.pk}/receipt/")
+    text = receipt.content.decode()
+    assert receipt.status_code == 200
+    assert "$60.00" in text and "Bought by mistake" in text and "This purchase was refunded in full." in text
+    # Another organization's member finds nothing there.
+    stranger = Client()
+    stranger.force_login(MembershipFactory().user)
+    assert stranger.get(f"/billing/purchases/{paid_purchase.pk}/receipt/").status_code == 404
