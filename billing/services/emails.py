@@ -4,13 +4,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Organization
 from billing.models import BillingEmail, EmailStatus
+from common.outbox import outbox_enqueue
 
 SUBJECTS = {
     "quota_warning": "You have used 80% of your {feature_name} quota",
@@ -32,10 +32,12 @@ def billing_email_queue(
     )
     if not created:
         return None
-    from billing.tasks import billing_email_send_task  # tasks import services: import at call time
-
-    # The row is the outbox: if queuing fails, billing_emails_relay sends it later.
-    transaction.on_commit(lambda: billing_email_send_task.delay(email_id=email.pk), robust=True)
+    # The email row is the log; the send goes through the outbox, so a broker outage only delays it.
+    outbox_enqueue(
+        key=f"billing_email:{email.pk}",
+        handler="billing.services.emails.billing_email_send",
+        kwargs={"email_id": email.pk},
+    )
     return email
 
 
@@ -56,8 +58,9 @@ def billing_emails_relay(*, older_than: timedelta = timedelta(minutes=10), max_a
 
     now = timezone.now()
     stuck = list(
-        BillingEmail.objects.filter(_claimable(now), created_at__lte=now - older_than, attempts__lt=max_attempts)
-        .values_list("pk", flat=True)[:500]
+        BillingEmail.objects.filter(
+            _claimable(now), created_at__lte=now - older_than, attempts__lt=max_attempts
+        ).values_list("pk", flat=True)[:500]
     )
     for email_id in stuck:
         billing_email_send_task.delay(email_id=email_id)

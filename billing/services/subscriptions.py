@@ -100,7 +100,6 @@ def subscription_state_apply(
     return state
 
 
-
 def subscription_state_sync(*, organization: Organization, now: datetime | None = None) -> SubscriptionState:
     """Re-read the organization's subscriptions from dj-stripe's mirror and apply the most alive one.
 

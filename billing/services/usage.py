@@ -14,6 +14,7 @@ from billing.periods import period_bounds
 from billing.plans import FEATURES, Feature, FeatureKind
 from billing.selectors import Access, counter_user_id, grant_for
 from billing.services.emails import billing_email_queue
+from common.outbox import outbox_enqueue
 
 # The "quota nearly used" email goes out when a use crosses this share of the limit.
 WARNING_SHARE = 0.8
@@ -122,13 +123,16 @@ def usage_track(
     access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
     transaction.on_commit(lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature))
     if limit and used - quantity < limit * WARNING_SHARE <= used:
-        from billing.tasks import quota_warning_send  # tasks import services: import at call time
-
-        transaction.on_commit(
-            lambda: quota_warning_send.delay(
-                organization_id=org_id, user_id=counter_user, feature=feature, period_start=start.isoformat()
-            ),
-            robust=True,  # the use is recorded; a lost warning must not turn it into an error
+        # The use is recorded either way; the warning follows through the outbox, once per counter period.
+        outbox_enqueue(
+            key=f"quota_warning:{org_id}:{counter_user or '-'}:{feature}:{start.isoformat()}",
+            handler="billing.services.usage.quota_warning_notify",
+            kwargs={
+                "organization_id": org_id,
+                "user_id": counter_user,
+                "feature": feature,
+                "period_start": start.isoformat(),
+            },
         )
     return Access.counted(feature, used=used, limit=limit, resets_at=end)
 
@@ -142,8 +146,12 @@ def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:
     return Access.counted(entry.feature, used=counter.used, limit=counter.limit, resets_at=counter.period_end)
 
 
-def quota_warning_notify(*, organization_id: int, user_id: int | None, feature: str, period_start: datetime) -> bool:
+def quota_warning_notify(
+    *, organization_id: int, user_id: int | None, feature: str, period_start: datetime | str
+) -> bool:
     """Send the "quota nearly used" email once per counter period; True if this call claimed it."""
+    if isinstance(period_start, str):  # from the outbox's JSON
+        period_start = datetime.fromisoformat(period_start)
     counter = (
         UsageCounter.objects.filter(
             organization_id=organization_id, user_id=user_id, feature=feature, period_start=period_start

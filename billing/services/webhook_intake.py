@@ -57,6 +57,7 @@ from djstripe.settings import djstripe_settings
 from billing import gateway
 from billing.models import WebhookRejection
 from billing.services.webhooks import HANDLED_EVENT_TYPES, stripe_event_apply
+from common.outbox import task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +154,10 @@ def webhook_rejection_record(*, remote_ip: str, reason: str, size: int) -> None:
 
 
 def _queue(trigger_id: int) -> None:
+    """Publish the processing job; with the broker down the stored trigger waits for the redrive."""
     from billing.tasks import stripe_webhook_process
 
-    stripe_webhook_process.delay(trigger_id=trigger_id)
+    task_publish(task=stripe_webhook_process, kwargs={"trigger_id": trigger_id})
 
 
 _applying_inline: ContextVar[bool] = ContextVar("billing_webhook_applying_inline", default=False)
