@@ -16,8 +16,9 @@ from django.dispatch import receiver
 from accounts.middleware import AUTH_SESSION_ID, AUTH_SESSION_SEEN
 from accounts.models import AuthSession, LoginEvent, User
 from accounts.services.lockout import lockout_username
-from accounts.services.login_history import client_ip, client_user_agent, login_event_record
+from accounts.services.login_history import client_user_agent, login_event_record
 from accounts.services.sessions import auth_session_end_web, auth_session_start
+from common.client_ip import client_ip
 
 
 def _method(request, user=None) -> str:

@@ -334,7 +334,14 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.security.lockout_response"
 # One row per lockout is what makes the cool-off progressive; attempts made while
 # locked out are refused without extending the lockout.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The one client address (common.client_ip), as the throttles and the login history use.
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.axes_client_ip"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
+# --- Client address ----------------------------------------------------------------
+# How many proxies in front of the app append to X-Forwarded-For (0: none, the socket
+# address is the client). Throttles, lockout and login history read common.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Sessions ------------------------------------------------------------------------
 MAX_CONCURRENT_SESSIONS = env.int("MAX_CONCURRENT_SESSIONS", default=5)

@@ -37,8 +37,9 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from accounts.models import AuthSession, LoginEvent, User
 from accounts.selectors.organizations import membership_primary
 from accounts.services.lockout import lockout_is_locked, lockout_message, lockout_retry_after
-from accounts.services.login_history import client_ip, client_user_agent, login_event_record
+from accounts.services.login_history import client_user_agent, login_event_record
 from accounts.services.sessions import auth_session_revoke, auth_session_start
+from common.client_ip import client_ip
 
 FAMILY_CLAIM = "family"
 
