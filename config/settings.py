@@ -272,6 +272,10 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a fingerprint of the password hash: any password change (page, reset,
+    # admin, shell) makes every earlier access and refresh token fail (accounts.services.tokens).
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
 }
 
 # --- Stripe / dj-stripe -------------------------------------------------------

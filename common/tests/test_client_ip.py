@@ -1,4 +1,7 @@
-"""One client address for throttles, lockout and login history: X-Forwarded-For only as far as trusted proxies wrote it."""
+"""One client address for throttles, lockout and login history.
+
+X-Forwarded-For is believed only as far as trusted proxies wrote it.
+"""
 
 import pytest
 from django.test import RequestFactory
