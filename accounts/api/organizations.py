@@ -54,7 +54,7 @@ class InvitationOutputSerializer(serializers.ModelSerializer):
 
 
 class InvitationInputSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=Invitation._meta.get_field("email").max_length)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.BUYER)
 
 

@@ -32,7 +32,9 @@ EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.CharField(
-        required=False, help_text="Comma-separated, e.g. usage:read, usage:write. Empty means no scopes."
+        max_length=1000,
+        required=False,
+        help_text="Comma-separated, e.g. usage:read, usage:write. Empty means no scopes.",
     )
     expires_in_days = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
-from accounts.models import Membership, Role
+from accounts.models import Invitation, Membership, Role
 from accounts.selectors.organizations import (
     invitation_get_for_member,
     invitation_list_open,
@@ -36,7 +36,7 @@ class OrganizationCreateForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=Invitation._meta.get_field("email").max_length)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.BUYER)
 
 
