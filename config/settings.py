@@ -261,6 +261,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation that needs credentials documents its 401.
+        "common.schema.document_unauthenticated",
+    ],
 }
 
 # Losers of a concurrent refresh of one token within this window get a 401 without

@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing.views import stripe_webhook
 from common import health
+from common.views import api_not_found
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("marketplace/", include("marketplace.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: anything else under /api/ is a JSON 404 in the error shape, DEBUG or not.
+    re_path(r"^api/", api_not_found),
 ]
 
 handler404 = "common.views.not_found"

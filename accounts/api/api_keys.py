@@ -12,6 +12,7 @@ from accounts.models import ApiKey
 from accounts.selectors.api_keys import api_key_list
 from accounts.selectors.organizations import organization_get_for_member
 from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_revoke
+from common.pagination import DefaultPagination, paginated_response
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 
 
@@ -56,6 +57,8 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
 
 class ApiKeyListCreateView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         tags=["api keys"],
         summary="List the organization's API keys",
@@ -63,7 +66,12 @@ class ApiKeyListCreateView(APIView):
     )
     def get(self, request, org_id: int):
         organization = organization_get_for_member(user=request.user, organization_id=org_id)
-        return Response(ApiKeyOutput(api_key_list(organization=organization), many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            items=api_key_list(organization=organization),
+            serialize=lambda page: ApiKeyOutput(page, many=True).data,
+        )
 
     @extend_schema(
         tags=["api keys"],

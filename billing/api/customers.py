@@ -65,6 +65,7 @@ class CustomerCreateInput(serializers.Serializer):
 
 class CustomerListApi(APIView):
     permission_classes = [IsMemberOrApiKey]
+    pagination_class = DefaultPagination
 
     @extend_schema(
         tags=["customers"],

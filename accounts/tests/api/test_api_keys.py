@@ -56,7 +56,7 @@ def test_create_shows_the_key_once_and_stores_its_hash(admin_api, admin):
     assert body["organization_id"] == admin.organization_id
     assert body["created_by"] == admin.user.email
 
-    listing = admin_api.get(_keys_url(admin.organization_id)).json()
+    listing = admin_api.get(_keys_url(admin.organization_id)).json()["results"]
     assert [k["prefix"] for k in listing] == [key.prefix]
     assert "key" not in listing[0]
 
