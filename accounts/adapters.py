@@ -19,7 +19,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            user_create_defaults(user=user)
+            user_create_defaults(user=user, display_name=(form.cleaned_data.get("name") or "") if form else "")
         return user
 
     def send_mail(self, template_prefix, email, context):

@@ -200,6 +200,15 @@ def billing_organizations_for(*, user, now: datetime | None = None) -> list[Bill
     ]
 
 
+def organization_paying_for(*, user, now: datetime | None = None) -> int | None:
+    """The id of an organization of the user whose plan is above Free (the oldest such membership), if any."""
+    moment = now or timezone.now()
+    states = SubscriptionState.objects.filter(organization__memberships__user=user).order_by(
+        "organization__memberships__created_at", "organization_id"
+    )
+    return next((s.organization_id for s in states if plan_effective(state=s, now=moment) != FREE), None)
+
+
 def customers_for(
     *,
     user=None,
@@ -311,6 +320,15 @@ def purchased_item_ids(
         Purchase.objects.filter(owner, item_type=item_type, status__in=OWNING_STATUSES).values_list(
             "item_id", flat=True
         )
+    )
+
+
+def purchases_owned_recent(*, organization_id: int, limit: int = 20) -> list[Purchase]:
+    """What the organization owns through one-time purchases, most recently paid first."""
+    return list(
+        Purchase.objects.filter(organization_id=organization_id, status__in=OWNING_STATUSES).order_by(
+            "-paid_at", "-id"
+        )[:limit]
     )
 
 

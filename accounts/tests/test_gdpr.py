@@ -54,7 +54,7 @@ def test_export_contains_the_users_data_and_no_secrets(client, person):
     assert data["profile"]["timezone"] == "Europe/Paris"
     assert data["email_addresses"] == [{"email": "person@example.com", "verified": True, "primary": True}]
     assert sorted((m["organization"], m["role"]) for m in data["memberships"]) == sorted(
-        [(f"{user.email} (personal)", "admin"), (person["company"].name, "admin")]
+        [("Person's workspace", "admin"), (person["company"].name, "admin")]
     )
     assert sorted(e["success"] for e in data["login_events"]) == [False, True]
     attempts = data["sign_in_attempt_records"]
