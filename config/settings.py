@@ -341,6 +341,12 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Plateau] "
 # One address per user; changing it verifies the new one before it replaces the old.
 ACCOUNT_CHANGE_EMAIL = True
+# Adding or changing an email address, changing MFA and creating API keys need a recent
+# authentication (accounts.reauthentication): the sign-in or a password/TOTP confirmation
+# within this many seconds.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
+MFA_REAUTHENTICATION_REQUIRED = True
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 
 # --- Lockout (django-axes) ----------------------------------------------------------

@@ -6,6 +6,7 @@ never stored, so it cannot be shown again.
 
 from datetime import timedelta
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -79,6 +80,7 @@ def _render(request, *, membership, form, new_key=None, status=200):
 
 
 @login_required
+@reauthentication_required(allow_get=True, app="allauth.account")
 def api_keys(request):
     membership = _current_membership(request)
     if request.method != "POST":
