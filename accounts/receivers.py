@@ -10,10 +10,12 @@ import time
 from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
+from allauth.mfa.signals import authenticator_added
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.admin_site import MFA_ACTIVATED_SESSION_KEY
 from accounts.middleware import AUTH_SESSION_ID, AUTH_SESSION_SEEN
 from accounts.models import AuthSession, LoginEvent, User
 from accounts.services.lockout import lockout_username
@@ -104,3 +106,11 @@ def on_password_changed(sender, request, user, **kwargs):
 def on_password_reset(sender, request, user, **kwargs):
     """Reset through an emailed link: whoever knew the old password is out, everywhere."""
     auth_sessions_end_on_password_change(user=user)
+
+
+@receiver(authenticator_added, dispatch_uid="accounts.mfa_activated")
+def on_authenticator_added(sender, request, user, authenticator, **kwargs):
+    """Activating an authenticator app takes a valid code from it: this browser session has
+    passed the second factor, so the admin does not ask for another code straight away."""
+    if request is not None and hasattr(request, "session") and authenticator.type == Authenticator.Type.TOTP:
+        request.session[MFA_ACTIVATED_SESSION_KEY] = time.time()
