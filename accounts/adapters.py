@@ -4,6 +4,7 @@ from urllib.parse import urlparse
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
+from accounts.reauthentication import browser_authenticated_recently
 from accounts.services.users import user_create_defaults
 
 
@@ -19,8 +20,15 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            user_create_defaults(user=user)
+            user_create_defaults(user=user, display_name=(form.cleaned_data.get("name") or "") if form else "")
         return user
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks again only when neither a reauthentication nor the sign-in itself
+        is recent (accounts.reauthentication)."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        return self.request is None or not browser_authenticated_recently(self.request)
 
     def send_mail(self, template_prefix, email, context):
         # allauth's emails greet with django.contrib.sites' row, which nothing keeps up to

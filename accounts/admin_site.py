@@ -17,8 +17,16 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
+# Set in the session when this browser activated an authenticator app with a valid code
+# (accounts.receivers): that proves the second factor as much as the login's TOTP step.
+MFA_ACTIVATED_SESSION_KEY = "plateau_mfa_activated_at"
+# Where the recovery-codes page continues to after the admin sent staff to set up TOTP.
+AFTER_MFA_SETUP_SESSION_KEY = "plateau_after_mfa_setup"
+
 
 def session_passed_mfa(request) -> bool:
+    if request.session.get(MFA_ACTIVATED_SESSION_KEY):
+        return True
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
 
 
@@ -39,6 +47,8 @@ class PlateauAdminSite(admin.AdminSite):
             if user.is_active and user.is_staff:
                 if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
                     messages.warning(request, "Staff must turn on an authenticator app before using the admin.")
+                    # The recovery-codes page that follows the set-up links back here.
+                    request.session[AFTER_MFA_SETUP_SESSION_KEY] = request.get_full_path()
                     return redirect("mfa_activate_totp")
                 if not session_passed_mfa(request):
                     messages.warning(request, "Confirm a code from your authenticator app to open the admin.")

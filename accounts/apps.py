@@ -12,3 +12,8 @@ class AccountsConfig(AppConfig):
 
         # Auth signals (logins, logouts, failures) → sessions and login history.
         from accounts import receivers  # noqa: F401
+
+        # A used TOTP code stays refused for its whole validity, not just 30 s.
+        from accounts.mfa_replay import remember_used_codes_while_valid
+
+        remember_used_codes_while_valid()

@@ -39,3 +39,9 @@ class InvitationEmailMismatch(APIException):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "invitation_email_mismatch"
     default_detail = "This invitation was sent to another email address. Log in with that address to accept it."
+
+
+class OrganizationNameInvalid(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "organization_name_invalid"
+    default_detail = "Give the organization a name."

@@ -2,8 +2,9 @@ import time
 
 from django.contrib.auth import logout
 
-from accounts.services.login_history import client_ip, client_user_agent
+from accounts.services.login_history import client_user_agent
 from accounts.services.sessions import auth_session_touch
+from common.client_ip import client_ip
 
 # Keys in the Django session, written at login by accounts.receivers.
 AUTH_SESSION_ID = "_plateau_auth_session_id"

@@ -7,17 +7,25 @@ endpoint calls the same services directly (accounts.services.tokens).
 
 import time
 
+from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
+from allauth.mfa.signals import authenticator_added
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.admin_site import MFA_ACTIVATED_SESSION_KEY
 from accounts.middleware import AUTH_SESSION_ID, AUTH_SESSION_SEEN
 from accounts.models import AuthSession, LoginEvent, User
 from accounts.services.lockout import lockout_username
-from accounts.services.login_history import client_ip, client_user_agent, login_event_record
-from accounts.services.sessions import auth_session_end_web, auth_session_start
+from accounts.services.login_history import client_user_agent, login_event_record
+from accounts.services.sessions import (
+    auth_session_end_web,
+    auth_session_start,
+    auth_sessions_end_on_password_change,
+)
+from common.client_ip import client_ip
 
 
 def _method(request, user=None) -> str:
@@ -79,3 +87,30 @@ def on_mfa_authentication_failed(sender, request, user, reauthentication=False, 
     if request is None or reauthentication:
         return
     user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request, reason="invalid_otp")
+
+
+@receiver(password_changed, dispatch_uid="accounts.password_changed")
+@receiver(password_set, dispatch_uid="accounts.password_set")
+def on_password_changed(sender, request, user, **kwargs):
+    """Changed by the person on /accounts/password/: every other device is signed out."""
+    session = getattr(request, "session", None)
+    if session is None:
+        auth_sessions_end_on_password_change(user=user)
+        return
+    auth_sessions_end_on_password_change(
+        user=user, keep_id=session.get(AUTH_SESSION_ID), keep_session_key=session.session_key or ""
+    )
+
+
+@receiver(password_reset, dispatch_uid="accounts.password_reset")
+def on_password_reset(sender, request, user, **kwargs):
+    """Reset through an emailed link: whoever knew the old password is out, everywhere."""
+    auth_sessions_end_on_password_change(user=user)
+
+
+@receiver(authenticator_added, dispatch_uid="accounts.mfa_activated")
+def on_authenticator_added(sender, request, user, authenticator, **kwargs):
+    """Activating an authenticator app takes a valid code from it: this browser session has
+    passed the second factor, so the admin does not ask for another code straight away."""
+    if request is not None and hasattr(request, "session") and authenticator.type == Authenticator.Type.TOTP:
+        request.session[MFA_ACTIVATED_SESSION_KEY] = time.time()

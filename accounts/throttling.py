@@ -7,6 +7,7 @@ client IP. Rates live in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
 from rest_framework.settings import api_settings
 
 from accounts.models import ApiKey
+from common.client_ip import client_ip
 from common.throttling import WindowCounterThrottle
 
 
@@ -15,6 +16,11 @@ class SettingsRateThrottle(WindowCounterThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request):
+        # Not DRF's: without NUM_PROXIES it keys on the whole X-Forwarded-For header,
+        # which the client writes, so each made-up value opened a fresh window.
+        return client_ip(request) or "unknown"
 
 
 class CallerRateThrottle(SettingsRateThrottle):

@@ -9,7 +9,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:profile"), name="index"),
     path("profile/", profile.profile, name="profile"),
     path("organizations/", organizations.organizations, name="organizations"),
+    path("organizations/switch/", organizations.organization_switch, name="organization_switch"),
     path("organizations/<int:org_id>/", organizations.organization, name="organization"),
+    path("organizations/<int:org_id>/rename/", organizations.organization_rename_view, name="organization_rename"),
     path(
         "organizations/<int:org_id>/invitations/",
         organizations.invitation_create_view,

@@ -6,8 +6,11 @@ accounts must not import billing, so billing listens instead of being called.
 from allauth.account.signals import user_signed_up
 from django.contrib.auth.signals import user_logged_in
 
+from accounts.models import Membership
 from accounts.selectors.organizations import membership_primary
+from accounts.services.organizations import membership_mark_used
 from billing.anonymous import SESSION_FIELD, anonymous_buyer_id
+from billing.selectors import organization_paying_for
 from billing.services.purchases import purchases_attach_anonymous
 
 
@@ -32,6 +35,17 @@ def purchases_attach_on_account(sender, request, user, **kwargs):
     del request.session[SESSION_FIELD]
 
 
+def organization_land_on_paying(sender, request, user, **kwargs):
+    """A member who never chose an organization lands, after sign-in, on one that pays
+    (e.g. their company's Premium) rather than on their personal Free one."""
+    if Membership.objects.filter(user=user, last_used_at__isnull=False).exists():
+        return
+    paying = organization_paying_for(user=user)
+    if paying is not None:
+        membership_mark_used(user=user, organization_id=paying, force=True)
+
+
 def connect() -> None:
+    user_logged_in.connect(organization_land_on_paying, dispatch_uid="billing:organization_land_on_paying")
     user_signed_up.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_sign_up")
     user_logged_in.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_login")

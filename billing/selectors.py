@@ -197,6 +197,15 @@ def billing_organizations_for(*, user, now: datetime | None = None) -> list[Bill
     ]
 
 
+def organization_paying_for(*, user, now: datetime | None = None) -> int | None:
+    """The id of an organization of the user whose plan is above Free (the oldest such membership), if any."""
+    moment = now or timezone.now()
+    states = SubscriptionState.objects.filter(organization__memberships__user=user).order_by(
+        "organization__memberships__created_at", "organization_id"
+    )
+    return next((s.organization_id for s in states if plan_effective(state=s, now=moment) != FREE), None)
+
+
 def customers_for(
     *,
     user=None,
@@ -268,23 +277,28 @@ class InvoiceRow:
         return money_display(amount=self.amount_paid or self.amount_due, currency=self.currency or "usd")
 
 
+def invoices_queryset(*, organization_id: int) -> QuerySet[Invoice]:
+    """The organization's invoices in dj-stripe's mirror, newest first (paginate, then `invoice_row`)."""
+    return Invoice.objects.filter(customer__subscriber_id=organization_id).order_by("-created", "-id")
+
+
+def invoice_row(invoice: Invoice) -> InvoiceRow:
+    return InvoiceRow(
+        id=invoice.id,
+        number=invoice.stripe_data.get("number"),
+        status=invoice.stripe_data.get("status"),
+        currency=invoice.stripe_data.get("currency", ""),
+        amount_due=invoice.stripe_data.get("amount_due") or 0,
+        amount_paid=invoice.stripe_data.get("amount_paid") or 0,
+        created=invoice.created,
+        hosted_invoice_url=invoice.stripe_data.get("hosted_invoice_url"),
+        invoice_pdf=invoice.stripe_data.get("invoice_pdf"),
+    )
+
+
 def invoices_for(*, organization_id: int, limit: int = 100) -> list[InvoiceRow]:
     """The organization's invoices from dj-stripe's mirror, newest first, with their download links."""
-    rows = Invoice.objects.filter(customer__subscriber_id=organization_id).order_by("-created")[:limit]
-    return [
-        InvoiceRow(
-            id=invoice.id,
-            number=invoice.stripe_data.get("number"),
-            status=invoice.stripe_data.get("status"),
-            currency=invoice.stripe_data.get("currency", ""),
-            amount_due=invoice.stripe_data.get("amount_due") or 0,
-            amount_paid=invoice.stripe_data.get("amount_paid") or 0,
-            created=invoice.created,
-            hosted_invoice_url=invoice.stripe_data.get("hosted_invoice_url"),
-            invoice_pdf=invoice.stripe_data.get("invoice_pdf"),
-        )
-        for invoice in rows
-    ]
+    return [invoice_row(invoice) for invoice in invoices_queryset(organization_id=organization_id)[:limit]]
 
 
 OWNING_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED)
@@ -318,6 +332,15 @@ def purchased_item_ids(
         Purchase.objects.filter(owner, item_type=item_type, status__in=OWNING_STATUSES).values_list(
             "item_id", flat=True
         )
+    )
+
+
+def purchases_owned_recent(*, organization_id: int, limit: int = 20) -> list[Purchase]:
+    """What the organization owns through one-time purchases, most recently paid first."""
+    return list(
+        Purchase.objects.filter(organization_id=organization_id, status__in=OWNING_STATUSES).order_by(
+            "-paid_at", "-id"
+        )[:limit]
     )
 
 

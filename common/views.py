@@ -15,6 +15,22 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def api_not_found(request, *args, **kwargs):
+    """Every path under /api/ that no route serves: JSON 404, in DEBUG too (Django's
+    debug 404 page would otherwise answer), and no slash-appending redirect of a POST."""
+    from django.urls import Resolver404, resolve
+
+    message = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            message = f"Not found. Did you mean {request.path}/ (with the trailing slash)?"
+    return api_error_response(status_code=404, code="not_found", message=message)
+
+
 def server_error(request):
     if _is_api(request):
         return api_error_response(

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI's files served from our own static files: /api/docs/ works offline.
+    "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -77,7 +80,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
+    # 400 before any view sees a NUL character (PostgreSQL refuses it in text).
+    "common.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +116,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The current organization and the switcher in the header.
+                "accounts.context_processors.current_organization",
+                # request.csp_nonce for the rare template that needs one.
+                "csp.context_processors.nonce",
             ],
         },
     }
@@ -260,6 +271,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation that needs credentials documents its 401.
+        "common.schema.document_unauthenticated",
+    ],
 }
 
 # Losers of a concurrent refresh of one token within this window get a 401 without
@@ -273,6 +293,10 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a fingerprint of the password hash: any password change (page, reset,
+    # admin, shell) makes every earlier access and refresh token fail (accounts.services.tokens).
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
 }
 
 # --- Stripe / dj-stripe -------------------------------------------------------
@@ -300,6 +324,8 @@ WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", defau
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks for the person's name: it names their personal organization.
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -316,6 +342,12 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Plateau] "
 # One address per user; changing it verifies the new one before it replaces the old.
 ACCOUNT_CHANGE_EMAIL = True
+# Adding or changing an email address, changing MFA and creating API keys need a recent
+# authentication (accounts.reauthentication): the sign-in or a password/TOTP confirmation
+# within this many seconds.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
+MFA_REAUTHENTICATION_REQUIRED = True
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 
 # --- Lockout (django-axes) ----------------------------------------------------------
@@ -335,7 +367,33 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.security.lockout_response"
 # One row per lockout is what makes the cool-off progressive; attempts made while
 # locked out are refused without extending the lockout.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The one client address (common.client_ip), as the throttles and the login history use.
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.axes_client_ip"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
+# --- Client address ----------------------------------------------------------------
+# How many proxies in front of the app append to X-Forwarded-For (0: none, the socket
+# address is the client). Throttles, lockout and login history read common.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------
+# Strict: everything from our own origin, no inline script or style, no eval, no framing.
+# Templates put behaviour in static/js and looks in static/css (a test renders every
+# page and refuses inline scripts, event-handler attributes and style attributes).
+# `data:` images are allauth's TOTP QR code and Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Sessions ------------------------------------------------------------------------
 MAX_CONCURRENT_SESSIONS = env.int("MAX_CONCURRENT_SESSIONS", default=5)

@@ -1,13 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
-from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from billing.views import stripe_webhook
 from common import health
+from common.views import api_not_found
+from config import views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
@@ -25,7 +26,10 @@ urlpatterns = [
     path("learn/", include("content.urls")),
     path("marketplace/", include("marketplace.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: anything else under /api/ is a JSON 404 in the error shape, DEBUG or not.
+    re_path(r"^api/", api_not_found),
 ]
 
 handler404 = "common.views.not_found"

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import Invitation, Membership, Organization, Profile, User
+from accounts.services.sessions import auth_sessions_end_on_password_change
 from accounts.services.users import user_create_defaults
 
 
@@ -37,6 +38,13 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request, obj):
         # A new user gets their profile and personal organization from the service below.
         return self.inlines if obj else []
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            # A password set by staff ends every session of the user, API tokens included.
+            auth_sessions_end_on_password_change(user=self.get_object(request, id))
+        return response
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -9,9 +9,11 @@ from rest_framework.views import APIView
 
 from accounts.authentication import HasApiKey
 from accounts.models import ApiKey
+from accounts.reauthentication import api_require_recent_authentication
 from accounts.selectors.api_keys import api_key_list
 from accounts.selectors.organizations import organization_get_for_member
 from accounts.services.api_keys import MAX_SCOPES, SCOPE_PATTERN, api_key_create, api_key_revoke
+from common.pagination import DefaultPagination, paginated_response
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 
 
@@ -56,6 +58,8 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
 
 class ApiKeyListCreateView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         tags=["api keys"],
         summary="List the organization's API keys",
@@ -63,16 +67,24 @@ class ApiKeyListCreateView(APIView):
     )
     def get(self, request, org_id: int):
         organization = organization_get_for_member(user=request.user, organization_id=org_id)
-        return Response(ApiKeyOutput(api_key_list(organization=organization), many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            items=api_key_list(organization=organization),
+            serialize=lambda page: ApiKeyOutput(page, many=True).data,
+        )
 
     @extend_schema(
         tags=["api keys"],
         summary="Create an API key (organization admins); the full key is in this response only",
+        description="Needs a recent login (5 minutes, REAUTHENTICATION_TIMEOUT_SECONDS): a token from a session "
+        "opened earlier gets 403 `reauthentication_required`.",
         request=ApiKeyCreateInput,
         responses={201: ApiKeyCreatedOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request, org_id: int):
         organization = organization_get_for_member(user=request.user, organization_id=org_id)
+        api_require_recent_authentication(request)
         data = ApiKeyCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = api_key_create(organization=organization, created_by=request.user, **data.validated_data)

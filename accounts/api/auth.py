@@ -16,7 +16,7 @@ ERROR_RESPONSES = {400: BAD_REQUEST, 401: UNAUTHENTICATED, 429: TOO_MANY}
 
 
 class TokenObtainInput(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(trim_whitespace=False, max_length=4096)
     otp = serializers.CharField(
         required=False, allow_blank=True, max_length=64, help_text="TOTP or recovery code; required when MFA is on."

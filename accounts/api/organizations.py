@@ -25,7 +25,7 @@ from accounts.services.organizations import (
     membership_remove,
     membership_role_change,
 )
-from common.pagination import DefaultPagination
+from common.pagination import DefaultPagination, paginated_response
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 
 CONFLICT = error("Refused by an organization rule: last admin, already a member, personal organization.")
@@ -54,7 +54,7 @@ class InvitationOutputSerializer(serializers.ModelSerializer):
 
 
 class InvitationInputSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=Invitation._meta.get_field("email").max_length)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.BUYER)
 
 
@@ -63,12 +63,14 @@ class InvitationAcceptInputSerializer(serializers.Serializer):
 
 
 def _paginated(request, view, queryset, serializer_class):
-    paginator = DefaultPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginated_response(
+        request=request, view=view, items=queryset, serialize=lambda page: serializer_class(page, many=True).data
+    )
 
 
 class OrganizationMemberListApi(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         operation_id="org_members_list",
         tags=["organizations"],
@@ -115,6 +117,8 @@ class OrganizationMemberDetailApi(APIView):
 
 
 class OrganizationInvitationListApi(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         operation_id="org_invitations_list",
         tags=["organizations"],

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts.models import AuthSession
 from accounts.selectors.sessions import auth_session_for_browser, auth_session_get_active, auth_session_list_active
 from accounts.services.sessions import auth_session_revoke, auth_session_revoke_all
+from common.pagination import DefaultPagination, paginated_response
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 
 
@@ -33,6 +34,8 @@ class SessionOutput(serializers.ModelSerializer):
 
 
 class SessionListView(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(
         tags=["sessions"],
         summary="List my active sessions (browsers and API token families)",
@@ -41,7 +44,12 @@ class SessionListView(APIView):
     def get(self, request):
         current = _caller_session(request)
         sessions = auth_session_list_active(user=request.user)
-        return Response(SessionOutput(sessions, many=True, context={"current_id": current and current.pk}).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            items=sessions,
+            serialize=lambda page: SessionOutput(page, many=True, context={"current_id": current and current.pk}).data,
+        )
 
 
 class SessionRevokeView(APIView):

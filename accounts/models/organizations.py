@@ -24,6 +24,8 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Staff APIs across every organization (accounts.permissions), granted through groups.
+        permissions = [("view_business_metrics", "Can read business metrics of every organization")]
 
     def __str__(self):
         return self.name
@@ -34,6 +36,9 @@ class Membership(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.BUYER)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the member last chose this organization (header switcher, ?org=): after
+    # sign-in they land on the one they used last (accounts.selectors.organizations).
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")]

@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -37,17 +37,34 @@ def membership_get(*, user, organization) -> Membership | None:
 
 
 def membership_primary(*, user) -> Membership | None:
-    """The membership that speaks for the user by default: their personal org, else the oldest."""
+    """The membership that speaks for the user by default (the current organization):
+    the one they used last, else their personal org, else the oldest."""
     return membership_list_for_user(user=user).first()
 
 
 def membership_list_for_user(*, user) -> QuerySet[Membership]:
-    """Every organization the user belongs to, as memberships: their personal one first, then by age."""
+    """Every organization the user belongs to, as memberships: the one used last first,
+    then their personal one, then by age."""
     return (
         Membership.objects.filter(user=user)
         .select_related("organization")
-        .order_by("-organization__is_personal", "created_at", "id")
+        .order_by(F("last_used_at").desc(nulls_last=True), "-organization__is_personal", "created_at", "id")
     )
+
+
+def membership_current(*, user, requested_organization_id=None) -> Membership | None:
+    """The organization a page is about: `?org=<id>` when the user belongs to it, else their primary one."""
+    if requested_organization_id:
+        try:
+            chosen = Membership.objects.select_related("organization").filter(
+                user=user, organization_id=int(requested_organization_id)
+            )
+        except (TypeError, ValueError):
+            chosen = Membership.objects.none()
+        membership = chosen.first()
+        if membership is not None:
+            return membership
+    return membership_primary(user=user)
 
 
 def membership_list_for_user_by_name(*, user) -> QuerySet[Membership]:

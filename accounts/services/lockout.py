@@ -15,12 +15,13 @@ from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
+
+from common.client_ip import client_ip
 
 LOCKOUT_MEMORY = timedelta(hours=24)
 USERNAME_KEYS = ("login", "email", "username")
@@ -51,7 +52,7 @@ def _earlier_lockouts(request: HttpRequest | None) -> int:
     username = lockout_username(request, getattr(request, "axes_credentials", None))
     if username:
         who |= Q(username=username)
-    ip_address = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
+    ip_address = getattr(request, "axes_ip_address", None) or client_ip(request)
     if ip_address:
         who |= Q(ip_address=ip_address)
     if not who:

@@ -1,16 +1,15 @@
-"""Login history: one LoginEvent per attempt, from the pages and the API."""
+"""Login history: one LoginEvent per attempt, from the pages and the API.
 
-from axes.helpers import get_client_ip_address
+The address is common.client_ip's, as django-axes and the throttles use, so history,
+lockout and rate limits agree on who tried.
+"""
+
 from django.http import HttpRequest
 
 from accounts.models import LoginEvent
+from common.client_ip import client_ip
 
 USER_AGENT_MAX = LoginEvent._meta.get_field("user_agent").max_length
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The address django-axes also uses, so history and lockout agree on who tried."""
-    return get_client_ip_address(request) or None
 
 
 def client_user_agent(request: HttpRequest) -> str:

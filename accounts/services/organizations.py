@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from accounts.errors import (
     InvitationInvalid,
     LastAdminRemoval,
     OrganizationAdminRequired,
+    OrganizationNameInvalid,
     PersonalOrganizationLocked,
 )
 from accounts.models import Invitation, Membership, Organization, Role, User
@@ -57,6 +59,34 @@ def organization_create(*, name: str, creator: User, email: str = "") -> Organiz
         is_personal=False,
     )
     Membership.objects.create(organization=organization, user=creator, role=Role.ADMIN)
+    return organization
+
+
+# "Last used" moves at most this often from browsing with ?org=: one UPDATE a minute, not one a page.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def membership_mark_used(*, user: User, organization_id: int, force: bool = False) -> bool:
+    """The user chose this organization: it becomes the one they land on after sign-in.
+
+    One conditional UPDATE (nothing for a non-member); without `force`, a choice repeated
+    within a minute writes nothing.
+    """
+    now = timezone.now()
+    rows = Membership.objects.filter(user=user, organization_id=organization_id)
+    if not force:
+        rows = rows.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION))
+    return bool(rows.update(last_used_at=now))
+
+
+def organization_rename(*, organization: Organization, name: str, actor: User) -> Organization:
+    """An admin renames the organization (personal ones too: "Ada's workspace" is only a default)."""
+    organization_require_admin(organization=organization, actor=actor)
+    name = " ".join(name.split())
+    if not name:
+        raise OrganizationNameInvalid()
+    Organization.objects.filter(pk=organization.pk).update(name=name[: Organization._meta.get_field("name").max_length])
+    organization.refresh_from_db(fields=["name"])
     return organization
 
 

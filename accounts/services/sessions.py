@@ -95,6 +95,25 @@ def auth_session_revoke_all(*, user, keep: AuthSession | None = None) -> int:
     return sum(auth_session_revoke(auth_session=s) for s in sessions)
 
 
+def auth_sessions_end_on_password_change(*, user, keep_id: int | None = None, keep_session_key: str = "") -> int:
+    """The password changed: every signed-in device of the user ends, except the browser
+    that changed it (`keep_id`, when the person changed it themself; Django gave that
+    browser a new session key, `keep_session_key`).
+
+    A reset or an admin's change keeps nothing. Tokens issued earlier are refused in any
+    case (they carry the old password's fingerprint), and Django refuses the other
+    browsers' sessions; this makes the device list say so and ends the token families.
+    """
+    keep = None
+    if keep_id is not None:
+        keep = AuthSession.objects.filter(
+            pk=keep_id, user=user, kind=AuthSession.Kind.WEB, revoked_at__isnull=True
+        ).first()
+        if keep is not None and keep_session_key:
+            AuthSession.objects.filter(pk=keep.pk).update(session_key=keep_session_key)
+    return auth_session_revoke_all(user=user, keep=keep)
+
+
 def auth_session_touch(*, auth_session_id: int, session_key: str, ip_address: str | None, user_agent: str) -> bool:
     """Record that a browser session is in use. False if it has been revoked meanwhile.
 

@@ -33,12 +33,14 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import AuthSession, LoginEvent, User
 from accounts.selectors.organizations import membership_primary
 from accounts.services.lockout import lockout_is_locked, lockout_message, lockout_retry_after
-from accounts.services.login_history import client_ip, client_user_agent, login_event_record
+from accounts.services.login_history import client_user_agent, login_event_record
 from accounts.services.sessions import auth_session_revoke, auth_session_start
+from common.client_ip import client_ip
 
 FAMILY_CLAIM = "family"
 
@@ -78,6 +80,11 @@ class RefreshTokenInvalid(exceptions.AuthenticationFailed):
     default_detail = "Refresh token is invalid or expired."
 
 
+class PasswordChanged(exceptions.AuthenticationFailed):
+    default_code = "password_changed"
+    default_detail = "The password changed since this token was issued. Log in again."
+
+
 class RefreshTokenSuperseded(exceptions.AuthenticationFailed):
     default_code = "token_superseded"
     default_detail = "This refresh token was just rotated by a concurrent request; use the newest tokens."
@@ -103,7 +110,13 @@ def _new_refresh_token(*, user: User, family: str) -> RefreshToken:
     refresh["org_id"] = membership.organization_id if membership else None
     refresh["role"] = membership.role if membership else None
     refresh[FAMILY_CLAIM] = family
+    # The password's fingerprint: a changed password ends the token (see _password_unchanged).
+    refresh[jwt_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
     return refresh
+
+
+def _password_unchanged(*, user: User, payload: dict) -> bool:
+    return payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) == get_md5_hash_password(user.password)
 
 
 def _outstand(*, refresh: RefreshToken, user: User) -> OutstandingToken:
@@ -232,6 +245,13 @@ def token_refresh(*, request: HttpRequest, raw_refresh: str) -> TokenPair:
     family = payload[FAMILY_CLAIM]
     jti = payload[jwt_settings.JTI_CLAIM]
     user = User.objects.filter(pk=payload.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is not None and not _password_unchanged(user=user, payload=payload):
+        # Issued before the password changed: the session ends with the old password.
+        auth_session = AuthSession.objects.filter(family=family).first()
+        if auth_session is not None:
+            auth_session_revoke(auth_session=auth_session)
+        _blacklist_jti(jti=jti, payload=payload, raw=raw_refresh, user=user)
+        raise PasswordChanged()
 
     if user is not None:
         with transaction.atomic():

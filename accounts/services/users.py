@@ -5,16 +5,28 @@ from django.db import transaction
 from accounts.models import Membership, Organization, Profile, Role, User
 
 
+def personal_organization_name(*, display_name: str, email: str) -> str:
+    """"Ada's workspace": the person's first name, else the name part of their email address."""
+    words = (display_name or "").split()
+    first = words[0] if words else (email or "").split("@")[0] or "My"
+    return f"{first[:150]}'s workspace"
+
+
 @transaction.atomic
-def user_create_defaults(*, user: User) -> Organization:
-    """Give a new user their profile and personal organization (they are its admin).
+def user_create_defaults(*, user: User, display_name: str = "") -> Organization:
+    """Give a new user their profile and personal organization (they are its admin),
+    named after them ("Ada's workspace"; they may rename it).
 
     Called by the sign-up adapter and the demo seed; calling it again changes nothing.
     """
-    Profile.objects.get_or_create(user=user)
+    profile, created = Profile.objects.get_or_create(user=user, defaults={"display_name": display_name.strip()[:120]})
     organization, _ = Organization.objects.get_or_create(
         slug=f"personal-{user.pk}",
-        defaults={"name": f"{user.email} (personal)", "email": user.email, "is_personal": True},
+        defaults={
+            "name": personal_organization_name(display_name=profile.display_name, email=user.email),
+            "email": user.email,
+            "is_personal": True,
+        },
     )
     Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": Role.ADMIN})
     return organization

@@ -55,3 +55,27 @@ def test_signed_in_customer_gets_403_not_a_login_loop(client):
     client.force_login(customer)
     response = client.get("/admin/", follow=True)
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)  # allauth signals the activation on commit, as in production
+def test_staff_first_login_to_admin_is_one_short_path(client):
+    """Password once, scan and confirm a code once, see the recovery codes, continue: the admin."""
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    from accounts.tests.totp import totp_code
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD, "next": "/admin/"})
+    assert client.get("/admin/")["Location"] == "/accounts/2fa/totp/activate/"
+
+    page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200  # no second password prompt right after signing in
+    secret = client.session[SECRET_SESSION_KEY]
+    response = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
+    assert response["Location"] == "/accounts/2fa/recovery-codes/"
+
+    codes = client.get("/accounts/2fa/recovery-codes/").content.decode()
+    assert '<a class="button" href="/admin/">I have saved them: continue</a>' in codes
+    response = client.get("/admin/")
+    assert response.status_code == 200  # no second code asked for
+    assert b"Plateau back office" in response.content

@@ -6,6 +6,7 @@ never stored, so it cannot be shown again.
 
 from datetime import timedelta
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,7 +33,9 @@ EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.CharField(
-        required=False, help_text="Comma-separated, e.g. usage:read, usage:write. Empty means no scopes."
+        max_length=1000,
+        required=False,
+        help_text="Comma-separated, e.g. usage:read, usage:write. Empty means no scopes.",
     )
     expires_in_days = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
 
@@ -77,6 +80,7 @@ def _render(request, *, membership, form, new_key=None, status=200):
 
 
 @login_required
+@reauthentication_required(allow_get=True, app="allauth.account")
 def api_keys(request):
     membership = _current_membership(request)
     if request.method != "POST":

@@ -4,14 +4,17 @@ Everyone in an organization sees its members; only its admins change roles, remo
 members and invite. The services enforce that; these views only choose what to show.
 """
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
-from accounts.models import Membership, Role
+from accounts.models import Invitation, Membership, Role
 from accounts.selectors.organizations import (
     invitation_get_for_member,
     invitation_list_open,
@@ -25,9 +28,11 @@ from accounts.services.organizations import (
     invitation_create,
     invitation_get_open,
     invitation_revoke,
+    membership_mark_used,
     membership_remove,
     membership_role_change,
     organization_create,
+    organization_rename,
 )
 
 
@@ -36,12 +41,53 @@ class OrganizationCreateForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=Invitation._meta.get_field("email").max_length)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.BUYER)
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Name")
+
+
+def _safe_next(request, default: str) -> str:
+    """Where to go back to after switching: a path on this site, without a stale ?org=."""
+    target = request.POST.get("next") or default
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return default
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "org"]
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
+
+
+@login_required
+@require_POST
+def organization_switch(request):
+    """The header's switcher: the chosen organization becomes the current one (and the landing one)."""
+    organization = organization_get_for_member(user=request.user, organization_id=request.POST.get("organization"))
+    membership_mark_used(user=request.user, organization_id=organization.pk, force=True)
+    return redirect(_safe_next(request, "/"))
+
+
+@login_required
+@require_POST
+def organization_rename_view(request, org_id: int):
+    organization = organization_get_for_member(user=request.user, organization_id=org_id)
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        return _render_organization(request, organization, rename_form=form, status=400)
+    try:
+        organization_rename(organization=organization, name=form.cleaned_data["name"], actor=request.user)
+    except APIException as error:
+        messages.error(request, str(error.detail))
+        return _render_organization(request, organization, rename_form=form, status=error.status_code)
+    messages.success(request, f"Renamed to {organization.name}.")
+    return redirect("accounts:organization", org_id=organization.pk)
 
 
 @login_required
@@ -60,7 +106,7 @@ def organizations(request):
     )
 
 
-def _render_organization(request, organization, *, invite_form=None, status=200):
+def _render_organization(request, organization, *, invite_form=None, rename_form=None, status=200):
     membership = membership_get(user=request.user, organization=organization)
     context = {
         "organization": organization,
@@ -69,6 +115,7 @@ def _render_organization(request, organization, *, invite_form=None, status=200)
         "members": membership_list(organization=organization),
         "invitations": invitation_list_open(organization=organization),
         "invite_form": invite_form or InvitationForm(),
+        "rename_form": rename_form or RenameForm(initial={"name": organization.name}),
         "roles": Role.choices,
     }
     return render(request, "accounts/organization.html", context, status=status)

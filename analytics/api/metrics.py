@@ -1,13 +1,14 @@
-"""/api/v1/analytics/: business metrics for staff (one-time purchase revenue, top customers)."""
+"""/api/v1/analytics/: business metrics for staff holding `accounts.view_business_metrics`
+(one-time purchase revenue, top customers)."""
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organization
+from accounts.permissions import VIEW_BUSINESS_METRICS, StaffWithPermission
 from analytics.periods import report_period
 from analytics.selectors import customer_lifetime_values, revenue_summary
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
@@ -43,7 +44,8 @@ class RevenueOutput(serializers.Serializer):
 
 
 class RevenueApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithPermission]
+    staff_permission = VIEW_BUSINESS_METRICS
 
     @extend_schema(
         tags=["analytics"],
@@ -84,7 +86,8 @@ class TopCustomersOutput(serializers.Serializer):
 
 
 class TopCustomersApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithPermission]
+    staff_permission = VIEW_BUSINESS_METRICS
 
     @extend_schema(
         tags=["analytics"],

@@ -24,7 +24,11 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def staff():
-    return client_for(UserFactory(is_staff=True))
+    from django.contrib.auth.models import Permission
+
+    analyst = UserFactory(is_staff=True)
+    analyst.user_permissions.add(Permission.objects.get(codename="view_business_metrics"))
+    return client_for(analyst)
 
 
 @pytest.fixture

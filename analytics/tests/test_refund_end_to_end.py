@@ -5,6 +5,7 @@ default period (the last 30 days up to today), whichever side of midnight each l
 """
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -38,7 +39,9 @@ def test_a_staff_refund_lowers_refunds_and_net_by_exactly_the_refunded_amount(st
     purchase = Purchase.objects.get()
     assert (purchase.status, purchase.amount) == ("paid", 6000)
 
-    staff = client_for(UserFactory(is_staff=True))
+    analyst = UserFactory(is_staff=True)
+    analyst.user_permissions.add(Permission.objects.get(codename="view_business_metrics"))
+    staff = client_for(analyst)
 
     def revenue() -> list[dict]:
         response = staff.get("/api/v1/analytics/revenue/", {"customer": member.organization_id})

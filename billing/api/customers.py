@@ -66,6 +66,7 @@ class CustomerCreateInput(StrictInputSerializer):
 
 class CustomerListApi(APIView):
     permission_classes = [IsMemberOrApiKey]
+    pagination_class = DefaultPagination
 
     @extend_schema(
         tags=["customers"],

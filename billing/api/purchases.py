@@ -66,6 +66,8 @@ class PurchaseStartOutput(serializers.Serializer):
 
 
 class PurchaseListCreateApi(APIView):
+    pagination_class = DefaultPagination
+
     def get_permissions(self):
         # Anyone may buy (anonymous purchases are kept with the browser session); history needs a customer.
         return [AllowAny()] if self.request.method == "POST" else [IsMemberOrApiKey()]

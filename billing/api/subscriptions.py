@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import Organization
 from billing.api.access import IsMemberOrApiKey, customer_from_query, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
-from billing.selectors import invoices_for, subscriptions_for
+from billing.selectors import invoice_row, invoices_queryset, subscriptions_for
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
@@ -20,6 +20,7 @@ from billing.services.subscription_changes import (
     subscription_resume,
 )
 from billing.services.subscriptions import subscription_fields_from_stripe
+from common.pagination import DefaultPagination, paginated_response
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from common.serializers import StrictInputSerializer
 
@@ -58,6 +59,7 @@ def subscription_data(subscription: Subscription, organization: Organization) ->
 
 class SubscriptionListApi(APIView):
     permission_classes = [IsMemberOrApiKey]
+    pagination_class = DefaultPagination
 
     @extend_schema(
         tags=["subscriptions"],
@@ -67,8 +69,12 @@ class SubscriptionListApi(APIView):
     )
     def get(self, request):
         organization = customer_from_query(request)
-        subscriptions = subscriptions_for(organization_id=organization.pk)
-        return Response([subscription_data(s, organization) for s in subscriptions])
+        return paginated_response(
+            request=request,
+            view=self,
+            items=subscriptions_for(organization_id=organization.pk),
+            serialize=lambda page: [subscription_data(s, organization) for s in page],
+        )
 
 
 class SubscriptionDetailApi(APIView):
@@ -205,12 +211,19 @@ class InvoiceOutput(serializers.Serializer):
 class InvoiceListApi(APIView):
     permission_classes = [IsMemberOrApiKey]
 
+    pagination_class = DefaultPagination
+
     @extend_schema(
         tags=["invoices"],
-        summary="The customer's invoices with download links, newest first",
+        summary="The customer's invoices with download links, newest first (paginated)",
         parameters=[CUSTOMER],
         responses={200: InvoiceOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request):
         organization = customer_from_query(request)
-        return Response([InvoiceOutput(asdict(row)).data for row in invoices_for(organization_id=organization.pk)])
+        return paginated_response(
+            request=request,
+            view=self,
+            items=invoices_queryset(organization_id=organization.pk),
+            serialize=lambda page: [InvoiceOutput(asdict(invoice_row(invoice))).data for invoice in page],
+        )

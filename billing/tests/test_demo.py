@@ -28,13 +28,15 @@ def test_demo_organization_is_premium_with_some_usage_and_a_rerun_adds_nothing()
     ]
 
 
-def test_the_demo_customer_finds_acme_premium_from_their_billing_page(client):
+def test_the_demo_customer_lands_on_acme_premium(client):
+    """Signed in, the demo customer's pages are about the organization that pays (issue 10, item 11)."""
     seed_accounts()
     seed_demo()
     client.force_login(User.objects.get(email=CUSTOMER_EMAIL))
     html = client.get("/billing/settings/").content.decode()
     acme = Organization.objects.get(name="Acme AI")
-    assert f'href="/billing/settings/?org={acme.pk}" data-org="{acme.pk}">Acme AI · Premium</a>' in html
+    assert f'aria-current="page" data-org="{acme.pk}">Acme AI · Premium</strong>' in html
+    assert "Plan: Premium" in html
     html = client.get(f"/billing/settings/?org={acme.pk}").content.decode()
     assert "Plan: Premium" in html
     assert "2 of 3 premium articles used this cycle" in html

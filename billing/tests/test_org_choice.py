@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils.html import escape
 from djstripe.models import Customer
 
 from accounts.models import Role
@@ -45,15 +46,18 @@ def test_the_nav_links_to_billing(client, customer):
     assert '<a href="/billing/settings/">Billing</a>' in client.get("/settings/organizations/").content.decode()
 
 
-def test_without_a_choice_the_page_shows_the_personal_organization_and_offers_the_others(client, customer, acme):
+def test_without_a_choice_the_page_shows_the_paying_organization_and_offers_the_others(client, customer, acme):
+    """After sign-in a member lands on the organization that pays (or the one they used last)."""
     user, personal = customer
     client.force_login(user)
     html = client.get("/billing/settings/").content.decode()
-    assert f"<h1>Billing · {personal.name}</h1>" in html
-    assert "You are on the Free plan." in html
-    link = f'<a class="org-choice" href="/billing/settings/?org={acme.pk}" data-org="{acme.pk}">Acme AI · Premium</a>'
+    assert "<h1>Billing · Acme AI</h1>" in html
+    assert f'aria-current="page" data-org="{acme.pk}">Acme AI · Premium</strong>' in html
+    link = f'href="/billing/settings/?org={personal.pk}" data-org="{personal.pk}">{escape(personal.name)} · Free</a>'
     assert link in html
-    assert f'aria-current="page" data-org="{personal.pk}">{personal.name} · Free</strong>' in html
+    html = client.get(f"/billing/settings/?org={personal.pk}").content.decode()
+    assert f"<h1>Billing · {escape(personal.name)}</h1>" in html
+    assert "You are on the Free plan." in html
 
 
 def test_the_chosen_organization_shows_its_plan_meters_and_admin_actions(client, customer, acme):
@@ -128,7 +132,7 @@ def test_pricing_subscribes_the_chosen_organization_if_admin(client, customer, a
     user, personal = customer
     client.force_login(user)
     html = client.get(f"/billing/pricing/?org={personal.pk}").content.decode()
-    assert f"Plans for {personal.name}." in html
+    assert f"Plans for {escape(personal.name)}." in html
     assert html.count(f'<input type="hidden" name="org" value="{personal.pk}">') == 2  # monthly, yearly
     buyer = MembershipFactory(organization=acme, role=Role.BUYER)
     client.force_login(buyer.user)

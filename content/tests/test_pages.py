@@ -228,16 +228,18 @@ def test_the_page_speaks_for_the_organization_the_user_chooses(premium):
     ArticleFactory(slug="rag", price_amount=1000)
     client = signed_in(premium)
 
-    mine = html(client.get("/learn/"))  # the personal organization (Free) by default
+    mine = html(client.get(f"/learn/?org={personal.pk}"))  # the personal organization (Free)
     assert "<strong>$10.00</strong>" in mine
     assert f'data-org="{premium.organization.pk}">' in mine
+    # Without a choice, the organization that pays (issue 10, item 11).
+    assert "Free with your plan" in html(client.get("/learn/"))
     chosen = html(client.get(f"/learn/?org={premium.organization.pk}"))
     assert '<strong>Free with your plan</strong></span> <span class="muted">· Included in your plan (3 of 3' in chosen
     assert f'href="/learn/articles/rag/?org={premium.organization.pk}"' in chosen
     article = html(client.get(f"/learn/articles/rag/?org={premium.organization.pk}"))
     assert hidden("org", premium.organization.pk) in article
     assert hidden("next", f"/learn/articles/rag/?org={premium.organization.pk}") in article
-    assert hidden("org", personal.pk) in html(client.get("/learn/articles/rag/"))
+    assert hidden("org", premium.organization.pk) in html(client.get("/learn/articles/rag/"))
     stranger = OrganizationFactory()
     assert client.get(f"/learn/?org={stranger.pk}").status_code == 404
 

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts.authentication import HasApiKey
 from accounts.models import ApiKey, Role
 from accounts.services.api_keys import api_key_create, api_key_hash, api_key_revoke
-from accounts.tests.api.conftest import ME, assert_error_shape
+from accounts.tests.api.conftest import ME, assert_error_shape, bearer, obtain
 from accounts.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +28,10 @@ def admin():
 
 @pytest.fixture
 def admin_api(admin):
+    """Signed in through the token endpoint just now: creating keys needs a recent login."""
     client = APIClient()
-    client.force_authenticate(admin.user)
-    return client
+    access = obtain(client, admin.user)["access"]
+    return bearer(client, access)
 
 
 def _key_client(raw_key):
@@ -56,7 +57,7 @@ def test_create_shows_the_key_once_and_stores_its_hash(admin_api, admin):
     assert body["organization_id"] == admin.organization_id
     assert body["created_by"] == admin.user.email
 
-    listing = admin_api.get(_keys_url(admin.organization_id)).json()
+    listing = admin_api.get(_keys_url(admin.organization_id)).json()["results"]
     assert [k["prefix"] for k in listing] == [key.prefix]
     assert "key" not in listing[0]
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import ApiKey, AuthSession, Role
-from accounts.tests.api.conftest import LOGOUT, OBTAIN, REFRESH, assert_error_shape
+from accounts.tests.api.conftest import LOGOUT, OBTAIN, REFRESH, assert_error_shape, bearer, obtain
 from accounts.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_oversized_body_on_obtain(api):
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
 def test_oversized_body_on_api_key_create(api):
     admin = MembershipFactory(role=Role.ADMIN)
-    api.force_authenticate(admin.user)
+    bearer(api, obtain(api, admin.user)["access"])
     response = api.post(f"/api/v1/orgs/{admin.organization_id}/api-keys/", {"name": "x" * 2000}, format="json")
     assert_error_shape(response, status=400, code="body_too_large")
     assert not ApiKey.objects.exists()
@@ -55,7 +55,7 @@ def test_oversized_body_on_api_key_create(api):
 
 def test_malformed_json_on_api_key_create(api):
     admin = MembershipFactory(role=Role.ADMIN)
-    api.force_authenticate(admin.user)
+    bearer(api, obtain(api, admin.user)["access"])
     response = api.post(
         f"/api/v1/orgs/{admin.organization_id}/api-keys/", data="{name:", content_type="application/json"
     )

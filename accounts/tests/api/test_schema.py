@@ -8,11 +8,11 @@ ENDPOINTS = {
     ("/api/v1/auth/token/refresh/", "post"): ("RefreshInput", "200", "TokenPairOutput"),
     ("/api/v1/auth/logout/", "post"): ("RefreshInput", "204", None),
     ("/api/v1/auth/me/", "get"): (None, "200", "MeOutput"),
-    ("/api/v1/auth/sessions/", "get"): (None, "200", "SessionOutput"),
+    ("/api/v1/auth/sessions/", "get"): (None, "200", "PaginatedSessionOutputList"),
     ("/api/v1/auth/sessions/{session_id}/revoke/", "post"): (None, "204", None),
     ("/api/v1/auth/sessions/revoke-all/", "post"): ("RevokeAllInput", "200", "RevokeAllOutput"),
     ("/api/v1/auth/api-key/", "get"): (None, "200", "ApiKeySelfOutput"),
-    ("/api/v1/orgs/{org_id}/api-keys/", "get"): (None, "200", "ApiKeyOutput"),
+    ("/api/v1/orgs/{org_id}/api-keys/", "get"): (None, "200", "PaginatedApiKeyOutputList"),
     ("/api/v1/orgs/{org_id}/api-keys/", "post"): ("ApiKeyCreateInput", "201", "ApiKeyCreatedOutput"),
     ("/api/v1/orgs/{org_id}/api-keys/{key_id}/revoke/", "post"): (None, "204", None),
 }

@@ -35,7 +35,7 @@ def test_list_shows_web_and_api_sessions(api, user):
     _web_login(user)
     pair = obtain(api, user)
 
-    body = bearer(api, pair["access"]).get(SESSIONS).json()
+    body = bearer(api, pair["access"]).get(SESSIONS).json()["results"]
 
     assert [(s["kind"], s["current"]) for s in body] == [("jwt", True), ("web", False)]
     assert body[0]["ip_address"] == "10.0.0.1"

@@ -33,7 +33,7 @@ def subscribed(billing_site):
 def test_list_retrieve_and_invoices(subscribed):
     org = subscribed.organization
     client = client_for(subscribed.user)
-    [subscription] = client.get("/api/v1/subscriptions/", {"customer": org.pk}).json()
+    [subscription] = client.get("/api/v1/subscriptions/", {"customer": org.pk}).json()["results"]
     assert (subscription["status"], subscription["plan"], subscription["price_lookup_key"]) == (
         "active",
         "premium",
@@ -48,7 +48,7 @@ def test_list_retrieve_and_invoices(subscribed):
     detail = client.get(f"/api/v1/subscriptions/{subscription['id']}/", {"customer": org.pk}).json()
     assert detail == subscription
     assert client.get(f"/api/v1/customers/{org.pk}/").json()["subscriptions"] == [subscription]
-    [invoice] = client.get("/api/v1/invoices/", {"customer": org.pk}).json()
+    [invoice] = client.get("/api/v1/invoices/", {"customer": org.pk}).json()["results"]
     assert (invoice["amount_paid"], invoice["currency"], invoice["status"]) == (3200, "usd", "paid")
     assert invoice["invoice_pdf"]
 
@@ -56,7 +56,7 @@ def test_list_retrieve_and_invoices(subscribed):
 def test_cancel_at_period_end_then_resume(subscribed):
     org = subscribed.organization
     client = client_for(subscribed.user)
-    [subscription] = client.get("/api/v1/subscriptions/", {"customer": org.pk}).json()
+    [subscription] = client.get("/api/v1/subscriptions/", {"customer": org.pk}).json()["results"]
     url = f"/api/v1/subscriptions/{subscription['id']}"
     cancelled = client.post(f"{url}/cancel/?customer={org.pk}", {}, format="json").json()
     assert (cancelled["status"], cancelled["cancel_at_period_end"]) == ("active", True)
@@ -69,7 +69,7 @@ def test_cancel_at_period_end_then_resume(subscribed):
 def test_change_to_yearly(subscribed):
     org = subscribed.organization
     client = client_for(subscribed.user)
-    [subscription] = client.get("/api/v1/subscriptions/", {"customer": org.pk}).json()
+    [subscription] = client.get("/api/v1/subscriptions/", {"customer": org.pk}).json()["results"]
     changed = client.post(
         f"/api/v1/subscriptions/{subscription['id']}/change-plan/?customer={org.pk}",
         {"price": "premium_yearly"},
@@ -82,7 +82,7 @@ def test_change_to_yearly(subscribed):
 def test_members_who_are_not_admins_cannot_cancel_and_nobody_cancels_at_once(subscribed):
     org = subscribed.organization
     buyer = MembershipFactory(organization=org, role=Role.BUYER)
-    [subscription] = client_for(buyer.user).get("/api/v1/subscriptions/", {"customer": org.pk}).json()
+    [subscription] = client_for(buyer.user).get("/api/v1/subscriptions/", {"customer": org.pk}).json()["results"]
     url = f"/api/v1/subscriptions/{subscription['id']}/cancel/?customer={org.pk}"
     assert client_for(buyer.user).post(url, {}, format="json").status_code == 403
     assert client_for(subscribed.user).post(url, {"at_period_end": False}, format="json").status_code == 403
@@ -92,7 +92,7 @@ def test_members_who_are_not_admins_cannot_cancel_and_nobody_cancels_at_once(sub
 def test_another_organizations_subscriptions_and_invoices_are_404(subscribed):
     org = subscribed.organization
     stranger = client_for(MembershipFactory().user)
-    [subscription] = client_for(subscribed.user).get("/api/v1/subscriptions/", {"customer": org.pk}).json()
+    [subscription] = client_for(subscribed.user).get("/api/v1/subscriptions/", {"customer": org.pk}).json()["results"]
     assert stranger.get("/api/v1/subscriptions/", {"customer": org.pk}).status_code == 404
     assert stranger.get("/api/v1/invoices/", {"customer": org.pk}).status_code == 404
     cancel = f"/api/v1/subscriptions/{subscription['id']}/cancel/?customer={org.pk}"
