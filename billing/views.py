@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from djstripe.models.webhooks import get_remote_ip
 from rest_framework.exceptions import APIException, NotFound
 
 from accounts.models import Membership, Organization, Role
@@ -44,6 +43,7 @@ from billing.services.subscription_changes import (
     subscription_resume,
 )
 from billing.services.webhook_intake import webhook_accept
+from common.client_ip import client_ip
 
 
 def _membership(request) -> Membership:
@@ -354,7 +354,7 @@ def subscription_change_preview_page(request):
 def stripe_webhook(request, uuid):
     """Stripe's deliveries: verified and stored, then answered; processing happens in Celery."""
     accepted = webhook_accept(
-        endpoint_uuid=uuid, body=request.body, headers=dict(request.headers), remote_ip=get_remote_ip(request)
+        endpoint_uuid=uuid, body=request.body, headers=dict(request.headers), remote_ip=client_ip(request) or ""
     )
     if not accepted.endpoint_found:
         return HttpResponseNotFound()
