@@ -381,3 +381,32 @@ LOGGING = {
         "stripe": {"level": "WARNING"},
     },
 }
+
+# --- Operations: version, backups -------------------------------------------------------
+# Written into backup manifests; empty means the git commit when there is one.
+PLATEAU_VERSION = env.str("PLATEAU_VERSION", default="")
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
+# Retention (grandfather-father-son): the newest backup of each of the last N days, weeks, months.
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=6)
+# Beat backs up daily at this UTC hour and verifies the newest backup weekly (Sunday) an hour later.
+BACKUP_HOUR = env.int("BACKUP_HOUR", default=3)
+BACKUP_SCHEDULE_ENABLED = env.bool("BACKUP_SCHEDULE_ENABLED", default=True)
+# A second copy of each backup in a Django storage, e.g. S3-compatible with django-storages:
+# BACKUP_REMOTE_STORAGE=storages.backends.s3.S3Storage and BACKUP_REMOTE_OPTIONS as JSON
+# ({"bucket_name": "...", "endpoint_url": "..."}). Off (empty) by default.
+BACKUP_REMOTE_STORAGE = env.str("BACKUP_REMOTE_STORAGE", default="")
+if BACKUP_REMOTE_STORAGE:
+    STORAGES["backups"] = {"BACKEND": BACKUP_REMOTE_STORAGE, "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={})}
+if BACKUP_SCHEDULE_ENABLED:
+    from celery.schedules import crontab
+
+    CELERY_BEAT_SCHEDULE["operations-backup"] = {
+        "task": "common.tasks.backup_scheduled", "schedule": crontab(minute=0, hour=BACKUP_HOUR),
+    }
+    CELERY_BEAT_SCHEDULE["operations-backup-verify"] = {
+        "task": "common.tasks.backup_verify_scheduled",
+        "schedule": crontab(minute=0, hour=(BACKUP_HOUR + 1) % 24, day_of_week="sun"),
+    }
+SYSTEM_LOG_RETENTION_DAYS = env.int("SYSTEM_LOG_RETENTION_DAYS", default=30)
