@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
+    # Records logged during a request name its user and request id in the system log.
+    "common.system_log.SystemLogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -352,6 +354,16 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logging -------------------------------------------------------------------------
+# The system log (common.system_log): warnings and errors, plus business events, kept in a table.
+SYSTEM_LOG_ENABLED = env.bool("SYSTEM_LOG_ENABLED", default=True)
+SYSTEM_LOG_LEVEL = env.str("SYSTEM_LOG_LEVEL", default="WARNING")
+SYSTEM_LOG_FLUSH_SECONDS = env.float("SYSTEM_LOG_FLUSH_SECONDS", default=2.0)
+SYSTEM_LOG_BATCH_SIZE = env.int("SYSTEM_LOG_BATCH_SIZE", default=100)
+SYSTEM_LOG_QUEUE_SIZE = env.int("SYSTEM_LOG_QUEUE_SIZE", default=10_000)
+# Tests flush by hand (the handler's flush()) instead of a background writer.
+SYSTEM_LOG_WRITER_THREAD = not TESTING
+# Failed runs of these Celery tasks are business events of these names.
+SYSTEM_LOG_TASK_EVENTS = {"billing.tasks.stripe_webhook_process": "webhook_failed"}
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_JSON = env.bool("LOG_JSON", default=PRODUCTION)
 LOGGING = {
@@ -371,9 +383,14 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
             "formatter": "json" if LOG_JSON else "readable",
-        }
+        },
+        # Warnings, errors and business events also go to the SystemLog table (queued, batched).
+        "system_log": {
+            "()": "common.system_log.SystemLogHandler",
+            "record_level": SYSTEM_LOG_LEVEL,
+        },
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "root": {"handlers": ["console", "system_log"] if SYSTEM_LOG_ENABLED else ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
@@ -410,3 +427,14 @@ if BACKUP_SCHEDULE_ENABLED:
         "schedule": crontab(minute=0, hour=(BACKUP_HOUR + 1) % 24, day_of_week="sun"),
     }
 SYSTEM_LOG_RETENTION_DAYS = env.int("SYSTEM_LOG_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["operations-system-log-prune"] = {"task": "common.tasks.system_log_prune", "schedule": 24 * 3600}
+
+# --- Sentry (off unless SENTRY_DSN is set) ------------------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from common.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV), release=PLATEAU_VERSION,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
