@@ -325,6 +325,8 @@ class BillingEmail(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The id the email provider (SendGrid, Postmark) gave the accepted message; empty for SMTP and the console.
+    provider_message_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -196,6 +196,20 @@ STORAGES = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
+# An email provider's HTTP API through django-anymail instead of SMTP/console: "sendgrid" or "postmark".
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="")
+ANYMAIL: dict = {}
+_EMAIL_PROVIDERS = {
+    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", "SENDGRID_API_KEY"),
+    "postmark": ("anymail.backends.postmark.EmailBackend", "POSTMARK_SERVER_TOKEN"),
+}
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in _EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(f"EMAIL_PROVIDER must be one of {', '.join(_EMAIL_PROVIDERS)} (or empty).")
+    EMAIL_BACKEND, _credential = _EMAIL_PROVIDERS[EMAIL_PROVIDER]
+    ANYMAIL[_credential] = env.str(_credential)  # required: fails at boot when missing
+    if env.str("EMAIL_PROVIDER_API_URL", default=""):  # a regional endpoint or a relay
+        ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_URL"] = env.str("EMAIL_PROVIDER_API_URL")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Plateau <no-reply@plateau.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
