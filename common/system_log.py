@@ -12,7 +12,6 @@ kept at any level from INFO up. Request id, user and organization come from the 
 (`extra={"organization_id": ...}`) or from the request being served (`SystemLogContextMiddleware`).
 """
 
-import atexit
 import logging
 import os
 import queue
@@ -76,7 +75,6 @@ class SystemLogHandler(logging.Handler):
         self._write_lock = threading.Lock()
         self._source = f"{socket.gethostname()}:{os.getpid()}"
         self._last_complaint = 0.0
-        atexit.register(self._close_at_exit)
 
     # --- producer side: cheap, never raises -------------------------------------------------
     def filter(self, record: logging.LogRecord) -> bool:
@@ -185,7 +183,15 @@ class SystemLogHandler(logging.Handler):
                 print(f"system log: {len(rows)} records not written: {error!r}", file=sys.stderr)
             return 0
 
-    def flush(self) -> int:
+    def flush(self) -> None:
+        """logging's flush (also called at interpreter exit): write what is queued, unless tests drive it."""
+        if self._threaded():
+            try:
+                self.write_queued()
+            except Exception:  # noqa: S110 (flushing at exit: nowhere left to report it)
+                pass
+
+    def write_queued(self) -> int:
         """Write everything queued now, in this thread; returns how many rows were written."""
         rows = []
         while True:
@@ -194,14 +200,6 @@ class SystemLogHandler(logging.Handler):
             except queue.Empty:
                 break
         return self._write(rows)
-
-    def _close_at_exit(self) -> None:
-        if not self._threaded():  # tests flush by hand; their database is gone by now
-            return
-        try:
-            self.flush()
-        except Exception:  # noqa: S110 (exiting: nowhere left to report it)
-            pass
 
 
 def system_log_handler() -> SystemLogHandler | None:

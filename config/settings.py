@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every request for `manage.py monitor` (common.metrics).
+    "common.metrics.RequestMetricsMiddleware",
     "common.middleware.RequestIdMiddleware",
     # Records logged during a request name its user and request id in the system log.
     "common.system_log.SystemLogContextMiddleware",
@@ -452,3 +454,13 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV), release=PLATEAU_VERSION,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# --- monitor (manage.py monitor --once exits 2 when a reading is above its threshold) ---------------
+MONITOR_THRESHOLDS = {
+    "error_rate": env.float("MONITOR_MAX_ERROR_RATE", default=0.02),  # share of 5xx responses
+    "p95_ms": env.float("MONITOR_MAX_P95_MS", default=500.0),
+    "queue_depth": env.int("MONITOR_MAX_QUEUE_DEPTH", default=500),
+    "failed_webhooks": env.int("MONITOR_MAX_FAILED_WEBHOOKS", default=0),
+    "system_errors": env.int("MONITOR_MAX_SYSTEM_ERRORS", default=20),
+    "backup_age_hours": env.float("MONITOR_MAX_BACKUP_AGE_HOURS", default=26.0),
+}

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def handler():
     handler = system_log_handler()
     assert handler is not None, "settings.LOGGING attaches the system log handler to the root logger"
-    handler.flush()
+    handler.write_queued()
     SystemLog.objects.all().delete()
     return handler
 
@@ -37,7 +37,7 @@ def test_a_warning_in_a_request_is_kept_with_request_id_user_org_and_context(cli
     response = client.get("/warn", headers={"X-Request-ID": "req-123"})
     assert response.status_code == 200
     assert SystemLog.objects.count() == 0  # queued, not written inside the request
-    assert handler.flush() == 1
+    assert handler.write_queued() == 1
     row = SystemLog.objects.get()
     assert (row.level, row.logger, row.message) == (30, "plateau.test", "stock of widgets is low")
     assert (row.request_id, row.user_id, row.organization_id) == ("req-123", user.pk, 42)
@@ -47,7 +47,7 @@ def test_a_warning_in_a_request_is_kept_with_request_id_user_org_and_context(cli
 
 def test_business_events_are_kept_from_info_and_plain_info_is_not(client, handler, urls):
     client.get("/event", headers={"X-Request-ID": "req-ev"})
-    handler.flush()
+    handler.write_queued()
     row = SystemLog.objects.get()
     assert (row.event, row.level, row.message) == ("payment_failed", 20, "payment failed for invoice in_1")
     assert row.user_id is None and row.request_id == "req-ev"
@@ -57,7 +57,7 @@ def test_a_server_error_is_kept_with_its_traceback_and_a_404_is_not(client, hand
     client.raise_request_exception = False
     assert client.get("/break").status_code == 500
     assert client.get("/no-such-page").status_code == 404
-    handler.flush()
+    handler.write_queued()
     row = SystemLog.objects.get()
     assert row.level == 40 and row.logger == "django.request"
     assert row.message == "Internal Server Error: /break"
@@ -86,7 +86,7 @@ def test_a_database_failure_while_writing_never_reaches_the_caller(handler, monk
     logging.getLogger("plateau.test").error("first")
     stderr = io.StringIO()
     with redirect_stderr(stderr):
-        assert handler.flush() == 0
+        assert handler.write_queued() == 0
     assert stderr.getvalue() == "system log: 1 records not written: RuntimeError('database is down')\n"
 
 
@@ -101,7 +101,7 @@ def test_a_failed_task_named_in_settings_is_an_event(handler, settings):
 
     result = always_fails.apply(throw=False)
     assert result.failed()
-    handler.flush()
+    handler.write_queued()
     row = SystemLog.objects.get(event="webhook_failed")
     assert row.message == "tests.always_fails failed: ValueError('bad payload')"
     assert row.context == {"task": "tests.always_fails", "task_id": result.id, "retrying": False}
