@@ -71,12 +71,21 @@ def backup_age_hours(*, now=None) -> float | None:
     return round(((now or timezone.now()) - last).total_seconds() / 3600, 2)
 
 
+def beat_age_seconds(*, now=None) -> float | None:
+    from common.services.system_log import BEAT_HEARTBEAT_EVENT
+
+    heartbeats = SystemLog.objects.filter(event=BEAT_HEARTBEAT_EVENT).order_by("-created_at")
+    last = heartbeats.values_list("created_at", flat=True).first()
+    return None if last is None else round(((now or timezone.now()) - last).total_seconds(), 1)
+
+
 def monitor_readings(*, window_minutes: int = 5, now=None) -> list[Reading]:
     now = now or timezone.now()
     thresholds = settings.MONITOR_THRESHOLDS
     requests = metrics.request_stats(window_minutes=window_minutes, now=now.timestamp())
     logged = system_log_counts(since=now - timedelta(minutes=window_minutes))
     backup_age = backup_age_hours(now=now)
+    beat_age = beat_age_seconds(now=now)
     return [
         Reading("request_rate", requests["request_rate"], None, "req/s", f"{requests['requests']} requests"),
         Reading("error_rate", requests["error_rate"], thresholds["error_rate"], "", f"{requests['server_errors']} 5xx"),
@@ -87,4 +96,6 @@ def monitor_readings(*, window_minutes: int = 5, now=None) -> list[Reading]:
         Reading("system_errors", logged["errors"], thresholds["system_errors"], "", "system log, level error+"),
         Reading("backup_age", backup_age, thresholds["backup_age_hours"], "h",
                 "no successful backup yet" if backup_age is None else "newest successful backup"),
+        Reading("beat_age", beat_age, thresholds["beat_age_seconds"], "s",
+                "no heartbeat yet: is beat running?" if beat_age is None else "newest beat heartbeat"),
     ]

@@ -52,6 +52,18 @@ def backup_verify_scheduled() -> bool:
     return True
 
 
+@shared_task(name="common.tasks.beat_heartbeat", bind=True)
+def beat_heartbeat(self) -> bool:
+    """One row per beat tick, so `monitor` can tell that beat is alive and a test that no tick ran twice.
+
+    A tick redelivered after a worker died mid-run finds its key and does nothing.
+    """
+    if not cache.add(f"ops:beat:{self.request.id}", "1", 24 * 3600):
+        return False
+    system_log.beat_heartbeat_record(task_id=self.request.id or "", source=self.request.hostname or "")
+    return True
+
+
 @shared_task(name="common.tasks.system_log_prune")
 def system_log_prune() -> int:
     return system_log.system_log_prune(days=settings.SYSTEM_LOG_RETENTION_DAYS)

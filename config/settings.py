@@ -232,7 +232,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # A down broker must never hang a request: bound connecting and publishing.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+    # Redis: a task taken by a worker that died unacknowledged goes back to the queue after this long.
+    # It must exceed the longest task (a backup: see BACKUP_* below, run with its own lock).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 15 * 60}
@@ -443,6 +448,12 @@ if BACKUP_SCHEDULE_ENABLED:
         "schedule": crontab(minute=0, hour=(BACKUP_HOUR + 1) % 24, day_of_week="sun"),
     }
 SYSTEM_LOG_RETENTION_DAYS = env.int("SYSTEM_LOG_RETENTION_DAYS", default=30)
+# Beat writes a heartbeat row this often; `monitor` alerts when the newest is too old.
+BEAT_HEARTBEAT_SECONDS = env.float("BEAT_HEARTBEAT_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["operations-beat-heartbeat"] = {
+    "task": "common.tasks.beat_heartbeat", "schedule": BEAT_HEARTBEAT_SECONDS,
+    "options": {"expires": BEAT_HEARTBEAT_SECONDS},  # a tick nobody ran in time is dropped, not piled up
+}
 CELERY_BEAT_SCHEDULE["operations-system-log-prune"] = {"task": "common.tasks.system_log_prune", "schedule": 24 * 3600}
 
 # --- Sentry (off unless SENTRY_DSN is set) ------------------------------------------------
@@ -463,4 +474,5 @@ MONITOR_THRESHOLDS = {
     "failed_webhooks": env.int("MONITOR_MAX_FAILED_WEBHOOKS", default=0),
     "system_errors": env.int("MONITOR_MAX_SYSTEM_ERRORS", default=20),
     "backup_age_hours": env.float("MONITOR_MAX_BACKUP_AGE_HOURS", default=26.0),
+    "beat_age_seconds": env.float("MONITOR_MAX_BEAT_AGE_SECONDS", default=3 * BEAT_HEARTBEAT_SECONDS),
 }

@@ -12,3 +12,13 @@ def system_log_prune(*, days: int, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = SystemLog.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+BEAT_HEARTBEAT_EVENT = "beat_heartbeat"
+
+
+def beat_heartbeat_record(*, task_id: str, source: str) -> SystemLog:
+    return SystemLog.objects.create(
+        level=SystemLog.Level.INFO, logger="common.tasks", event=BEAT_HEARTBEAT_EVENT,
+        message="beat heartbeat", source=source[:200], context={"task_id": task_id},
+    )

@@ -27,6 +27,10 @@ def monitor(*args) -> tuple[int, str]:
 
 @pytest.fixture
 def recent_backup():
+    """A successful backup and a beat heartbeat, both just now."""
+    from common.tasks import beat_heartbeat
+
+    assert beat_heartbeat.apply().get() is True
     return BackupLog.objects.create(
         kind="backup", status="succeeded", started_at=timezone.now(), finished_at=timezone.now()
     )
@@ -44,6 +48,7 @@ def test_all_quiet_is_exit_0(recent_backup, settings):
         "ok      failed_webhooks  0 (max 0)  system log",
         "ok      system_errors    0 (max 20)  system log, level error+",
         "ok      backup_age       0 h (max 26)  newest successful backup",
+        "ok      beat_age         0 s (max 180)  newest beat heartbeat",
     ]
 
 
@@ -85,10 +90,26 @@ def test_failed_webhooks_in_the_system_log_alert_and_old_ones_do_not(recent_back
     assert "ALERT   failed_webhooks  1 (max 0)  system log" in out.splitlines()
 
 
-def test_no_backup_yet_is_unknown_exit_3():
+def test_no_backup_and_no_heartbeat_yet_is_unknown_exit_3():
     code, out = monitor()
     assert code == 3
-    assert out.splitlines()[-1] == "UNKNOWN backup_age       ? h (max 26)  no successful backup yet"
+    assert out.splitlines()[-2:] == [
+        "UNKNOWN backup_age       ? h (max 26)  no successful backup yet",
+        "UNKNOWN beat_age         ? s (max 180)  no heartbeat yet: is beat running?",
+    ]
+
+
+def test_a_stale_heartbeat_alerts_and_a_redelivered_tick_counts_once():
+    from common.services.system_log import beat_heartbeat_record
+    from common.tasks import beat_heartbeat
+
+    beat_heartbeat_record(task_id="t-old", source="w1")
+    SystemLog.objects.filter(event="beat_heartbeat").update(created_at=timezone.now() - timezone.timedelta(minutes=10))
+    code, out = monitor()
+    assert code == 2 and any(line.startswith("ALERT   beat_age         600") for line in out.splitlines())
+    assert beat_heartbeat.apply(task_id="tick-1").get() is True
+    assert beat_heartbeat.apply(task_id="tick-1").get() is False  # the same tick delivered again
+    assert SystemLog.objects.filter(event="beat_heartbeat", context__task_id="tick-1").count() == 1
 
 
 @pytest.mark.services
