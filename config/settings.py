@@ -237,8 +237,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis: a task taken by a worker that died unacknowledged goes back to the queue after this long.
     # It must exceed the longest task (a backup: see BACKUP_* below, run with its own lock).
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # ...found by a scan this often (kombu's default scans every 10th of 10 s ticks, i.e. 100 s).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_SECONDS", default=60),
+    "unacked_restore_throttle": 1,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# Processes per worker (default: one per CPU); beat keeps its schedule state in this file.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="/tmp/celerybeat-schedule")  # noqa: S108
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_periods_rollover", "schedule": 60 * 60}
