@@ -66,6 +66,7 @@ check: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/hadolint Dockerfile
 
 # wrk drives the load, from Debian's packages.
 bench: $(STAMP)
