@@ -26,6 +26,8 @@ TESTING = env.bool("PLATEAU_TESTING", default="pytest" in sys.modules)
 
 INSECURE_DEV_SECRET_KEY = "django-insecure-plateau-development-key-not-for-production"
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+# Rotation: the previous keys, still accepted for sessions, password-reset links and signed values.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -429,7 +431,7 @@ LOGGING = {
 # --- Operations: version, backups -------------------------------------------------------
 # Written into backup manifests; empty means the git commit when there is one.
 PLATEAU_VERSION = env.str("PLATEAU_VERSION", default="")
-BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
+BACKUP_DIR = BASE_DIR / env.str("BACKUP_DIR", default="backups")  # relative to the project, or absolute
 # Retention (grandfather-father-son): the newest backup of each of the last N days, weeks, months.
 BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
 BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
