@@ -105,3 +105,22 @@ def output_open(path: str | None, *, stdout: IO[str]) -> Iterator[IO[str]]:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+def export_write(
+    *, rows: Callable[[], Iterable[dict]], count: Callable[[], int], description: str, format: str,
+    output: str | None, csv_fields: list[str], stdout, stderr,
+) -> int:
+    """What an export command does: stream `rows()` as JSON or CSV to `output` (or stdout), with a
+    progress bar on a terminal (`count()` is asked only then), and say on stderr where it went."""
+    total = count() if stderr.isatty() else None
+    bar = progress(total=total, description=description, stream=stderr)
+    with output_open(output, stdout=stdout) as out, bar as wrap:
+        streamed = wrap(rows())
+        if format == "json":
+            written = json_array_write(streamed, out=out)
+        else:
+            written = csv_write(streamed, fields=csv_fields, out=out)
+    if output:
+        stderr.write(f"{written} {description} written to {output}")
+    return written

@@ -416,18 +416,25 @@ def _restored_counts_postgres(*, db: dict, payload: Path, tables: Iterable[str])
             admin.execute(f"DROP DATABASE IF EXISTS {_quote(scratch)} WITH (FORCE)")
 
 
-def _restored_counts_sqlite(*, payload: Path, tables: Iterable[str]) -> dict[str, int]:
+@contextlib.contextmanager
+def _sqlite_unpacked(payload: Path) -> Iterator[sqlite3.Connection]:
+    """The gzipped SQLite copy of a backup, unpacked to a temporary file and opened."""
     with tempfile.TemporaryDirectory() as scratch:
-        copy_path = Path(scratch) / "verify.sqlite3"
+        copy_path = Path(scratch) / "unpacked.sqlite3"
         with gzip.open(payload, "rb") as source, open(copy_path, "wb") as target:
             shutil.copyfileobj(source, target, CHUNK)
         copy = sqlite3.connect(copy_path)
         try:
-            cursor = copy.cursor()
-            present = set(_sqlite_tables(cursor))
-            return _row_counts(cursor, [t for t in tables if t in present])
+            yield copy
         finally:
             copy.close()
+
+
+def _restored_counts_sqlite(*, payload: Path, tables: Iterable[str]) -> dict[str, int]:
+    with _sqlite_unpacked(payload) as copy:
+        cursor = copy.cursor()
+        present = set(_sqlite_tables(cursor))
+        return _row_counts(cursor, [t for t in tables if t in present])
 
 
 def _count_differences(expected: dict[str, int], actual: dict[str, int]) -> list[str]:
@@ -569,15 +576,8 @@ def _restore_postgres(*, db: dict, payload: Path, using: str) -> None:
 def _restore_sqlite(*, payload: Path, using: str) -> None:
     connection = connections[using]
     connection.ensure_connection()
-    with tempfile.TemporaryDirectory() as scratch:
-        copy_path = Path(scratch) / "restore.sqlite3"
-        with gzip.open(payload, "rb") as source, open(copy_path, "wb") as target:
-            shutil.copyfileobj(source, target, CHUNK)
-        source_db = sqlite3.connect(copy_path)
-        try:
-            source_db.backup(connection.connection)
-        finally:
-            source_db.close()
+    with _sqlite_unpacked(payload) as copy:
+        copy.backup(connection.connection)
 
 
 # --- retention ---------------------------------------------------------------------------

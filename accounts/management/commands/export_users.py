@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role
 from accounts.selectors.exports import user_export_rows, user_list_for_operators
-from common.exporting import EXPORT_CHUNK_SIZE, csv_write, json_array_write, output_open, progress
+from common.exporting import EXPORT_CHUNK_SIZE, export_write
 
 CSV_FIELDS = ["id", "email", "is_active", "is_staff", "is_superuser", "date_joined", "last_login", "display_name",
               "company", "memberships"]
@@ -22,18 +22,12 @@ class Command(BaseCommand):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1")
         users = user_list_for_operators(role=role, organization=org)
-        total = users.count() if self.stderr.isatty() else None
-        with output_open(output, stdout=self.stdout) as out, progress(
-            total=total, description="users", stream=self.stderr
-        ) as wrap:
-            rows = wrap(user_export_rows(users=users, chunk_size=chunk_size))
-            if format == "json":
-                count = json_array_write(rows, out=out)
-            else:
-                count = csv_write(
-                    ({**row, "memberships": [f"{m['organization']}:{m['role']}" for m in row["memberships"]]}
-                     for row in rows),
-                    fields=CSV_FIELDS, out=out,
-                )
-        if output:
-            self.stderr.write(f"{count} users written to {output}")
+
+        def rows():
+            for row in user_export_rows(users=users, chunk_size=chunk_size):
+                if format == "csv":  # one cell: organization:role|organization:role
+                    row["memberships"] = [f"{m['organization']}:{m['role']}" for m in row["memberships"]]
+                yield row
+
+        export_write(rows=rows, count=users.count, description="users", format=format, output=output,
+                     csv_fields=CSV_FIELDS, stdout=self.stdout, stderr=self.stderr)
