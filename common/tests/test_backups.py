@@ -261,3 +261,22 @@ def test_postgres_demo_data_round_trip_through_pg_dump_custom_format(require_pos
     assert table_digests() == before
     # Sequences came back too: the next row does not collide with a restored one.
     get_user_model().objects.create_user(email="after-restore@example.com", password="x" * 12)
+
+
+def test_a_second_copy_goes_to_the_backups_storage_and_retention_prunes_it_there(tmp_path, settings):
+    remote = tmp_path / "remote"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(remote)}},
+    }
+    make_rows()
+    log = run_backup(tmp_path / "local")
+    assert log.remote_name == Path(log.path).name
+    assert (remote / log.remote_name).read_bytes() == Path(log.path).read_bytes()
+
+    old = tmp_path / "local" / backups.backup_filename(at=datetime(2020, 1, 1, tzinfo=UTC))
+    old.write_bytes(b"old")
+    (remote / old.name).write_bytes(b"old")
+    pruned = backups.backups_prune(directory=tmp_path / "local", daily=1, weekly=0, monthly=0)
+    assert pruned == [old]
+    assert sorted(p.name for p in remote.iterdir()) == [log.remote_name]

@@ -58,3 +58,37 @@ def test_streams_in_chunks(django_assert_num_queries, templates):
     with django_assert_num_queries(1):  # one streamed SELECT (seller joined), however many rows
         out, _ = run("--format", "json")
     assert len(json.loads(out)) == templates
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_as_the_catalogue_grows(tmp_path):
+    """Ten times the rows, about the same peak memory: rows are streamed, never all held."""
+    import tracemalloc
+
+    from marketplace.models import PromptTemplate
+
+    seller = OrganizationFactory()
+    template = PromptTemplateFactory.build(seller=seller)
+
+    def grow_to(total: int):
+        have = PromptTemplate.objects.count()
+        PromptTemplate.objects.bulk_create(
+            [PromptTemplate(**{**{f.attname: getattr(template, f.attname) for f in PromptTemplate._meta.concrete_fields
+                                  if f.attname != "id"}, "slug": f"bulk-{i}"}) for i in range(have, total)],
+            batch_size=500,
+        )
+
+    def peak_export() -> int:
+        tracemalloc.start()
+        try:
+            run("--format", "json", "--chunk-size", "100", "-o", str(tmp_path / "out.json"))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    grow_to(400)
+    small = peak_export()
+    grow_to(4000)
+    large = peak_export()
+    assert (tmp_path / "out.json").read_text().count('"slug": "bulk-') == 4000
+    assert large < small * 1.5, (small, large)
