@@ -146,3 +146,21 @@ def test_the_background_writer_batches_records_into_the_table(require_postgres):
     messages = set(SystemLog.objects.filter(logger="plateau.test.writer").values_list("message", flat=True))
     assert messages == {f"record {i}" for i in range(250)}
     assert writer.dropped == 0
+
+
+@pytest.mark.services
+def test_a_worker_process_writes_its_warnings_to_the_system_log(celery_worker):
+    """Celery leaves the root logger's handlers alone (worker_hijack_root_logger off), so a task's warning lands too."""
+    from django.core.cache import cache
+
+    from common.tasks import backup_scheduled
+
+    cache.set("ops:lock:backup", "1", 60)  # a backup "running": the scheduled one logs a warning and skips
+    assert backup_scheduled.delay().get(timeout=30) is None
+    rows = SystemLog.objects.filter(message="a backup is already running; this one is skipped")
+    deadline = time.monotonic() + 20
+    while not rows.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    row = rows.get()
+    assert row.logger == "common.tasks" and row.level == 30
+    assert row.source.split(":")[-1] == str(celery_worker.pid)
