@@ -57,6 +57,8 @@ def queue(org):
     )
 
 
+# Anymail still sends through SendGrid but no longer supports it officially (anymail issue 432); it says so.
+@pytest.mark.filterwarnings("ignore:django-anymail has dropped official support for SendGrid")
 def test_sendgrid_message_id_is_logged(settings, provider):
     settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
     settings.ANYMAIL = {"SENDGRID_API_KEY": "SG.test-key", "SENDGRID_API_URL": f"{provider}/v3/"}
