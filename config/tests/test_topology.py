@@ -205,11 +205,6 @@ def premium_key():
 def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
     require_postgres, require_redis, require_broker, stripe_sandbox, premium_key, tmp_path
 ):
-    if not (ROOT / "staticfiles" / "staticfiles.json").exists():  # the image does this at build time
-        subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True, timeout=300,
-            env={**os.environ, "DJANGO_ENV": "development"},
-        )
     member, api_key = premium_key
     organization = member.organization
     call_command("billing_setup", stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -235,6 +230,11 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
         "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "celerybeat-schedule"),
         "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4", "LOG_LEVEL": "WARNING",
     }
+    if not (ROOT / "staticfiles" / "staticfiles.json").exists():  # the image does this at build time
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True, timeout=300,
+            env=env,
+        )
     commands = compose_commands()
     processes = {
         f"web{i}": Process(f"web{i}", commands["web"], {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, tmp_path)
@@ -252,6 +252,12 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
             wait_until(lambda port=port: answers(port), what=f"gunicorn on {port}")
 
         wait_until(lambda: len(app.control.ping(timeout=1) or []) >= 2, what="two workers")
+        for port in web_ports:  # a page with static files, as production serves it (whitenoise, manifest)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/")
+            page = conn.getresponse()
+            assert (page.status, b"/static/" in page.read()) == (200, True)
+            conn.close()
 
         stop = threading.Event()
         failures: list[tuple[int, str]] = []
