@@ -11,7 +11,7 @@ SANDBOX_PORT ?= 12111
 PG_URL ?= postgres://postgres@127.0.0.1:5432/plateau
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install check bench browser clean
+.PHONY: run test install check bench browser pgclient clean
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -45,7 +45,16 @@ run: $(STAMP)
 	else echo "Stripe API: $${api_base:-api.stripe.com} (the sandbox is not started)"; fi; \
 	$(PY) manage.py seed_demo && $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP) browser
+# pg_dump/pg_restore for backups (common/services/backups.py), from Debian's packages.
+pgclient:
+	@if command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's postgresql-client for backups"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null) \
+	    || echo "postgresql-client could not be installed: PostgreSQL backup tests will fail"; \
+	else echo "pg_dump not installed and no root: apt-get install postgresql-client"; fi
+
+test: $(STAMP) browser pgclient
 	$(PY) -m pytest
 	@if $(PY) -c "import socket; [socket.create_connection(('127.0.0.1', p), 1).close() for p in (5432, 6379)]" 2>/dev/null; then \
 	  echo "== PostgreSQL and Redis are reachable: running the services tests against them =="; \
@@ -57,6 +66,7 @@ check: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/hadolint Dockerfile
 
 # wrk drives the load, from Debian's packages.
 bench: $(STAMP)

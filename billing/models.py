@@ -338,6 +338,8 @@ class BillingEmail(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The id the email provider (SendGrid, Postmark) gave the accepted message; empty for SMTP and the console.
+    provider_message_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

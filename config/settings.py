@@ -26,6 +26,8 @@ TESTING = env.bool("PLATEAU_TESTING", default="pytest" in sys.modules)
 
 INSECURE_DEV_SECRET_KEY = "django-insecure-plateau-development-key-not-for-production"
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+# Rotation: the previous keys, still accepted for sessions, password-reset links and signed values.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -79,9 +81,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every request for `manage.py monitor` (common.metrics).
+    "common.metrics.RequestMetricsMiddleware",
     "common.middleware.RequestIdMiddleware",
     # 400 before any view sees a NUL character (PostgreSQL refuses it in text).
     "common.middleware.RefuseNulCharactersMiddleware",
+    # Records logged during a request name its user and request id in the system log.
+    "common.system_log.SystemLogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
@@ -205,6 +211,20 @@ STORAGES = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
+# An email provider's HTTP API through django-anymail instead of SMTP/console: "sendgrid" or "postmark".
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="")
+ANYMAIL: dict = {}
+_EMAIL_PROVIDERS = {
+    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", "SENDGRID_API_KEY"),
+    "postmark": ("anymail.backends.postmark.EmailBackend", "POSTMARK_SERVER_TOKEN"),
+}
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in _EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(f"EMAIL_PROVIDER must be one of {', '.join(_EMAIL_PROVIDERS)} (or empty).")
+    EMAIL_BACKEND, _credential = _EMAIL_PROVIDERS[EMAIL_PROVIDER]
+    ANYMAIL[_credential] = env.str(_credential)  # required: fails at boot when missing
+    if env.str("EMAIL_PROVIDER_API_URL", default=""):  # a regional endpoint or a relay
+        ANYMAIL[f"{EMAIL_PROVIDER.upper()}_API_URL"] = env.str("EMAIL_PROVIDER_API_URL")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Plateau <no-reply@plateau.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -218,6 +238,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep LOGGING's handlers (console, system log) in workers: Celery would otherwise replace the root logger's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -225,8 +247,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # A down broker must never hang a request: bound connecting and publishing.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+    # Redis: a task taken by a worker that died unacknowledged goes back to the queue after this long.
+    # It must exceed the longest task (a backup: see BACKUP_* below, run with its own lock).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # ...found by a scan this often (kombu's default scans every 10th of 10 s ticks, i.e. 100 s).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_SECONDS", default=60),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# Processes per worker (default: one per CPU); beat keeps its schedule state in this file.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="/tmp/celerybeat-schedule")  # noqa: S108
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["common-outbox-relay"] = {"task": "common.outbox_relay", "schedule": 60}
@@ -411,6 +444,16 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logging -------------------------------------------------------------------------
+# The system log (common.system_log): warnings and errors, plus business events, kept in a table.
+SYSTEM_LOG_ENABLED = env.bool("SYSTEM_LOG_ENABLED", default=True)
+SYSTEM_LOG_LEVEL = env.str("SYSTEM_LOG_LEVEL", default="WARNING")
+SYSTEM_LOG_FLUSH_SECONDS = env.float("SYSTEM_LOG_FLUSH_SECONDS", default=2.0)
+SYSTEM_LOG_BATCH_SIZE = env.int("SYSTEM_LOG_BATCH_SIZE", default=100)
+SYSTEM_LOG_QUEUE_SIZE = env.int("SYSTEM_LOG_QUEUE_SIZE", default=10_000)
+# Tests flush by hand (the handler's flush()) instead of a background writer.
+SYSTEM_LOG_WRITER_THREAD = not TESTING
+# Failed runs of these Celery tasks are business events of these names.
+SYSTEM_LOG_TASK_EVENTS = {"billing.tasks.stripe_webhook_process": "webhook_failed"}
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_JSON = env.bool("LOG_JSON", default=PRODUCTION)
 LOGGING = {
@@ -433,9 +476,14 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
             "formatter": "json" if LOG_JSON else "readable",
-        }
+        },
+        # Warnings, errors and business events also go to the SystemLog table (queued, batched).
+        "system_log": {
+            "()": "common.system_log.SystemLogHandler",
+            "record_level": SYSTEM_LOG_LEVEL,
+        },
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "root": {"handlers": ["console", "system_log"] if SYSTEM_LOG_ENABLED else ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"filters": ["client_errors"]},
@@ -443,4 +491,61 @@ LOGGING = {
         # The stripe client logs every request at INFO: too chatty beside the dev server.
         "stripe": {"level": "WARNING"},
     },
+}
+
+# --- Operations: version, backups -------------------------------------------------------
+# Written into backup manifests; empty means the git commit when there is one.
+PLATEAU_VERSION = env.str("PLATEAU_VERSION", default="")
+BACKUP_DIR = BASE_DIR / env.str("BACKUP_DIR", default="backups")  # relative to the project, or absolute
+# Retention (grandfather-father-son): the newest backup of each of the last N days, weeks, months.
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=6)
+# Beat backs up daily at this UTC hour and verifies the newest backup weekly (Sunday) an hour later.
+BACKUP_HOUR = env.int("BACKUP_HOUR", default=3)
+BACKUP_SCHEDULE_ENABLED = env.bool("BACKUP_SCHEDULE_ENABLED", default=True)
+# A second copy of each backup in a Django storage, e.g. S3-compatible with django-storages:
+# BACKUP_REMOTE_STORAGE=storages.backends.s3.S3Storage and BACKUP_REMOTE_OPTIONS as JSON
+# ({"bucket_name": "...", "endpoint_url": "..."}). Off (empty) by default.
+BACKUP_REMOTE_STORAGE = env.str("BACKUP_REMOTE_STORAGE", default="")
+if BACKUP_REMOTE_STORAGE:
+    STORAGES["backups"] = {"BACKEND": BACKUP_REMOTE_STORAGE, "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={})}
+if BACKUP_SCHEDULE_ENABLED:
+    from celery.schedules import crontab
+
+    CELERY_BEAT_SCHEDULE["operations-backup"] = {
+        "task": "common.tasks.backup_scheduled", "schedule": crontab(minute=0, hour=BACKUP_HOUR),
+    }
+    CELERY_BEAT_SCHEDULE["operations-backup-verify"] = {
+        "task": "common.tasks.backup_verify_scheduled",
+        "schedule": crontab(minute=0, hour=(BACKUP_HOUR + 1) % 24, day_of_week="sun"),
+    }
+SYSTEM_LOG_RETENTION_DAYS = env.int("SYSTEM_LOG_RETENTION_DAYS", default=30)
+# Beat writes a heartbeat row this often; `monitor` alerts when the newest is too old.
+BEAT_HEARTBEAT_SECONDS = env.float("BEAT_HEARTBEAT_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["operations-beat-heartbeat"] = {
+    "task": "common.tasks.beat_heartbeat", "schedule": BEAT_HEARTBEAT_SECONDS,
+    "options": {"expires": BEAT_HEARTBEAT_SECONDS},  # a tick nobody ran in time is dropped, not piled up
+}
+CELERY_BEAT_SCHEDULE["operations-system-log-prune"] = {"task": "common.tasks.system_log_prune", "schedule": 24 * 3600}
+
+# --- Sentry (off unless SENTRY_DSN is set) ------------------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from common.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV), release=PLATEAU_VERSION,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# --- monitor (manage.py monitor --once exits 2 when a reading is above its threshold) ---------------
+MONITOR_THRESHOLDS = {
+    "error_rate": env.float("MONITOR_MAX_ERROR_RATE", default=0.02),  # share of 5xx responses
+    "p95_ms": env.float("MONITOR_MAX_P95_MS", default=500.0),
+    "queue_depth": env.int("MONITOR_MAX_QUEUE_DEPTH", default=500),
+    "failed_webhooks": env.int("MONITOR_MAX_FAILED_WEBHOOKS", default=0),
+    "system_errors": env.int("MONITOR_MAX_SYSTEM_ERRORS", default=20),
+    "backup_age_hours": env.float("MONITOR_MAX_BACKUP_AGE_HOURS", default=26.0),
+    "beat_age_seconds": env.float("MONITOR_MAX_BEAT_AGE_SECONDS", default=3 * BEAT_HEARTBEAT_SECONDS),
 }

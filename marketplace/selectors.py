@@ -1,6 +1,6 @@
 """Reads of the marketplace: what is on sale, at what price for this viewer, and what they own."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -87,3 +87,23 @@ def prompt_template_priced(item_id: str, /) -> PricedItem | None:
         list_amount=template.price_amount,
         currency=template.currency,
     )
+
+
+PROMPT_EXPORT_FIELDS = [
+    "id", "slug", "title", "seller", "category", "tags", "status", "price_amount", "currency", "published_at",
+    "created_at", "updated_at", "description", "body", "variables", "example_output",
+]
+
+
+def prompt_template_export_rows(*, status: str = "", chunk_size: int = 2000) -> Iterator[dict]:
+    """Every template (drafts too, or one status) as plain dicts, read `chunk_size` at a time, by id."""
+    templates = PromptTemplate.objects.select_related("seller").order_by("id")
+    if status:
+        templates = templates.filter(status=status)
+    for t in templates.iterator(chunk_size=chunk_size):
+        yield {
+            "id": t.pk, "slug": t.slug, "title": t.title, "seller": t.seller.slug, "category": t.category,
+            "tags": t.tag_list, "status": t.status, "price_amount": t.price_amount, "currency": t.currency,
+            "published_at": t.published_at, "created_at": t.created_at, "updated_at": t.updated_at,
+            "description": t.description, "body": t.body, "variables": t.variables, "example_output": t.example_output,
+        }

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billing.models import BillingEmail, EmailStatus
+from common.email import provider_message_id
 from common.outbox import outbox_enqueue
 
 SUBJECTS = {
@@ -94,7 +95,9 @@ def billing_email_send(*, email_id: int) -> BillingEmail:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         BillingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.FAILED, last_error=error)
         raise EmailSendFailed(error) from exc
-    BillingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    BillingEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error="", provider_message_id=provider_message_id(message)
+    )
     email.refresh_from_db()
     return email
 
