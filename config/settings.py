@@ -296,6 +296,13 @@ BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=0)
 # Stored Stripe deliveries (dj-stripe's webhook triggers) kept this long once settled.
 WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", default=30)
 
+# --- Analytics --------------------------------------------------------------------
+# Buffered product events (common.events.track) are flushed to the table when this many wait
+# (and by beat every ANALYTICS_FLUSH_SECONDS); raw events are kept ANALYTICS_EVENT_RETENTION_DAYS.
+ANALYTICS_FLUSH_AT = env.int("ANALYTICS_FLUSH_AT", default=100)
+ANALYTICS_FLUSH_SECONDS = env.int("ANALYTICS_FLUSH_SECONDS", default=60)
+ANALYTICS_EVENT_RETENTION_DAYS = env.int("ANALYTICS_EVENT_RETENTION_DAYS", default=90)
+
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
