@@ -11,6 +11,7 @@ from accounts.models import Organization
 from billing.models import SubscriptionState
 from billing.plans import FREE, PLANS, plan_for_lookup_key
 from billing.services.entitlements import entitlements_refresh
+from billing.services.revenue import subscription_history_record
 
 # Which of several subscriptions speaks for the organization: the most alive one.
 _STATUS_RANK = {"active": 0, "trialing": 0, "past_due": 1, "unpaid": 2, "incomplete": 3, "paused": 4, "canceled": 5}
@@ -104,4 +105,7 @@ def subscription_state_apply(
 def subscription_state_sync(*, organization: Organization, now: datetime | None = None) -> SubscriptionState:
     """Re-read the organization's subscriptions from dj-stripe's mirror and apply the most alive one."""
     mirrored = [s.stripe_data for s in Subscription.objects.filter(customer__subscriber=organization)]
-    return subscription_state_apply(organization=organization, subscription=_subscription_pick(mirrored), now=now)
+    with transaction.atomic():
+        state = subscription_state_apply(organization=organization, subscription=_subscription_pick(mirrored), now=now)
+        subscription_history_record(organization=organization, subscriptions=mirrored, now=now or timezone.now())
+    return state

@@ -21,6 +21,7 @@ from billing.services.purchases import (
     purchase_expire_from_checkout,
     purchase_refund_record_from_stripe,
 )
+from billing.services.revenue import subscription_payment_record, subscription_refund_record_from_stripe
 from billing.services.subscriptions import subscription_state_sync
 
 HANDLED_EVENT_TYPES = (
@@ -67,6 +68,7 @@ def stripe_event_apply(*, event_id: str, sync_state: bool = True) -> Organizatio
         purchase_expire_from_checkout(session=obj)
     if event.type in ("refund.created", "refund.updated"):
         purchase_refund_record_from_stripe(refund=obj)
+        subscription_refund_record_from_stripe(refund=obj)
         return None
     if event.type == "customer.updated":
         customer_apply_stripe(data=_customer_mirrored(obj))
@@ -76,6 +78,8 @@ def stripe_event_apply(*, event_id: str, sync_state: bool = True) -> Organizatio
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:
         return None
+    if event.type == "invoice.paid":
+        subscription_payment_record(invoice=obj, organization=organization)
     state = SubscriptionState.objects.filter(organization=organization).first() if not sync_state else None
     state = state or subscription_state_sync(organization=organization)
     _emails_for_event(event_type=event.type, obj=obj, organization=organization, state=state)
