@@ -72,10 +72,10 @@ class TopCustomerOutput(serializers.Serializer):
     customer = serializers.IntegerField(source="organization_id")
     name = serializers.CharField()
     currency = serializers.CharField()
-    paid = serializers.IntegerField(help_text="Charged over all its purchases, minor units.")
-    refunds = serializers.IntegerField()
+    paid = serializers.IntegerField(help_text="Paid over all its subscription invoices and purchases, minor units.")
+    refunds = serializers.IntegerField(help_text="Refunded to it, whenever, minor units.")
     lifetime_value = serializers.IntegerField(help_text="paid - refunds.")
-    purchases = serializers.IntegerField()
+    payments = serializers.IntegerField(help_text="Invoices and purchases paid.")
 
 
 class TopCustomersOutput(serializers.Serializer):

@@ -158,7 +158,7 @@ def test_top_customers(staff, sales):
                 "paid": 2500,
                 "refunds": 0,
                 "lifetime_value": 2500,
-                "purchases": 1,
+                "payments": 1,
             },
             {
                 "customer": acme.pk,
@@ -167,7 +167,7 @@ def test_top_customers(staff, sales):
                 "paid": 19999,
                 "refunds": 1500,
                 "lifetime_value": 18499,
-                "purchases": 3,
+                "payments": 3,
             },
         ],
     }
