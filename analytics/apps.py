@@ -6,9 +6,9 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self):
-        # common.events.track() only buffers; this is what starts a flush when enough wait
+        # common.events.track() only buffers; this starts a flush once enough events wait
         # (or at once when Celery is eager, the embedded default). Nobody imports analytics.
-        from analytics.tasks import events_flush
+        from analytics.tasks import events_flush_when_due
         from common.events import flusher_register
 
-        flusher_register(events_flush.delay)
+        flusher_register(events_flush_when_due)

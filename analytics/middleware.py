@@ -39,10 +39,15 @@ class PageViewMiddleware:
                     secure=request.is_secure(),
                 )
             user = getattr(request, "user", None)
+            match = getattr(request, "resolver_match", None)
             track(
                 "page_view",
                 user_id=user.pk if user is not None and user.is_authenticated else None,
                 anonymous_id=visitor,
                 path=request.path,
+                # The page as an item (view name and its first URL argument, e.g. a template's slug),
+                # so rollups count views per page without keeping paths.
+                item_type=match.view_name if match else "",
+                item_id=str(next(iter(match.kwargs.values()), "")) if match else "",
             )
         return response

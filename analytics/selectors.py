@@ -13,14 +13,16 @@ payment, a refund or a subscription change, so a cached figure is never stale.
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Organization
+from analytics.models import DailyRollup, Event
 from analytics.periods import ReportPeriod, buckets, month_start, months_between
 from billing.models import Purchase, PurchaseRefund, PurchaseStatus
 from billing.selectors_revenue import (
@@ -449,3 +451,70 @@ def _cached(name: str, params: tuple, compute):
     except Exception:  # noqa: BLE001
         logger.warning("analytics: could not cache %s", name, exc_info=True)
     return value
+
+
+# --- Events: funnel and content --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    step: str
+    count: int
+    conversion: Decimal | None  # count ÷ the previous step's count × 100, 2 places; None for the first step
+
+
+def _distinct_visitors(queryset) -> int:
+    counts = queryset.aggregate(
+        users=Count("user_id", distinct=True),
+        anonymous=Count("anonymous_id", distinct=True, filter=Q(user_id__isnull=True) & ~Q(anonymous_id="")),
+    )
+    return counts["users"] + counts["anonymous"]
+
+
+def conversion_funnel(*, period: ReportPeriod) -> list[FunnelStep]:
+    """Visit → signup → checkout started → paid, for the period (raw events: within their retention).
+
+    visit: distinct visitors (a signed-in user, or an anonymous visitor id) with a page
+    view; signup: distinct users with a signup event; checkout started: distinct visitors
+    with a checkout_started event; paid: customers whose first payment ever (an invoice
+    or a purchase) fell in the period, from billing's records.
+    """
+    events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+    visits = _distinct_visitors(events.filter(name="page_view"))
+    signups = _distinct_visitors(events.filter(name="signup"))
+    checkouts = _distinct_visitors(events.filter(name="checkout_started"))
+    paid = sum(1 for at in customer_first_payments().values() if period.start <= at < period.end)
+    steps, previous = [], None
+    for step, count in (("visit", visits), ("signup", signups), ("checkout_started", checkouts), ("paid", paid)):
+        steps.append(
+            FunnelStep(step=step, count=count, conversion=None if previous is None else _percent(count, previous))
+        )
+        previous = count
+    return steps
+
+
+@dataclass(frozen=True)
+class ContentViews:
+    item_type: str  # the page (view name), e.g. "content:article_detail"
+    item_id: str  # its first URL argument, e.g. the article's slug
+    views: int
+    daily_visitors: int  # distinct visitors per day, summed over the days
+
+
+def top_content(
+    *, period: ReportPeriod, limit: int = 10, item_type: str | None = None, item_ids: Iterable[str] | None = None
+) -> list[ContentViews]:
+    """The most viewed pages with an item (articles, quizzes, templates...) in the period, from the daily rollups."""
+    rows = DailyRollup.objects.filter(name="page_view", day__gte=period.first_day, day__lte=period.last_day).exclude(
+        item_id=""
+    )
+    if item_type is not None:
+        rows = rows.filter(item_type=item_type)
+    if item_ids is not None:
+        rows = rows.filter(item_id__in=list(item_ids))
+    ranked = (
+        rows.values_list("item_type", "item_id")
+        .annotate(views=Sum("events"), visitors=Sum("visitors"))
+        .order_by("-views", "item_type", "item_id")[:limit]
+    )
+    return [ContentViews(item_type=t, item_id=i, views=v, daily_visitors=d) for t, i, v, d in ranked]

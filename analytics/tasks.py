@@ -1,6 +1,7 @@
 """Celery tasks: thin, idempotent wrappers around analytics services."""
 
 from celery import shared_task
+from django.conf import settings
 
 from analytics import services
 
@@ -20,3 +21,12 @@ def events_prune() -> int:
 @shared_task(name="analytics.tasks.rollups_refresh", ignore_result=True, **RETRY)
 def rollups_refresh() -> int:
     return services.rollups_refresh()
+
+
+def events_flush_when_due(waiting: int) -> None:
+    """Called after each push to the buffer: flush now if ANALYTICS_FLUSH_AT events wait, or when Celery is eager.
+
+    Beat flushes every ANALYTICS_FLUSH_SECONDS whatever waits.
+    """
+    if waiting >= settings.ANALYTICS_FLUSH_AT or events_flush.app.conf.task_always_eager:
+        events_flush.delay()

@@ -49,13 +49,13 @@ MAX_PROPERTIES_BYTES = 2048
 # A batch left in flight this long belongs to a worker that died: the next flush takes it over.
 STALE_BATCH_SECONDS = 60
 
-_flusher: Callable[[], None] | None = None
+_flusher: Callable[[int], None] | None = None
 _lost = 0
 _lost_lock = threading.Lock()
 
 
-def flusher_register(flusher: Callable[[], None]) -> None:
-    """Called once by the app that stores events (analytics), with what starts a flush."""
+def flusher_register(flusher: Callable[[int], None]) -> None:
+    """Called once by the app that stores events (analytics): told how many wait after each push, it may flush."""
     global _flusher
     _flusher = flusher
 
@@ -114,9 +114,9 @@ def events_buffer(payloads: list[dict]) -> int:
     except Exception:  # noqa: BLE001 — tracking must never break the request; the loss is counted
         _count_lost(len(payloads))
         return 0
-    if _flusher is not None and (waiting >= settings.ANALYTICS_FLUSH_AT or settings.CELERY_TASK_ALWAYS_EAGER):
+    if _flusher is not None:
         try:
-            _flusher()
+            _flusher(waiting)
         except Exception:  # noqa: BLE001 — beat flushes within a minute anyway
             logger.warning("track: could not start a flush; beat will", exc_info=True)
     return len(payloads)
