@@ -40,6 +40,8 @@ def report_period(*, first_day: date | None = None, last_day: date | None = None
 
 
 GRANULARITIES = ("day", "week", "month")
+# "period": the whole period as one bucket (reports).
+ALL_GRANULARITIES = (*GRANULARITIES, "period")
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,10 @@ class Bucket:
 
 def buckets(*, period: ReportPeriod, granularity: str) -> list[Bucket]:
     """The period cut into days, ISO weeks (Monday to Sunday) or calendar months, the ends clipped to the period."""
-    if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {GRANULARITIES}")
+    if granularity not in ALL_GRANULARITIES:
+        raise ValueError(f"granularity must be one of {ALL_GRANULARITIES}")
+    if granularity == "period":
+        return [Bucket(first_day=period.first_day, last_day=period.last_day)]
     result, day = [], period.first_day
     while day <= period.last_day:
         if granularity == "day":
