@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from analytics import views as analytics_views
 from billing.views import stripe_webhook
 from common import health
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The business metrics dashboard, inside the back office (the admin's login and MFA guard it).
+    path("admin/analytics/", admin.site.admin_view(analytics_views.dashboard), name="analytics-dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # Stripe posts here: our view stores dj-stripe's trigger and processes it in Celery
