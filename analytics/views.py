@@ -4,6 +4,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
@@ -73,6 +74,7 @@ def dashboard(request):
         for c in cohorts
     ]
     context = {
+        **admin.site.each_context(request),
         "title": "Business metrics",
         # The dates in force shown in the pickers; a wrong entry is shown with its error.
         "form": DashboardForm(initial=values) if form.is_valid() else form,
