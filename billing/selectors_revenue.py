@@ -69,7 +69,10 @@ def subscription_mrr_before(*, instant: datetime) -> dict[str, tuple[int, int]]:
 
 
 def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tuple[date, str, int, int]]:
-    """(day, currency, MRR change, subscriptions change) for each day in [start, end) where a counted state began or ended."""
+    """(day, currency, MRR change, subscriptions change) for each day in [start, end).
+
+    Only days where a counted state began or ended have a line (two lines when both).
+    """
     began = (
         SubscriptionHistory.objects.filter(_counted(), valid_from__gte=start, valid_from__lt=end)
         .annotate(day=_day("valid_from"))
@@ -88,7 +91,7 @@ def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tupl
 
 
 def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, str, datetime, datetime | None]]:
-    """(organization, currency, from, to) of every state adding to MRR (amount > 0) in force at some end of day in [start, end)."""
+    """(organization, currency, from, to) of every state adding to MRR (amount > 0) that overlaps [start, end)."""
     return list(
         SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
@@ -97,7 +100,10 @@ def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, 
 
 
 def subscription_changes_by_day(*, start: datetime, end: datetime) -> list[tuple[date, str, int]]:
-    """(day, "new" | "churn", how many) in [start, end): subscriptions first counted in MRR, and cancelled after being counted."""
+    """(day, "new" | "churn", how many) in [start, end).
+
+    New: first counted in MRR; churn: cancelled after being counted.
+    """
     return list(
         SubscriptionHistory.objects.filter(
             change__in=(SubscriptionChange.NEW, SubscriptionChange.CHURN), valid_from__gte=start, valid_from__lt=end
@@ -214,7 +220,7 @@ class CustomerTotal:
     payments: int
 
 
-def customer_totals(*, scope: ItemScope | None = None) -> list[CustomerTotal]:
+def customer_totals(*, scope: ItemScope | None = None, organization_id: int | None = None) -> list[CustomerTotal]:
     """What each customer (organization) paid and was refunded, all time, per currency.
 
     A purchase's refunds are its `refunded_amount` (billing keeps it equal to the sum of
@@ -222,32 +228,33 @@ def customer_totals(*, scope: ItemScope | None = None) -> list[CustomerTotal]:
     those of deleted organizations belong to no customer and are left out.
     """
     totals: dict[tuple[int, str], list[int]] = {}
+    only = {"organization_id": organization_id} if organization_id is not None else {"organization__isnull": False}
 
     def add(rows: Iterable) -> None:
-        for organization_id, currency, paid, refunds, count in rows:
-            line = totals.setdefault((organization_id, currency), [0, 0, 0])
+        for org, currency, paid, refunds, count in rows:
+            line = totals.setdefault((org, currency), [0, 0, 0])
             line[0] += paid or 0
             line[1] += refunds or 0
             line[2] += count
 
     add(
         _purchases(scope)
-        .filter(organization__isnull=False)
+        .filter(**only)
         .values_list("organization_id", "currency")
         .annotate(paid=Sum("amount"), refunds=Sum("refunded_amount"), count=Count("id"))
         .order_by()
     )
     if scope is None:
         add(
-            (organization_id, currency, paid, 0, count)
-            for organization_id, currency, paid, count in SubscriptionPayment.objects.filter(organization__isnull=False)
+            (org, currency, paid, 0, count)
+            for org, currency, paid, count in SubscriptionPayment.objects.filter(**only)
             .values_list("organization_id", "currency")
             .annotate(paid=Sum("amount"), count=Count("id"))
             .order_by()
         )
         add(
-            (organization_id, currency, 0, refunds, 0)
-            for organization_id, currency, refunds in SubscriptionRefund.objects.filter(organization__isnull=False)
+            (org, currency, 0, refunds, 0)
+            for org, currency, refunds in SubscriptionRefund.objects.filter(**only)
             .values_list("organization_id", "currency")
             .annotate(refunds=Sum("amount"))
             .order_by()
