@@ -98,10 +98,13 @@ def track(name: str, **fields) -> None:
     `fields`: organization_id, user_id, anonymous_id, path, item_type, item_id,
     properties (a small JSON object), at (default now).
     """
-    if name not in EVENT_NAMES:
-        logger.warning("track: unknown event %r dropped", name)
+    try:
+        if name not in EVENT_NAMES:
+            raise ValueError(f"unknown event {name!r}")
+        payload = event_payload(name, **fields)
+    except (TypeError, ValueError, AttributeError):
+        logger.error("track: malformed event dropped: %r %r", name, fields, exc_info=True)
         return
-    payload = event_payload(name, **fields)
     transaction.on_commit(lambda: events_buffer([payload]), robust=True)
 
 

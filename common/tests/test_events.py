@@ -40,8 +40,9 @@ def test_track_buffers_after_commit_and_not_after_rollback(local_buffer, no_flus
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unknown_event_name_is_dropped(local_buffer, no_flusher):
+def test_an_unknown_event_name_or_field_is_dropped_without_raising(local_buffer, no_flusher):
     events.track("pageview")
+    events.track("click", colour="blue")
     assert local_buffer.waiting() == 0
 
 
