@@ -37,3 +37,54 @@ def report_period(*, first_day: date | None = None, last_day: date | None = None
     last_day = last_day or timezone.now().astimezone(UTC).date()
     first_day = first_day or last_day - timedelta(days=DEFAULT_DAYS - 1)
     return ReportPeriod(first_day=first_day, last_day=last_day)
+
+
+GRANULARITIES = ("day", "week", "month")
+# "period": the whole period as one bucket (reports).
+ALL_GRANULARITIES = (*GRANULARITIES, "period")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One point of a series: whole UTC days [first_day, last_day], clipped to the report period."""
+
+    first_day: date
+    last_day: date  # included
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def buckets(*, period: ReportPeriod, granularity: str) -> list[Bucket]:
+    """The period cut into days, ISO weeks (Monday to Sunday) or calendar months, the ends clipped to the period."""
+    if granularity not in ALL_GRANULARITIES:
+        raise ValueError(f"granularity must be one of {ALL_GRANULARITIES}")
+    if granularity == "period":
+        return [Bucket(first_day=period.first_day, last_day=period.last_day)]
+    result, day = [], period.first_day
+    while day <= period.last_day:
+        if granularity == "day":
+            last = day
+        elif granularity == "week":
+            last = day + timedelta(days=6 - day.weekday())
+        else:
+            following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+            last = following - timedelta(days=1)
+        last = min(last, period.last_day)
+        result.append(Bucket(first_day=day, last_day=last))
+        day = last + timedelta(days=1)
+    return result
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def months_between(first: date, second: date) -> int:
+    """Whole calendar months from the month of `first` to the month of `second`."""
+    return (second.year - first.year) * 12 + second.month - first.month

@@ -3,20 +3,41 @@
 Money is in integer minor units, always next to its ISO currency code; amounts in
 different currencies are never added together, so every figure comes per currency.
 
-What is measured today: one-time purchases (`billing.models.Purchase`) and their
-refunds (`billing.models.PurchaseRefund`, one row per refund). Subscription revenue is
-not: billing mirrors Stripe's invoices with dj-stripe, which only `billing` may import,
-and it keeps no table of its own for invoice payments yet. MRR, churn, cohorts and event
-counts will be further selectors here, next to these ones.
+Sources: billing's own records (one-time purchases and their refunds; subscription
+invoice payments and refunds; the state history of every subscription), read through
+`billing.selectors_revenue`, never dj-stripe; and the product events analytics stores.
+docs/analytics.md defines every figure. Figures over subscriptions and payments are
+cached under billing's revenue version, which changes after every commit that records a
+payment, a refund or a subscription change, so a cached figure is never stale.
 """
 
+import hashlib
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
 
+from accounts.models import Organization
+from analytics.models import DailyRollup, Event
+from analytics.periods import ReportPeriod, buckets, month_start, months_between
 from billing.models import Purchase, PurchaseRefund, PurchaseStatus
+from billing.selectors_revenue import (
+    ItemScope,
+    customer_first_payments,
+    customer_payment_days,
+    customer_totals,
+    money_by_day,
+    paying_customer_spans,
+    revenue_version,
+    subscription_changes_by_day,
+    subscription_history_all,
+    subscription_mrr_before,
+    subscription_mrr_day_changes,
+)
 
 # A purchase that was paid stays revenue when refunded; its refunds are subtracted when made.
 SETTLED_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED, PurchaseStatus.REFUNDED)
@@ -86,58 +107,414 @@ class CustomerLifetimeValue:
     organization_id: int
     name: str
     currency: str
-    paid: int  # charged over all its purchases, minor units
-    refunds: int  # refunded over all its purchases, whenever, minor units
+    paid: int  # subscription invoices and purchases, all time, minor units
+    refunds: int  # refunded, whenever, minor units
     lifetime_value: int  # paid - refunds
-    purchases: int
+    payments: int
 
 
-def customer_lifetime_values(*, limit: int = 10, organization_id: int | None = None) -> list[CustomerLifetimeValue]:
+def customer_lifetime_values(
+    *, limit: int = 10, organization_id: int | None = None, scope: ItemScope | None = None
+) -> list[CustomerLifetimeValue]:
     """The customers (organizations) with the highest lifetime value, the top `limit` in each currency.
 
-    LTV = total paid minus refunds over all of the customer's purchases (SPEC 5), one-time
-    purchases only for now (see the module's docstring). A purchase's refunds are its
-    `refunded_amount`, which billing keeps equal to the sum of its refund rows, so this
-    stays one query with no join to the rows; all refunds count, whenever they were made.
-
-    Values in different currencies are not comparable, so customers are ranked within
-    each currency: the result is ordered by currency, then by LTV (highest first), then
-    by organization id. A customer who paid in two currencies appears once per currency.
-    Purchases whose organization was deleted, and anonymous ones, belong to no customer
-    and are left out.
+    LTV = everything the customer paid (subscription invoices and one-time purchases)
+    minus everything refunded to it, all time (SPEC 5). Values in different currencies
+    are not comparable, so customers are ranked within each currency: ordered by
+    currency, then LTV (highest first), then organization id. A `scope` (a seller's
+    templates) counts only those purchases. Anonymous purchases belong to no customer.
     """
-    per_customer = (
-        _purchases_settled(organization_id=organization_id)
-        .filter(organization__isnull=False)
-        .values("organization_id", "currency")
-        .annotate(
-            name=F("organization__name"),
-            paid=Sum("amount"),
-            refunds=Sum("refunded_amount"),
-            purchases=Count("id"),
+    totals = customer_totals(scope=scope, organization_id=organization_id)
+    ranked: list = []
+    for currency in sorted({t.currency for t in totals}):
+        lines = sorted(
+            (t for t in totals if t.currency == currency),
+            key=lambda t: (-(t.paid - t.refunds), t.organization_id),
         )
-        .annotate(lifetime_value=F("paid") - F("refunds"))
-    )
-    ranked = (
-        per_customer.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("currency"),
-                order_by=[F("lifetime_value").desc(), F("organization_id").asc()],
-            )
-        )
-        .filter(rank__lte=limit)
-        .order_by("currency", "-lifetime_value", "organization_id")
-    )
+        ranked.extend(lines[:limit])
+    names = dict(Organization.objects.filter(pk__in={t.organization_id for t in ranked}).values_list("pk", "name"))
     return [
         CustomerLifetimeValue(
-            organization_id=row["organization_id"],
-            name=row["name"],
-            currency=row["currency"],
-            paid=row["paid"],
-            refunds=row["refunds"],
-            lifetime_value=row["lifetime_value"],
-            purchases=row["purchases"],
+            organization_id=t.organization_id,
+            name=names.get(t.organization_id, ""),
+            currency=t.currency,
+            paid=t.paid,
+            refunds=t.refunds,
+            lifetime_value=t.paid - t.refunds,
+            payments=t.payments,
         )
-        for row in ranked
+        for t in ranked
     ]
+
+
+# --- Subscriptions: MRR, ARR, ARPU, growth, churn -------------------------------------------------
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    """part / whole × 100, to two decimal places, rounded half up; None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+CENT = Decimal("0.01")
+
+
+def _days(period: ReportPeriod) -> list[date]:
+    return [period.first_day + timedelta(days=n) for n in range((period.last_day - period.first_day).days + 1)]
+
+
+def _daily_mrr(period: ReportPeriod) -> tuple[dict[date, dict[str, tuple[int, int]]], dict[str, tuple[int, int]]]:
+    """MRR and subscriptions counted at the end of each day, per currency; and just before the period."""
+    base = subscription_mrr_before(instant=period.start)
+    changes: dict[date, list] = {}
+    for day, currency, mrr, subscriptions in subscription_mrr_day_changes(start=period.start, end=period.end):
+        changes.setdefault(day, []).append((currency, mrr, subscriptions))
+    running = {currency: list(values) for currency, values in base.items()}
+    daily = {}
+    for day in _days(period):
+        for currency, mrr, subscriptions in changes.get(day, ()):
+            line = running.setdefault(currency, [0, 0])
+            line[0] += mrr
+            line[1] += subscriptions
+        daily[day] = {currency: (line[0], line[1]) for currency, line in running.items()}
+    return daily, base
+
+
+def _daily_paying_customers(period: ReportPeriod) -> dict[date, dict[str, int]]:
+    """Customers with a subscription adding to MRR at the end of each day, per currency (a sweep over the states)."""
+    starts: dict[date, list] = {}
+    ends: dict[date, list] = {}
+    for organization_id, currency, valid_from, valid_to in paying_customer_spans(start=period.start, end=period.end):
+        key = (organization_id, currency)
+        starts.setdefault(max(valid_from.astimezone(UTC).date(), period.first_day), []).append(key)
+        if valid_to is not None:
+            ends.setdefault(valid_to.astimezone(UTC).date(), []).append(key)
+    active: dict[tuple[int, str], int] = {}
+    daily = {}
+    for day in _days(period):
+        for key in starts.get(day, ()):
+            active[key] = active.get(key, 0) + 1
+        for key in ends.get(day, ()):
+            active[key] -= 1
+            if not active[key]:
+                del active[key]
+        counts: dict[str, int] = {}
+        for _, currency in active:
+            counts[currency] = counts.get(currency, 0) + 1
+        daily[day] = counts
+    return daily
+
+
+@dataclass(frozen=True)
+class MrrPoint:
+    day: date  # the last day of the bucket: figures are the state at its end
+    currency: str
+    mrr: int
+    arr: int  # MRR × 12
+    subscriptions: int  # counted in MRR (active or past due)
+    paying_customers: int  # organizations with a subscription adding more than 0
+    arpu: int | None  # MRR ÷ paying customers, rounded half up; None without paying customers
+
+
+def mrr_series(*, period: ReportPeriod, granularity: str = "day") -> list[MrrPoint]:
+    """MRR, ARR, subscriptions, paying customers and ARPU at the end of each bucket, per currency.
+
+    Every currency with a subscription counted at any end of day in the period (or just
+    before it) has a point in every bucket, 0 where it had none.
+    """
+    return _cached("mrr", (period, granularity), lambda: _mrr_series(period=period, granularity=granularity))
+
+
+def _mrr_series(*, period: ReportPeriod, granularity: str) -> list[MrrPoint]:
+    daily, base = _daily_mrr(period)
+    paying = _daily_paying_customers(period)
+    currencies = sorted(
+        {c for values in daily.values() for c, (m, n) in values.items() if n} | {c for c, (m, n) in base.items() if n}
+    )
+    points = []
+    for bucket in buckets(period=period, granularity=granularity):
+        for currency in currencies:
+            mrr, subscriptions = daily[bucket.last_day].get(currency, (0, 0))
+            customers = paying[bucket.last_day].get(currency, 0)
+            points.append(
+                MrrPoint(
+                    day=bucket.last_day,
+                    currency=currency,
+                    mrr=mrr,
+                    arr=mrr * 12,
+                    subscriptions=subscriptions,
+                    paying_customers=customers,
+                    arpu=_round_half_up(mrr, customers) if customers else None,
+                )
+            )
+    return points
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    first_day: date
+    last_day: date
+    new: int  # subscriptions counted in MRR for the first time in the bucket
+    cancelled: int  # subscriptions cancelled in the bucket after being counted
+    net: int  # new - cancelled
+    active_at_start: int  # counted in MRR at the end of the day before the bucket
+    churn_rate: Decimal | None  # cancelled / active_at_start × 100, 2 places; None when none were active
+
+
+def growth_series(*, period: ReportPeriod, granularity: str = "month") -> list[GrowthPoint]:
+    """New and cancelled subscriptions and the churn rate per bucket (all currencies: they are counts)."""
+    return _cached("growth", (period, granularity), lambda: _growth_series(period=period, granularity=granularity))
+
+
+def _growth_series(*, period: ReportPeriod, granularity: str) -> list[GrowthPoint]:
+    daily, base = _daily_mrr(period)
+    totals = {day: sum(n for _, n in values.values()) for day, values in daily.items()}
+    totals[period.first_day - timedelta(days=1)] = sum(n for _, n in base.values())
+    changes: dict[date, dict[str, int]] = {}
+    for day, change, count in subscription_changes_by_day(start=period.start, end=period.end):
+        changes.setdefault(day, {})[change] = count
+    points = []
+    for bucket in buckets(period=period, granularity=granularity):
+        days = [d for d in _days(ReportPeriod(bucket.first_day, bucket.last_day))]
+        new = sum(changes.get(d, {}).get("new", 0) for d in days)
+        cancelled = sum(changes.get(d, {}).get("churn", 0) for d in days)
+        active = totals[bucket.first_day - timedelta(days=1)]
+        points.append(
+            GrowthPoint(
+                first_day=bucket.first_day,
+                last_day=bucket.last_day,
+                new=new,
+                cancelled=cancelled,
+                net=new - cancelled,
+                active_at_start=active,
+                churn_rate=_percent(cancelled, active),
+            )
+        )
+    return points
+
+
+# --- Money: revenue trend -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevenuePoint:
+    first_day: date
+    last_day: date
+    currency: str
+    subscriptions: int  # subscription invoices paid in the bucket
+    purchases: int  # one-time purchases paid in the bucket
+    refunds: int  # refunds made in the bucket, of either
+    net: int  # subscriptions + purchases - refunds
+    payments: int
+
+
+def revenue_trend(
+    *, period: ReportPeriod, granularity: str = "day", scope: ItemScope | None = None
+) -> list[RevenuePoint]:
+    """Money in minus money out per bucket and currency, cash basis; every currency in every bucket.
+
+    A `scope` (a seller's templates) counts only those purchases and their refunds.
+    """
+    return _cached(
+        "revenue",
+        (period, granularity, scope),
+        lambda: _revenue_trend(period=period, granularity=granularity, scope=scope),
+    )
+
+
+def _revenue_trend(*, period: ReportPeriod, granularity: str, scope: ItemScope | None) -> list[RevenuePoint]:
+    days = money_by_day(start=period.start, end=period.end, scope=scope)
+    currencies = sorted({d.currency for d in days})
+    points = []
+    for bucket in buckets(period=period, granularity=granularity):
+        for currency in currencies:
+            inside = [d for d in days if d.currency == currency and bucket.first_day <= d.day <= bucket.last_day]
+            subscriptions = sum(d.subscriptions for d in inside)
+            purchases = sum(d.purchases for d in inside)
+            refunds = sum(d.refunds for d in inside)
+            points.append(
+                RevenuePoint(
+                    first_day=bucket.first_day,
+                    last_day=bucket.last_day,
+                    currency=currency,
+                    subscriptions=subscriptions,
+                    purchases=purchases,
+                    refunds=refunds,
+                    net=subscriptions + purchases - refunds,
+                    payments=sum(d.payments for d in inside),
+                )
+            )
+    return points
+
+
+# --- Cohorts -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    month: date  # first day of the month of the customers' first payment
+    customers: int
+    retained: tuple[int, ...]  # still paying 0, 1, 2, ... months later (up to the last month)
+    retention: tuple[Decimal, ...]  # retained ÷ customers × 100, 2 places
+
+
+def cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | None = None) -> list[CohortRow]:
+    """Customers by month of first payment, and the share still paying N months later.
+
+    A customer is paying in a month when it paid something in it (an invoice or a
+    purchase) or had a subscription adding to MRR at the end of one of its days (so a
+    yearly subscriber stays). With a `scope`, only the scoped purchases count.
+    """
+    first_month, last_month = month_start(first_month), month_start(last_month)
+    return _cached(
+        "cohorts",
+        (first_month, last_month, scope),
+        lambda: _cohort_retention(first_month=first_month, last_month=last_month, scope=scope),
+    )
+
+
+def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
+    first_paid = {
+        org: month_start(at.astimezone(UTC).date()) for org, at in customer_first_payments(scope=scope).items()
+    }
+    cohorts: dict[date, set[int]] = {}
+    for org, month in first_paid.items():
+        if first_month <= month <= last_month:
+            cohorts.setdefault(month, set()).add(org)
+    paying: dict[int, set[date]] = {}
+    for org, day in customer_payment_days(scope=scope):
+        paying.setdefault(org, set()).add(month_start(day))
+    if scope is None:
+        last_day = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1) - timedelta(days=1)
+        for org, valid_from, valid_to in subscription_history_all().values_list(
+            "organization_id", "valid_from", "valid_to"
+        ):
+            start = valid_from.astimezone(UTC).date()
+            # Ends of day covered: from the first day to the day before the end.
+            stop = valid_to.astimezone(UTC).date() - timedelta(days=1) if valid_to else last_day
+            month = month_start(start)
+            while month <= month_start(min(stop, last_day)) and start <= stop:
+                paying.setdefault(org, set()).add(month)
+                month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    rows = []
+    for month in sorted(cohorts):
+        members = cohorts[month]
+        retained = tuple(
+            sum(1 for org in members if _add_months(month, n) in paying.get(org, ()))
+            for n in range(months_between(month, last_month) + 1)
+        )
+        rows.append(
+            CohortRow(
+                month=month,
+                customers=len(members),
+                retained=retained,
+                retention=tuple(_percent(r, len(members)) for r in retained),
+            )
+        )
+    return rows
+
+
+def _add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+logger = logging.getLogger(__name__)
+
+# --- Cache --------------------------------------------------------------------------------------------
+
+CACHE_SECONDS = 24 * 3600
+
+
+def _cached(name: str, params: tuple, compute):
+    """The figure from the cache under billing's revenue version, or computed and stored.
+
+    The version changes after every commit that records a payment, refund or subscription
+    change, so a stored figure is never read after such a change. A cache that fails
+    (Redis down) only costs the computation.
+    """
+    try:
+        key = f"analytics:{name}:{revenue_version()}:{hashlib.sha256(repr(params).encode()).hexdigest()[:32]}"
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 — figures without a cache are slower, not wrong
+        return compute()
+    if found is not None:
+        return found
+    value = compute()
+    try:
+        cache.set(key, value, timeout=CACHE_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("analytics: could not cache %s", name, exc_info=True)
+    return value
+
+
+# --- Events: funnel and content --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    step: str
+    count: int
+    conversion: Decimal | None  # count ÷ the previous step's count × 100, 2 places; None for the first step
+
+
+def _distinct_visitors(queryset) -> int:
+    counts = queryset.aggregate(
+        users=Count("user_id", distinct=True),
+        anonymous=Count("anonymous_id", distinct=True, filter=Q(user_id__isnull=True) & ~Q(anonymous_id="")),
+    )
+    return counts["users"] + counts["anonymous"]
+
+
+def conversion_funnel(*, period: ReportPeriod) -> list[FunnelStep]:
+    """Visit → signup → checkout started → paid, for the period (raw events: within their retention).
+
+    visit: distinct visitors (a signed-in user, or an anonymous visitor id) with a page
+    view; signup: distinct users with a signup event; checkout started: distinct visitors
+    with a checkout_started event; paid: customers whose first payment ever (an invoice
+    or a purchase) fell in the period, from billing's records.
+    """
+    events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+    visits = _distinct_visitors(events.filter(name="page_view"))
+    signups = _distinct_visitors(events.filter(name="signup"))
+    checkouts = _distinct_visitors(events.filter(name="checkout_started"))
+    paid = sum(1 for at in customer_first_payments().values() if period.start <= at < period.end)
+    steps, previous = [], None
+    for step, count in (("visit", visits), ("signup", signups), ("checkout_started", checkouts), ("paid", paid)):
+        steps.append(
+            FunnelStep(step=step, count=count, conversion=None if previous is None else _percent(count, previous))
+        )
+        previous = count
+    return steps
+
+
+@dataclass(frozen=True)
+class ContentViews:
+    item_type: str  # the page (view name), e.g. "content:article_detail"
+    item_id: str  # its first URL argument, e.g. the article's slug
+    views: int
+    daily_visitors: int  # distinct visitors per day, summed over the days
+
+
+def top_content(
+    *, period: ReportPeriod, limit: int = 10, item_type: str | None = None, item_ids: Iterable[str] | None = None
+) -> list[ContentViews]:
+    """The most viewed pages with an item (articles, quizzes, templates...) in the period, from the daily rollups."""
+    rows = DailyRollup.objects.filter(name="page_view", day__gte=period.first_day, day__lte=period.last_day).exclude(
+        item_id=""
+    )
+    if item_type is not None:
+        rows = rows.filter(item_type=item_type)
+    if item_ids is not None:
+        rows = rows.filter(item_id__in=list(item_ids))
+    ranked = (
+        rows.values_list("item_type", "item_id")
+        .annotate(views=Sum("events"), visitors=Sum("visitors"))
+        .order_by("-views", "item_type", "item_id")[:limit]
+    )
+    return [ContentViews(item_type=t, item_id=i, views=v, daily_visitors=d) for t, i, v, d in ranked]

@@ -403,3 +403,105 @@ class SubscriptionCheckout(models.Model):
 
     def __str__(self):
         return f"{self.organization_id}: {self.lookup_key} ({self.status})"
+
+
+class SubscriptionPayment(models.Model):
+    """One paid invoice of a subscription (`invoice.paid`); Stripe's invoice id makes a replay a no-op."""
+
+    # Kept (without its customer) when an organization is deleted: it is a financial record.
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription_payments"
+    )
+    stripe_invoice_id = models.CharField(max_length=255, unique=True)
+    stripe_subscription_id = models.CharField(max_length=255, db_index=True)
+    amount = models.PositiveIntegerField(help_text="Paid, in minor units.")
+    currency = models.CharField(max_length=3)
+    paid_at = models.DateTimeField(db_index=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    billing_reason = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="subscription_payment_amount_positive")]
+        indexes = [models.Index(fields=["organization", "paid_at"], name="billing_subpay_org_paid")]
+        ordering = ["-paid_at", "-id"]
+
+    def __str__(self):
+        return f"{self.stripe_invoice_id}: {self.amount} {self.currency}"
+
+
+class SubscriptionRefund(models.Model):
+    """A refund of a subscription payment (`refund.created/updated` whose payment is not a purchase's)."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription_refunds"
+    )
+    stripe_refund_id = models.CharField(max_length=255, unique=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, db_index=True)
+    amount = models.PositiveIntegerField(help_text="Refunded, in minor units.")
+    currency = models.CharField(max_length=3)
+    refunded_at = models.DateTimeField(db_index=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="subscription_refund_amount_positive")]
+        ordering = ["-refunded_at", "-id"]
+
+    def __str__(self):
+        return f"refund {self.stripe_refund_id}: {self.amount} {self.currency}"
+
+
+class SubscriptionChange(models.TextChoices):
+    NEW = "new", "New: counted in MRR for the first time"
+    CHURN = "churn", "Cancelled after being counted in MRR"
+    UPDATE = "update", "Any other change"
+
+
+class SubscriptionHistory(models.Model):
+    """One state of one Stripe subscription, in force from `valid_from` until `valid_to` (null: still).
+
+    Appended by billing whenever a sync changes what it tracks, so the MRR of any past
+    instant is a sum over the rows in force then. `mrr_amount` is what the state adds to
+    MRR: the recurring price × quantity net of a recurring discount, per month, rounded
+    half up to the minor unit; 0 unless the status is active or past_due.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription_history"
+    )
+    stripe_subscription_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=32)
+    plan = models.CharField(max_length=32, blank=True)
+    price_lookup_key = models.CharField(max_length=64, blank=True)
+    unit_amount = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    interval = models.CharField(max_length=8, blank=True)  # day, week, month, year
+    interval_count = models.PositiveSmallIntegerField(default=1)
+    quantity = models.PositiveIntegerField(default=1)
+    discount_percent_off = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    discount_amount_off = models.PositiveIntegerField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    mrr_amount = models.PositiveIntegerField(default=0, help_text="Monthly recurring revenue, minor units.")
+    change = models.CharField(max_length=8, choices=SubscriptionChange.choices, default=SubscriptionChange.UPDATE)
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_subscription_id"],
+                condition=Q(valid_to__isnull=True),
+                name="subscription_history_one_open_row",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["stripe_subscription_id", "valid_from"], name="billing_subhist_sub_from"),
+            models.Index(fields=["valid_from"], name="billing_subhist_from"),
+            models.Index(fields=["valid_to"], name="billing_subhist_to"),
+        ]
+        ordering = ["stripe_subscription_id", "valid_from", "id"]
+        verbose_name_plural = "subscription history"
+
+    def __str__(self):
+        return f"{self.stripe_subscription_id} {self.status} from {self.valid_from:%Y-%m-%d}"

@@ -56,8 +56,8 @@ def _flatten(detail, prefix: str = "") -> list[dict]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            name = None if key in ("non_field_errors", "__all__") and not prefix else f"{prefix}{key}"
-            out.extend(_flatten(value, f"{name}." if name else ""))
+            # Errors of the object as a whole belong to its own field (none at the top level).
+            out.extend(_flatten(value, prefix if key in ("non_field_errors", "__all__") else f"{prefix}{key}."))
         return out
     if isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):

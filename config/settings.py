@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # One page_view event per HTML page (common.events.track: buffered, never breaks the page).
+    "analytics.middleware.PageViewMiddleware",
     # django-auditlog's, with the actor read when an entry is written (DRF authenticates API calls later).
     "common.middleware.AuditlogActorMiddleware",
     # AxesMiddleware last: it turns a lockout into the lockout response.
@@ -267,6 +269,12 @@ CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_p
 CELERY_BEAT_SCHEDULE["billing-webhooks-redrive"] = {"task": "billing.tasks.stripe_webhooks_redrive", "schedule": 5 * 60}
 CELERY_BEAT_SCHEDULE["billing-webhooks-prune"] = {"task": "billing.tasks.stripe_webhooks_prune", "schedule": 24 * 3600}
 CELERY_BEAT_SCHEDULE["billing-emails-relay"] = {"task": "billing.tasks.billing_emails_relay", "schedule": 5 * 60}
+CELERY_BEAT_SCHEDULE["analytics-events-flush"] = {
+    "task": "analytics.tasks.events_flush",
+    "schedule": env.int("ANALYTICS_FLUSH_SECONDS", default=60),
+}
+CELERY_BEAT_SCHEDULE["analytics-rollups"] = {"task": "analytics.tasks.rollups_refresh", "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["analytics-events-prune"] = {"task": "analytics.tasks.events_prune", "schedule": 6 * 3600}
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -293,6 +301,8 @@ REST_FRAMEWORK = {
         "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
         # Per API key (or user) on features/check-access and track-usage, instead of the two above.
         "features": env.str("API_THROTTLE_FEATURES", default="6000/minute"),
+        # Per API key (or user) on analytics/events (batches of up to 100), instead of burst + sustained.
+        "events": env.str("API_THROTTLE_EVENTS", default="6000/minute"),
     },
 }
 # Request bodies larger than this are refused with 400 (the error shape) before parsing.
@@ -353,6 +363,13 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=0)
 # Stored Stripe deliveries (dj-stripe's webhook triggers) kept this long once settled.
 WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", default=30)
+
+# --- Analytics --------------------------------------------------------------------
+# Buffered product events (common.events.track) are flushed to the table when this many wait
+# (and by beat every ANALYTICS_FLUSH_SECONDS); raw events are kept ANALYTICS_EVENT_RETENTION_DAYS.
+ANALYTICS_FLUSH_AT = env.int("ANALYTICS_FLUSH_AT", default=100)
+ANALYTICS_FLUSH_SECONDS = env.int("ANALYTICS_FLUSH_SECONDS", default=60)
+ANALYTICS_EVENT_RETENTION_DAYS = env.int("ANALYTICS_EVENT_RETENTION_DAYS", default=90)
 
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}

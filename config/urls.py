@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from analytics import views as analytics_views
 from billing.views import stripe_webhook
 from common import health
 from common.views import api_not_found
@@ -11,6 +12,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The business metrics dashboard, inside the back office (the admin's login and MFA guard it).
+    path("admin/analytics/", admin.site.admin_view(analytics_views.dashboard), name="analytics-dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # Stripe posts here: our view stores dj-stripe's trigger and processes it in Celery

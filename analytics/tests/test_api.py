@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -22,13 +23,18 @@ def client_for(user) -> APIClient:
     return client
 
 
+def metrics_viewer(**fields):
+    """A staff member in a group granted analytics.view_metrics, as staff are given it."""
+    group, _ = Group.objects.get_or_create(name="Analysts")
+    group.permissions.add(Permission.objects.get(codename="view_metrics", content_type__app_label="analytics"))
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(group)
+    return user
+
+
 @pytest.fixture
 def staff():
-    from django.contrib.auth.models import Permission
-
-    analyst = UserFactory(is_staff=True)
-    analyst.user_permissions.add(Permission.objects.get(codename="view_business_metrics"))
-    return client_for(analyst)
+    return client_for(metrics_viewer())
 
 
 @pytest.fixture
@@ -51,13 +57,14 @@ def sales():
 
 
 @pytest.mark.parametrize("url", [REVENUE, TOP])
-def test_only_staff_see_metrics(url, sales):
-    response = client_for(UserFactory()).get(url, HTTP_X_REQUEST_ID="req-403")
+@pytest.mark.parametrize("user", [{}, {"is_staff": True}], ids=["customer", "staff-without-the-permission"])
+def test_only_staff_with_the_permission_see_metrics(url, user, sales):
+    response = client_for(UserFactory(**user)).get(url, HTTP_X_REQUEST_ID="req-403")
     assert response.status_code == 403
     assert response.json() == {
         "status": 403,
         "code": "permission_denied",
-        "message": "You do not have permission to perform this action.",
+        "message": "Business metrics need the analytics.view_metrics permission.",
         "errors": [],
         "request_id": "req-403",
     }
@@ -162,7 +169,7 @@ def test_top_customers(staff, sales):
                 "paid": 2500,
                 "refunds": 0,
                 "lifetime_value": 2500,
-                "purchases": 1,
+                "payments": 1,
             },
             {
                 "customer": acme.pk,
@@ -171,7 +178,7 @@ def test_top_customers(staff, sales):
                 "paid": 19999,
                 "refunds": 1500,
                 "lifetime_value": 18499,
-                "purchases": 3,
+                "payments": 3,
             },
         ],
     }

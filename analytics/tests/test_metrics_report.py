@@ -9,7 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from analytics import periods
+from analytics.services import events_store
+from billing.services.revenue import subscription_history_record, subscription_payment_record
 from billing.tests.factories import OrganizationFactory, PurchaseFactory
+from common.events import event_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +49,7 @@ def test_the_report_prints_revenue_net_of_refunds_and_top_customers():
         refunded_at=datetime(2026, 11, 3, tzinfo=UTC),
     )
 
-    assert report("--start", "2026-11-01", "--end", "2026-11-30").splitlines() == [
+    assert report("--start", "2026-11-01", "--end", "2026-11-30").splitlines()[:12] == [
         "Metrics report, 2026-11-01 to 2026-11-30 (UTC, both days included)",
         "",
         HEADING,
@@ -74,6 +77,80 @@ def test_the_report_defaults_to_the_last_30_days(monkeypatch):
         "",
         "Top customers by lifetime value (paid minus refunds, all time), top 1 per currency",
         "  No paying customers.",
+        "",
+        "Subscriptions at the end of 2026-11-30 (active or past due, not trialing)",
+        "  No subscription.",
+        "  In the period: 0 new, 0 cancelled, net +0; 0 active at the start; churn - (none active at the start)",
+        "",
+        "All revenue: subscription invoices + purchases - refunds, cash basis",
+        "  No payment or refund.",
+        "",
+        "Conversion funnel",
+        "  visit: 0",
+        "  signup: 0",
+        "  checkout started: 0",
+        "  paid: 0",
+    ]
+
+
+def test_the_report_prints_subscriptions_all_revenue_and_the_funnel(django_capture_on_commit_callbacks):
+    acme, solo = OrganizationFactory(name="Acme"), OrganizationFactory(name="Solo")
+    october = datetime(2026, 10, 1, tzinfo=UTC)
+
+    def subscription(sub_id, status, unit, interval, at):
+        return {
+            "id": sub_id,
+            "status": status,
+            "start_date": int(october.timestamp()),
+            "ended_at": int(at.timestamp()) if status == "canceled" else None,
+            "items": {
+                "data": [{"price": {"unit_amount": unit, "currency": "usd", "recurring": {"interval": interval}}}]
+            },
+        }
+
+    subscription_history_record(
+        organization=acme, subscriptions=[subscription("a", "active", 3200, "month", october)], now=october
+    )
+    subscription_history_record(
+        organization=solo, subscriptions=[subscription("s", "active", 32000, "year", october)], now=october
+    )
+    cancelled = datetime(2026, 11, 5, tzinfo=UTC)
+    subscription_history_record(
+        organization=solo, subscriptions=[subscription("s", "canceled", 32000, "year", cancelled)], now=cancelled
+    )
+    subscription_payment_record(
+        invoice={
+            "id": "in_1",
+            "amount_paid": 3200,
+            "currency": "usd",
+            "status_transitions": {"paid_at": int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())},
+            "parent": {"subscription_details": {"subscription": "a"}},
+        },
+        organization=acme,
+    )
+    PurchaseFactory(organization=acme, amount=4000, refunded_amount=500)
+    events_store(payloads=[event_payload("page_view", anonymous_id=f"v{n}", at=cancelled) for n in range(4)])
+    events_store(payloads=[event_payload("signup", user_id=1, at=cancelled)])
+
+    lines = report("--start", "2026-11-01", "--end", "2026-11-30").splitlines()
+    assert lines[
+        lines.index("Top customers by lifetime value (paid minus refunds, all time), top 10 per currency") :
+    ] == [
+        "Top customers by lifetime value (paid minus refunds, all time), top 10 per currency",
+        f"  USD Acme (#{acme.pk}): $67.00 (paid $72.00, refunded $5.00)",
+        "",
+        "Subscriptions at the end of 2026-11-30 (active or past due, not trialing)",
+        "  USD: MRR $32.00, ARR $384.00, ARPU $32.00, 1 subscriptions, 1 paying customers",
+        "  In the period: 0 new, 1 cancelled, net -1; 2 active at the start; churn 50.00%",
+        "",
+        "All revenue: subscription invoices + purchases - refunds, cash basis",
+        "  USD: subscriptions $32.00 + purchases $40.00 - refunds $5.00 = $67.00",
+        "",
+        "Conversion funnel",
+        "  visit: 4",
+        "  signup: 1 (25.00% of the step before)",
+        "  checkout started: 0 (0.00% of the step before)",
+        "  paid: 1",
     ]
 
 

@@ -11,6 +11,7 @@ from accounts.models import Organization
 from billing.models import SubscriptionState
 from billing.plans import FREE, PLANS, plan_for_lookup_key
 from billing.services.entitlements import entitlements_refresh
+from billing.services.revenue import subscription_history_record
 
 # Which of several subscriptions speaks for the organization: the most alive one.
 _STATUS_RANK = {"active": 0, "trialing": 0, "past_due": 1, "unpaid": 2, "incomplete": 3, "paused": 4, "canceled": 5}
@@ -106,11 +107,14 @@ def subscription_state_sync(*, organization: Organization, now: datetime | None 
     The state row is locked *before* the mirror is read: two events about one customer
     (an invoice and its subscription, say) synced in parallel then apply one after the
     other, and the second reads a mirror that includes the first's commit, so an older
-    read can never overwrite a newer state.
+    read can never overwrite a newer state. The subscriptions' history is appended in the
+    same transaction.
     """
     with transaction.atomic():
         _, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
         mirrored = [s.stripe_data for s in Subscription.objects.filter(customer__subscriber=organization)]
-        return subscription_state_apply(
+        state = subscription_state_apply(
             organization=organization, subscription=_subscription_pick(mirrored), now=now, new=created
         )
+        subscription_history_record(organization=organization, subscriptions=mirrored, now=now or timezone.now())
+    return state

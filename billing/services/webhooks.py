@@ -8,6 +8,7 @@ it for the same event, or for events in any order, converges on the same state.
 
 from djstripe.models import Customer as MirroredCustomer
 from djstripe.models import Event
+from djstripe.models import Invoice as MirroredInvoice
 
 from accounts.models import Organization
 from billing.models import SubscriptionState
@@ -17,6 +18,7 @@ from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
 from billing.services.entitlements import ENTITLING_STATUSES
 from billing.services.purchases import purchase_refund_record_from_stripe, purchase_settle_from_stripe
+from billing.services.revenue import subscription_payment_record, subscription_refund_record_from_stripe
 from billing.services.subscriptions import subscription_state_sync
 
 HANDLED_EVENT_TYPES = (
@@ -61,6 +63,7 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
         purchase_settle_from_stripe(session_id=obj.get("id") or "")
     if event.type in ("refund.created", "refund.updated"):
         purchase_refund_record_from_stripe(refund=obj)
+        subscription_refund_record_from_stripe(refund=obj)
         return None
     if event.type == "customer.updated":
         customer_apply_stripe(data=_customer_mirrored(obj))
@@ -70,9 +73,18 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:
         return None
+    if event.type == "invoice.paid":
+        # The invoice as dj-stripe fetched it from Stripe, not the event's copy.
+        subscription_payment_record(invoice=_invoice_mirrored(obj), organization=organization)
     state = subscription_state_sync(organization=organization)
     _emails_for_event(event_type=event.type, obj=obj, organization=organization, state=state)
     return organization
+
+
+def _invoice_mirrored(obj: dict) -> dict:
+    """The invoice as dj-stripe last fetched it from Stripe (the event's copy only if it was never mirrored)."""
+    mirrored = MirroredInvoice.objects.filter(id=obj.get("id", "")).first()
+    return mirrored.stripe_data if mirrored is not None and mirrored.stripe_data else obj
 
 
 def _customer_mirrored(obj: dict) -> dict:

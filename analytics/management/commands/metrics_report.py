@@ -4,7 +4,14 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.periods import report_period
-from analytics.selectors import customer_lifetime_values, revenue_summary
+from analytics.selectors import (
+    conversion_funnel,
+    customer_lifetime_values,
+    growth_series,
+    mrr_series,
+    revenue_summary,
+    revenue_trend,
+)
 from billing.money import money_display
 
 
@@ -18,8 +25,9 @@ def _day(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Print the business metrics for a period of whole UTC days (default: the last 30 days): "
-        "one-time purchase revenue per currency (paid in the period minus refunded in the period) "
-        "and the top customers by lifetime value."
+        "one-time purchase revenue per currency (paid in the period minus refunded in the period), "
+        "the top customers by lifetime value, subscriptions (MRR, ARR, ARPU at the end; new, cancelled, churn), "
+        "all revenue (subscriptions + purchases - refunds) and the conversion funnel."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +43,11 @@ class Command(BaseCommand):
             raise CommandError("--limit must be at least 1.")
         lines = revenue_summary(start=period.start, end=period.end)
         customers = customer_lifetime_values(limit=limit)
+        mrr_at_end = mrr_series(period=period, granularity="month")
+        mrr_at_end = [p for p in mrr_at_end if p.day == period.last_day]
+        [growth] = growth_series(period=period, granularity="period")
+        revenue = revenue_trend(period=period, granularity="period")
+        funnel = conversion_funnel(period=period)
 
         write = self.stdout.write
         write(f"Metrics report, {period.first_day} to {period.last_day} (UTC, both days included)")
@@ -62,3 +75,40 @@ class Command(BaseCommand):
                 f"  {customer.currency.upper()} {customer.name} (#{customer.organization_id}): {value}"
                 f" (paid {paid}, refunded {refunds})"
             )
+
+        write("")
+        write(f"Subscriptions at the end of {period.last_day} (active or past due, not trialing)")
+        if not mrr_at_end:
+            write("  No subscription.")
+        for point in mrr_at_end:
+            money = {
+                name: money_display(amount=getattr(point, name), currency=point.currency) for name in ("mrr", "arr")
+            }
+            arpu = money_display(amount=point.arpu, currency=point.currency) if point.arpu is not None else "-"
+            write(
+                f"  {point.currency.upper()}: MRR {money['mrr']}, ARR {money['arr']}, ARPU {arpu}, "
+                f"{point.subscriptions} subscriptions, {point.paying_customers} paying customers"
+            )
+        churn = f"{growth.churn_rate}%" if growth.churn_rate is not None else "- (none active at the start)"
+        write(
+            f"  In the period: {growth.new} new, {growth.cancelled} cancelled, net {growth.net:+d}; "
+            f"{growth.active_at_start} active at the start; churn {churn}"
+        )
+        write("")
+        write("All revenue: subscription invoices + purchases - refunds, cash basis")
+        if not revenue:
+            write("  No payment or refund.")
+        for point in revenue:
+            subscriptions, purchases, refunds, net = (
+                money_display(amount=getattr(point, name), currency=point.currency)
+                for name in ("subscriptions", "purchases", "refunds", "net")
+            )
+            write(
+                f"  {point.currency.upper()}: subscriptions {subscriptions} + purchases {purchases} "
+                f"- refunds {refunds} = {net}"
+            )
+        write("")
+        write("Conversion funnel")
+        for step in funnel:
+            conversion = f" ({step.conversion}% of the step before)" if step.conversion is not None else ""
+            write(f"  {step.step.replace('_', ' ')}: {step.count}{conversion}")

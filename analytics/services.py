@@ -1,0 +1,123 @@
+"""Writes: storing buffered events in bulk, pruning old ones, rolling them up by day.
+
+Every function is idempotent: events carry a unique uuid (a batch stored twice is
+stored once), a day's rollup is rebuilt by replacing its rows, pruning deletes what is
+older than the retention whichever run gets there first.
+"""
+
+import json
+import logging
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from analytics.models import DailyRollup, Event
+from common.events import EVENT_NAMES, STALE_BATCH_SECONDS, buffer
+
+logger = logging.getLogger(__name__)
+
+FLUSH_BATCH = 1000
+# One flush stores at most this many batches, so a task stays short; the next one goes on.
+FLUSH_MAX_BATCHES = 200
+
+
+def _event_from_payload(raw: str | dict) -> Event | None:
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else raw
+        occurred_at = parse_datetime(data["at"])
+        if data["name"] not in EVENT_NAMES or occurred_at is None:
+            raise ValueError(data["name"])
+        return Event(
+            uuid=uuid.UUID(data["uuid"]),
+            name=data["name"],
+            occurred_at=occurred_at,
+            organization_id=data.get("organization_id"),
+            user_id=data.get("user_id"),
+            anonymous_id=data.get("anonymous_id") or "",
+            path=data.get("path") or "",
+            item_type=data.get("item_type") or "",
+            item_id=data.get("item_id") or "",
+            properties=data.get("properties") or {},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        logger.error("analytics: a malformed buffered event was dropped: %r", raw)
+        return None
+
+
+def events_store(*, payloads: list) -> int:
+    """Insert the events of one batch; ones already stored (same uuid) are skipped. Returns how many were given."""
+    events = [e for e in (_event_from_payload(p) for p in payloads) if e is not None]
+    Event.objects.bulk_create(events, batch_size=FLUSH_BATCH, ignore_conflicts=True)
+    return len(events)
+
+
+def events_flush(*, stale_after: float = STALE_BATCH_SECONDS, max_batches: int = FLUSH_MAX_BATCHES) -> int:
+    """Move buffered events into the table; returns how many batches' events were stored.
+
+    Batches a dead worker left in flight (older than `stale_after` seconds) are stored
+    first. Each batch is claimed atomically, stored, then acknowledged: a worker killed
+    between storing and acknowledging leaves the batch to the next flush, which stores
+    nothing twice (unique uuid).
+    """
+    source = buffer()
+    stored = 0
+    for batch_id, items in source.stale_batches(older_than=stale_after):
+        stored += events_store(payloads=items)
+        source.ack(batch_id)
+    for _ in range(max_batches):
+        batch_id, items = source.claim(limit=FLUSH_BATCH)
+        if not items:
+            break
+        stored += events_store(payloads=items)
+        source.ack(batch_id)
+    return stored
+
+
+def events_prune(*, now: datetime | None = None, batch_size: int = 10_000, max_batches: int = 100) -> int:
+    """Delete raw events older than ANALYTICS_EVENT_RETENTION_DAYS, in batches; rollups stay."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ANALYTICS_EVENT_RETENTION_DAYS)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(
+            Event.objects.filter(occurred_at__lt=cutoff)
+            .order_by("occurred_at")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        deleted += Event.objects.filter(id__in=ids).delete()[0]
+    return deleted
+
+
+def rollups_build(*, day: date) -> int:
+    """Replace the rollup rows of one UTC day with counts from the raw events; returns the row count."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    rows = (
+        Event.objects.filter(occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1))
+        .values_list("name", "item_type", "item_id")
+        .annotate(
+            events=Count("id"),
+            users=Count("user_id", distinct=True),
+            anonymous=Count("anonymous_id", distinct=True, filter=Q(user_id__isnull=True) & ~Q(anonymous_id="")),
+        )
+        .order_by()
+    )
+    rollups = [
+        DailyRollup(day=day, name=name, item_type=item_type, item_id=item_id, events=events, visitors=users + anonymous)
+        for name, item_type, item_id, events, users, anonymous in rows
+    ]
+    with transaction.atomic():
+        DailyRollup.objects.filter(day=day).delete()
+        DailyRollup.objects.bulk_create(rollups, batch_size=1000)
+    return len(rollups)
+
+
+def rollups_refresh(*, today: date | None = None, days: int = 3) -> int:
+    """Roll up today and the days before it (late events land in those), `days` in all besides today."""
+    today = today or timezone.now().astimezone(UTC).date()
+    return sum(rollups_build(day=today - timedelta(days=n)) for n in range(days + 1))
