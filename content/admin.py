@@ -1,11 +1,27 @@
-"""Content back office: staff write articles and quizzes here.
+"""Content back office: staff write courses, lessons and quizzes here, with history and rollback.
 
+Every save through these pages is a django-reversion version (author, time, the item with
+its inlines); the history page lists them with a diff against the current state, and
+reverting one saves it again: a new version, and an audit-log entry naming the actor.
 A slug is the id billing's purchases refer to, so it is fixed once the item exists.
 """
 
-from django.contrib import admin
+import difflib
 
-from content.models import Article, Question, Quiz
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+
+from content.models import Chapter, Course, Lesson, Principle, Question, Quiz, Tag
 
 
 class FixedSlugAdmin(admin.ModelAdmin):
@@ -17,26 +33,178 @@ class FixedSlugAdmin(admin.ModelAdmin):
         return {} if obj is not None else {"slug": ("title",)}
 
 
-@admin.register(Article)
-class ArticleAdmin(FixedSlugAdmin):
-    list_display = ["title", "slug", "tier", "price_amount", "currency", "is_published", "updated_at"]
-    list_filter = ["tier", "is_published"]
+class HistoryAdmin(VersionAdmin):
+    """VersionAdmin plus a diff of any version against the item as it is now."""
+
+    object_history_template = "content/admin/object_history.html"
+    history_latest_first = True
+
+    def get_urls(self):
+        opts = self.model._meta
+        diff = path(
+            "<path:object_id>/history/<int:version_id>/diff/",
+            self.admin_site.admin_view(self.version_diff_view),
+            name=f"{opts.app_label}_{opts.model_name}_version_diff",
+        )
+        return [diff, *super().get_urls()]
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        """Revert to a version; the rollback is written to the audit log with its actor.
+
+        django-reversion restores the row with a raw save that auditlog cannot compare, and the
+        form saved next finds nothing changed: so the change is logged here, before → after.
+        """
+        if request.method != "POST" or not auditlog.contains(self.model):
+            return super().revision_view(request, object_id, version_id, extra_context)
+        before = self.model._default_manager.filter(pk=unquote(object_id)).first()
+        response = super().revision_view(request, object_id, version_id, extra_context)
+        if response.status_code == 302 and before is not None:
+            after = self.model._default_manager.get(pk=before.pk)
+            changes = model_instance_diff(before, after, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
+            LogEntry.objects.log_create(
+                after,
+                force_log=True,
+                action=LogEntry.Action.UPDATE,
+                changes=changes or {},
+                actor=request.user,
+                additional_data={"rollback_to_version": int(version_id)},
+            )
+        return response
+
+    def version_diff_view(self, request, object_id, version_id):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404("No such item.")
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        version = get_object_or_404(Version.objects.get_for_object(obj).select_related("revision__user"), pk=version_id)
+        old = version.field_dict
+        rows = []
+        for field in self.model._meta.concrete_fields:
+            if field.name not in old or not field.editable or field.name == "id":
+                continue
+            before, after = _text(old.get(field.name)), _text(getattr(obj, field.attname))
+            if before != after:
+                lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")
+                rows.append({"field": field.verbose_name, "diff": list(lines)[2:]})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "version": version,
+            "rows": rows,
+            "title": f"Changes since the version of {version.revision.date_created:%Y-%m-%d %H:%M}",
+        }
+        return render(request, "content/admin/version_diff.html", context)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+class ChapterInline(admin.TabularInline):
+    model = Chapter
+    extra = 0
+    fields = ["order", "title", "summary"]
+    show_change_link = True
+
+
+class PrincipleInline(admin.TabularInline):
+    model = Principle
+    extra = 0
+    fields = ["order", "title", "summary"]
+    show_change_link = True
+
+
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    extra = 0
+    fields = ["order", "title", "kind", "tier", "is_published"]
+    readonly_fields = ["title", "kind", "tier", "is_published"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # a lesson is written on its own page (body, price, slug)
+
+
+class QuizInline(admin.TabularInline):
+    model = Quiz
+    extra = 0
+    fields = ["order", "title", "is_published"]
+    readonly_fields = ["title", "is_published"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Course)
+class CourseAdmin(FixedSlugAdmin, HistoryAdmin):
+    list_display = ["title", "slug", "difficulty", "order", "is_published", "updated_at"]
+    list_editable = ["order"]
+    list_filter = ["difficulty", "is_published"]
     search_fields = ["title", "slug", "summary"]
-    fields = ["title", "slug", "summary", "body", "tier", "price_amount", "currency", "is_published"]
+    fields = ["title", "slug", "summary", "description", "difficulty", "order", "is_published"]
+    inlines = [ChapterInline]
+
+
+@admin.register(Chapter)
+class ChapterAdmin(HistoryAdmin):
+    list_display = ["title", "course", "order"]
+    list_filter = ["course"]
+    list_select_related = ["course"]
+    search_fields = ["title", "course__title"]
+    fields = ["course", "title", "summary", "order"]
+    inlines = [PrincipleInline, QuizInline]
+
+
+@admin.register(Principle)
+class PrincipleAdmin(HistoryAdmin):
+    list_display = ["title", "chapter", "order"]
+    list_filter = ["chapter__course"]
+    list_select_related = ["chapter"]
+    search_fields = ["title", "chapter__title"]
+    fields = ["chapter", "title", "summary", "order"]
+    inlines = [LessonInline]
+
+
+@admin.register(Lesson)
+class LessonAdmin(FixedSlugAdmin, HistoryAdmin):
+    list_display = ["title", "slug", "kind", "principle", "tier", "price_amount", "is_published", "updated_at"]
+    list_filter = ["kind", "tier", "difficulty", "is_published", "principle__chapter__course"]
+    list_select_related = ["principle"]
+    search_fields = ["title", "slug", "summary"]
+    filter_horizontal = ["tags"]
+    fields = [
+        "title", "slug", "kind", "principle", "order", "summary", "body", "tier", "price_amount", "currency",
+        "difficulty", "minutes", "tags", "is_published",
+    ]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ("name",)}
 
 
 class QuestionInline(admin.StackedInline):
     model = Question
     extra = 1
-    fields = ["order", "text", "choices", "correct_index"]
+    fields = ["order", "text", "choices", "correct_index", "explanation"]
 
 
 @admin.register(Quiz)
-class QuizAdmin(FixedSlugAdmin):
-    list_display = ["title", "slug", "price_amount", "currency", "is_published", "updated_at"]
-    list_filter = ["is_published"]
+class QuizAdmin(FixedSlugAdmin, HistoryAdmin):
+    list_display = ["title", "slug", "chapter", "price_amount", "currency", "is_published", "updated_at"]
+    list_filter = ["is_published", "difficulty"]
+    list_select_related = ["chapter"]
     search_fields = ["title", "slug", "description"]
-    fields = ["title", "slug", "description", "price_amount", "currency", "is_published"]
+    fields = [
+        "title", "slug", "chapter", "order", "description", "difficulty", "price_amount", "currency", "is_published",
+    ]
     inlines = [QuestionInline]
 
 
@@ -45,4 +213,4 @@ class QuestionAdmin(admin.ModelAdmin):
     list_display = ["quiz", "order", "text"]
     list_select_related = ["quiz"]
     search_fields = ["text", "quiz__title"]
-    fields = ["quiz", "order", "text", "choices", "correct_index"]
+    fields = ["quiz", "order", "text", "choices", "correct_index", "explanation"]

@@ -1,8 +1,14 @@
-"""Learning content: the first slice, the articles and quizzes that billing sells once.
+"""Learning content: courses of chapters, principles and lessons; quizzes; what billing sells.
 
-- An `Article` is free (anyone reads it) or premium (bought once, for its `price_amount`;
-  Premium subscribers get some a cycle from their plan).
-- A `Quiz` is always bought once, for its `price_amount`; its `Question`s show to its owners.
+- A `Course` has `Chapter`s, a chapter has `Principle`s, a principle has `Lesson`s, each
+  level in an explicit `order` (editable inline in the admin).
+- A `Lesson` (kind "lesson" or "tutorial") is free (anyone reads it) or premium. A premium
+  lesson is what billing calls an *article*: bought once for its `price_amount`, and
+  Premium subscribers get some a cycle from their plan. A lesson without a principle is a
+  standalone article (the first slice's articles are such lessons).
+- A `Quiz` is always bought once, for its `price_amount`; it may belong to a chapter. Its
+  `Question`s and their answers show to owners only, and the right answers only after an
+  attempt is submitted.
 
 Billing knows these items only through the resolvers registered in `ContentConfig.ready`
 (`content.selectors.article_for_sale` / `quiz_for_sale`): the item id billing stores on a
@@ -12,14 +18,19 @@ or the purchases of the item would point at nothing. Who owns what is billing's 
 `billing.services.purchases.purchase_quote`; `content.selectors` combines them into the
 lock state the pages show.
 
-Prices are integer minor units with an ISO currency code, as everywhere. Chapters,
-versions, progress, search and quiz attempts come in later issues and extend these models.
+Bodies are Markdown; the sanitized HTML is rendered on save (`content.markdown`) into a
+`*_html` column, so a page never renders Markdown. Courses, lessons and quizzes are
+searchable through `common.search` (their weighted document is kept current on save).
+Prices are integer minor units with an ISO currency code, as everywhere.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from common.search import SearchIndexed, search_indexes
+from content.markdown import markdown_to_html
 
 # billing.models.Purchase.item_id is 64 characters long: a slug must fit in it.
 SLUG_MAX_LENGTH = 64
@@ -31,46 +42,147 @@ class PublishedQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
 
-class ArticleTier(models.TextChoices):
+class Tier(models.TextChoices):
     FREE = "free", "Free"
     PREMIUM = "premium", "Premium"
 
 
-class Article(models.Model):
+class Difficulty(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class LessonKind(models.TextChoices):
+    LESSON = "lesson", "Lesson"
+    TUTORIAL = "tutorial", "Tutorial"  # step by step, with prompt and code blocks
+
+
+class Course(SearchIndexed):
     title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, help_text="Also the id purchases refer to.")
-    summary = models.TextField(blank=True, help_text="Shown to everyone, also while the article is locked.")
-    body = models.TextField()
-    tier = models.CharField(max_length=16, choices=ArticleTier.choices, default=ArticleTier.FREE)
-    price_amount = models.PositiveIntegerField(
-        default=0, help_text="List price of buying it once, in minor units (cents). Required for premium."
-    )
-    currency = models.CharField(max_length=3, default="usd", help_text="ISO code, lower case.")
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True)
+    summary = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    description_html = models.TextField(blank=True, editable=False)
+    difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.BEGINNER)
+    order = models.PositiveIntegerField(default=0)
     is_published = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    SEARCH_FIELDS = {"title": "A", "summary": "B", "description": "C"}
     objects = PublishedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["title", "id"]
+        ordering = ["order", "id"]
+        indexes = search_indexes("content_course")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.description_html = markdown_to_html(self.description)
+        super().save(*args, **kwargs)
+
+
+class Chapter(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="chapters")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Principle(models.Model):
+    """One idea a chapter teaches; its lessons practise it."""
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="principles")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Lesson(SearchIndexed):
+    """A lesson or tutorial; a premium one is sold once (billing's item type "article")."""
+
+    principle = models.ForeignKey(
+        Principle, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons",
+        help_text="Empty for a standalone article.",
+    )
+    kind = models.CharField(max_length=16, choices=LessonKind.choices, default=LessonKind.LESSON)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, help_text="Also the id purchases refer to.")
+    summary = models.TextField(blank=True, help_text="Shown to everyone, also while the lesson is locked.")
+    body = models.TextField(help_text="Markdown.")
+    body_html = models.TextField(blank=True, editable=False)
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
+    price_amount = models.PositiveIntegerField(
+        default=0, help_text="List price of buying it once, in minor units (cents). Required for premium."
+    )
+    currency = models.CharField(max_length=3, default="usd", help_text="ISO code, lower case.")
+    difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.BEGINNER)
+    minutes = models.PositiveSmallIntegerField(default=5, help_text="Reading time, in minutes.")
+    order = models.PositiveIntegerField(default=0)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="lessons")
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    SEARCH_FIELDS = {"title": "A", "summary": "B", "body": "C"}
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = search_indexes("content_lesson")
         constraints = [
             models.CheckConstraint(
-                condition=Q(tier=ArticleTier.FREE) | Q(price_amount__gt=0), name="content_article_premium_has_price"
+                condition=Q(tier=Tier.FREE) | Q(price_amount__gt=0), name="content_lesson_premium_has_price"
             ),
-            models.CheckConstraint(condition=Q(tier__in=ArticleTier.values), name="content_article_tier_valid"),
-            models.CheckConstraint(condition=Q(currency__regex=CURRENCY_PATTERN), name="content_article_currency_iso"),
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="content_lesson_tier_valid"),
+            models.CheckConstraint(condition=Q(currency__regex=CURRENCY_PATTERN), name="content_lesson_currency_iso"),
         ]
 
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.body_html = markdown_to_html(self.body)
+        super().save(*args, **kwargs)
+
     @property
     def is_premium(self) -> bool:
-        return self.tier == ArticleTier.PREMIUM
+        return self.tier == Tier.PREMIUM
 
 
-class Quiz(models.Model):
+class Quiz(SearchIndexed):
+    chapter = models.ForeignKey(
+        Chapter, on_delete=models.SET_NULL, null=True, blank=True, related_name="quizzes",
+        help_text="The chapter it tests, if any.",
+    )
+    order = models.PositiveIntegerField(default=0)
+    difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.BEGINNER)
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, help_text="Also the id purchases refer to.")
     description = models.TextField(blank=True, help_text="Shown to everyone, also while the quiz is locked.")
@@ -80,11 +192,13 @@ class Quiz(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    SEARCH_FIELDS = {"title": "A", "description": "B"}
     objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["title", "id"]
         verbose_name_plural = "quizzes"
+        indexes = search_indexes("content_quiz")
         constraints = [
             models.CheckConstraint(condition=Q(price_amount__gt=0), name="content_quiz_has_price"),
             models.CheckConstraint(condition=Q(currency__regex=CURRENCY_PATTERN), name="content_quiz_currency_iso"),
@@ -95,13 +209,14 @@ class Quiz(models.Model):
 
 
 class Question(models.Model):
-    """One multiple-choice question; attempts and scores come with a later issue."""
+    """One multiple-choice question; the right answer and the explanation show after an attempt."""
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
     choices = models.JSONField(default=list, help_text='A list of answers, e.g. ["Yes", "No"].')
     correct_index = models.PositiveSmallIntegerField(help_text="Position of the right answer in choices, from 0.")
+    explanation = models.TextField(blank=True, help_text="Why the right answer is right; shown after submitting.")
 
     class Meta:
         ordering = ["order", "id"]

@@ -8,7 +8,7 @@ so this module never decides a price or a right on its own.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from billing.models import ItemType
 from billing.money import money_display
@@ -17,14 +17,14 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from content.models import Article, ArticleTier, Quiz
+from content.models import Chapter, Course, Lesson, Quiz, Tier
 
 # --- What billing sells ---------------------------------------------------------------
 
 
 def article_for_sale(*, slug: str) -> PricedItem | None:
-    """A published premium article, priced from our record; free or unpublished ones are not sold."""
-    article = Article.objects.published().filter(slug=slug, tier=ArticleTier.PREMIUM).first()
+    """A published premium lesson (billing's "article"), priced from our record; free or unpublished: not sold."""
+    article = Lesson.objects.published().filter(slug=slug, tier=Tier.PREMIUM).first()
     if article is None:
         return None
     return PricedItem(ItemType.ARTICLE.value, article.slug, article.title, article.price_amount, article.currency)
@@ -42,7 +42,7 @@ def quiz_for_sale(*, slug: str) -> PricedItem | None:
 
 
 class AccessState(StrEnum):
-    FREE = "free"  # a free article: open to everyone
+    FREE = "free"  # a free lesson: open to everyone
     OWNED = "owned"  # bought once by this organization or browser session
     LOCKED = "locked"
 
@@ -89,11 +89,11 @@ class ItemAccess:
 class Entry:
     """An item of a list page with the viewer's access to it."""
 
-    item: Article | Quiz
+    item: Lesson | Quiz
     access: ItemAccess
 
 
-ARTICLE_LOCKED = "A premium article: buy it once to read it in full; it stays yours."
+ARTICLE_LOCKED = "A premium lesson: buy it once to read it in full; it stays yours."
 QUIZ_LOCKED = "Buy this quiz once to take it; it stays yours."
 
 _PERIOD_WORDS = {"day": "today", "month": "this month", "cycle": "this cycle"}
@@ -147,7 +147,7 @@ def _quota_left(*, organization_id: int, feature: Feature) -> str:
     return f" ({access.remaining} of {access.limit} left{' ' + period if period else ''})"
 
 
-def _article_access(*, article: Article, owned: set[str], pricer: _Pricer) -> ItemAccess:
+def _article_access(*, article: Lesson, owned: set[str], pricer: _Pricer) -> ItemAccess:
     if not article.is_premium:
         return ItemAccess(AccessState.FREE)
     if article.slug in owned:
@@ -166,8 +166,9 @@ def _quiz_access(*, quiz: Quiz, owned: set[str], pricer: _Pricer) -> ItemAccess:
 # --- Pages ----------------------------------------------------------------------------
 
 
-def article_list_published() -> QuerySet[Article]:
-    return Article.objects.published().defer("body")
+def article_list_published() -> QuerySet[Lesson]:
+    """Standalone lessons (not in a course): the first slice's articles."""
+    return Lesson.objects.published().filter(principle__isnull=True).defer("body", "body_html", "search_vector")
 
 
 def quiz_list_published() -> QuerySet[Quiz]:
@@ -175,7 +176,7 @@ def quiz_list_published() -> QuerySet[Quiz]:
 
 
 def article_entries_for(*, viewer: Viewer) -> list[Entry]:
-    """Published articles with the viewer's access to each (one ownership read for all)."""
+    """Published standalone lessons with the viewer's access to each (one ownership read for all)."""
     articles = list(article_list_published())
     owned = viewer.owned_item_ids(item_type=ItemType.ARTICLE.value)
     pricer = _Pricer(viewer)
@@ -190,10 +191,90 @@ def quiz_entries_for(*, viewer: Viewer) -> list[Entry]:
     return [Entry(q, _quiz_access(quiz=q, owned=owned, pricer=pricer)) for q in quizzes]
 
 
-def article_access(*, viewer: Viewer, article: Article) -> ItemAccess:
+def article_access(*, viewer: Viewer, article: Lesson) -> ItemAccess:
     owned = viewer.owned_item_ids(item_type=ItemType.ARTICLE.value) if article.is_premium else set()
     return _article_access(article=article, owned=owned, pricer=_Pricer(viewer))
 
 
 def quiz_access(*, viewer: Viewer, quiz: Quiz) -> ItemAccess:
     return _quiz_access(quiz=quiz, owned=viewer.owned_item_ids(item_type=ItemType.QUIZ.value), pricer=_Pricer(viewer))
+
+
+# --- Courses and lessons --------------------------------------------------------------
+
+
+def course_list_published() -> QuerySet[Course]:
+    return Course.objects.published().defer("description", "description_html", "search_vector")
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A course as a reader sees it: chapters, their principles and lessons, and the quizzes."""
+
+    course: Course
+    chapters: list[Chapter]
+    lessons: list[Lesson]  # in reading order (chapter, principle, lesson)
+
+
+def course_outline(*, course: Course) -> Outline:
+    """The course's published lessons and quizzes in reading order (three queries whatever its size)."""
+    chapters = list(
+        course.chapters.prefetch_related(
+            Prefetch(
+                "principles__lessons",
+                queryset=Lesson.objects.published().defer("body", "body_html", "search_vector"),
+            ),
+            Prefetch("quizzes", queryset=Quiz.objects.published().order_by("order", "id").defer("search_vector")),
+        )
+    )
+    principles = [principle for chapter in chapters for principle in chapter.principles.all()]
+    lessons = [lesson for principle in principles for lesson in principle.lessons.all()]
+    return Outline(course=course, chapters=chapters, lessons=lessons)
+
+
+@dataclass(frozen=True)
+class LessonNavigation:
+    previous: dict | None
+    next: dict | None
+    position: int  # 1-based place in the course
+    total: int
+
+
+LESSON_READING_ORDER = (
+    "principle__chapter__order", "principle__chapter_id", "principle__order", "principle_id", "order", "id"
+)
+
+
+def lesson_navigation(*, lesson: Lesson) -> LessonNavigation | None:
+    """Previous and next lessons of the lesson's course (one query); None for a standalone lesson."""
+    if lesson.principle_id is None:
+        return None
+    course_id = lesson.principle.chapter.course_id
+    ordered = list(
+        Lesson.objects.published()
+        .filter(principle__chapter__course_id=course_id)
+        .order_by(*LESSON_READING_ORDER)
+        .values("pk", "slug", "title")
+    )
+    index = next((i for i, row in enumerate(ordered) if row["pk"] == lesson.pk), None)
+    if index is None:
+        return None
+    return LessonNavigation(
+        previous=ordered[index - 1] if index > 0 else None,
+        next=ordered[index + 1] if index + 1 < len(ordered) else None,
+        position=index + 1,
+        total=len(ordered),
+    )
+
+
+RELATED_LIMIT = 4
+
+
+def lesson_related(*, lesson: Lesson, limit: int = RELATED_LIMIT) -> list[Lesson]:
+    """Lessons of the same principle or sharing a tag (one query)."""
+    base = Lesson.objects.published().exclude(pk=lesson.pk).only("slug", "title", "summary", "kind", "tier")
+    shared = Q(tags__in=lesson.tags.all())
+    if lesson.principle_id:
+        shared |= Q(principle_id=lesson.principle_id)
+    related = list(base.filter(shared).distinct().order_by("order", "id")[:limit])
+    return related

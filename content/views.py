@@ -1,4 +1,4 @@
-"""Learning pages: the index, an article, a quiz. Thin: selectors say what is open and at what price.
+"""Learning pages: the index, a course, a lesson, a quiz. Thin: selectors say what is open and at what price.
 
 Signed in, a page speaks for one of the user's organizations (?org=<id>, else their
 primary one), the customer who owns purchases; signed out, for the browser session's
@@ -6,14 +6,20 @@ anonymous purchases. Locked items offer a Buy form that posts to billing's purch
 which prices the item again on its side and comes back here.
 """
 
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
-from content.models import Article, Quiz
+from content.models import Course, Lesson, Quiz
 from content.selectors import (
     article_access,
     article_entries_for,
+    course_list_published,
+    course_outline,
+    lesson_navigation,
+    lesson_related,
     quiz_access,
     quiz_entries_for,
 )
@@ -51,16 +57,41 @@ def index(request):
         request,
         "content/index.html",
         viewer,
+        courses=list(course_list_published()),
         articles=article_entries_for(viewer=viewer),
         quizzes=quiz_entries_for(viewer=viewer),
     )
 
 
-def article_detail(request, slug: str):
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+def course_detail(request, slug: str):
+    course = get_object_or_404(Course.objects.published(), slug=slug)
     viewer = _viewer(request)
-    access = article_access(viewer=viewer, article=article)
-    return _page(request, "content/article_detail.html", viewer, article=article, access=access)
+    return _page(request, "content/course_detail.html", viewer, outline=course_outline(course=course))
+
+
+def lesson_detail(request, slug: str):
+    lesson = get_object_or_404(
+        Lesson.objects.published().select_related("principle__chapter__course").defer("search_vector"), slug=slug
+    )
+    viewer = _viewer(request)
+    access = article_access(viewer=viewer, article=lesson)
+    return _page(
+        request,
+        "content/lesson_detail.html",
+        viewer,
+        lesson=lesson,
+        access=access,
+        tags=list(lesson.tags.all()),
+        navigation=lesson_navigation(lesson=lesson),
+        related=lesson_related(lesson=lesson),
+    )
+
+
+def article_detail(request, slug: str):
+    """The first slice's address of an article, which is now a lesson."""
+    query = request.META.get("QUERY_STRING", "")
+    url = reverse("content:lesson_detail", args=[slug])
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
 
 
 def quiz_detail(request, slug: str):

@@ -4,13 +4,13 @@ import pytest
 from django.test import Client
 
 from billing.models import Purchase, UsageCounter
-from content.tests.factories import ArticleFactory, QuestionFactory, QuizFactory
+from content.tests.factories import LessonFactory, QuestionFactory, QuizFactory
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_premium_subscriber_reads_an_article_from_the_plan_and_buys_a_quiz(billing_site, live_server, page, premium):
-    article = ArticleFactory(
+    article = LessonFactory(
         title="Retrieval that works", slug="retrieval", price_amount=1200, body="Chunk, embed, rank."
     )
     quiz = QuizFactory(title="Agents in production", slug="agents", price_amount=6000)
