@@ -24,6 +24,7 @@ searchable through `common.search` (their weighted document is kept current on s
 Prices are integer minor units with an ISO currency code, as everywhere.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -233,3 +234,28 @@ class Question(models.Model):
         if self.correct_index is not None and self.correct_index >= len(choices):
             last = len(choices) - 1
             raise ValidationError({"correct_index": f"Must point at one of the answers: 0 to {last}."})
+
+
+class QuizAttempt(models.Model):
+    """One submitted attempt, graded on the server; every attempt is kept, the best one is shown."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts")
+    answers = models.JSONField(default=dict, help_text="Question id → the index of the chosen answer.")
+    score = models.PositiveSmallIntegerField()
+    total = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "quiz", "-score"], name="content_attempt_best")]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=models.F("total")), name="content_attempt_score_le_total")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.quiz_id}: {self.score}/{self.total}"
+
+    @property
+    def is_perfect(self) -> bool:
+        return self.total > 0 and self.score == self.total

@@ -17,7 +17,7 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from content.models import Chapter, Course, Lesson, Quiz, Tier
+from content.models import Chapter, Course, Lesson, Question, Quiz, QuizAttempt, Tier
 
 # --- What billing sells ---------------------------------------------------------------
 
@@ -278,3 +278,37 @@ def lesson_related(*, lesson: Lesson, limit: int = RELATED_LIMIT) -> list[Lesson
         shared |= Q(principle_id=lesson.principle_id)
     related = list(base.filter(shared).distinct().order_by("order", "id")[:limit])
     return related
+
+
+# --- Quiz attempts --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    chosen: int | None
+    is_correct: bool
+
+    @property
+    def chosen_text(self) -> str:
+        choices = self.question.choices
+        return choices[self.chosen] if self.chosen is not None and self.chosen < len(choices) else ""
+
+    @property
+    def correct_text(self) -> str:
+        return self.question.choices[self.question.correct_index]
+
+
+def quiz_attempt_results(*, attempt: QuizAttempt) -> list[QuestionResult]:
+    """Each question of the attempt's quiz with the answer given and whether it was right."""
+    results = []
+    for question in attempt.quiz.questions.all():
+        chosen = attempt.answers.get(str(question.pk))
+        results.append(QuestionResult(question, chosen, chosen == question.correct_index))
+    return results
+
+
+def quiz_best_attempt(*, quiz: Quiz, user) -> QuizAttempt | None:
+    if not user.is_authenticated:
+        return None
+    return QuizAttempt.objects.filter(quiz=quiz, user=user).order_by("-score", "created_at", "id").first()

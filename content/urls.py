@@ -10,4 +10,6 @@ urlpatterns = [
     path("lessons/<slug:slug>/", views.lesson_detail, name="lesson_detail"),
     path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
     path("quizzes/<slug:slug>/", views.quiz_detail, name="quiz_detail"),
+    path("quizzes/<slug:slug>/attempts/", views.quiz_attempt_create, name="quiz_attempt_create"),
+    path("quizzes/<slug:slug>/attempts/<int:attempt_id>/", views.quiz_attempt_detail, name="quiz_attempt_detail"),
 ]

@@ -6,13 +6,18 @@ anonymous purchases. Locked items offer a Buy form that posts to billing's purch
 which prices the item again on its side and comes back here.
 """
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
-from content.models import Course, Lesson, Quiz
+from content.exceptions import InvalidAnswers, ItemLocked
+from content.models import Course, Lesson, Quiz, QuizAttempt
 from content.selectors import (
     article_access,
     article_entries_for,
@@ -21,8 +26,11 @@ from content.selectors import (
     lesson_navigation,
     lesson_related,
     quiz_access,
+    quiz_attempt_results,
+    quiz_best_attempt,
     quiz_entries_for,
 )
+from content.services import quiz_attempt_submit
 
 
 def _viewer(request) -> Viewer:
@@ -98,6 +106,36 @@ def quiz_detail(request, slug: str):
     quiz = get_object_or_404(Quiz.objects.published(), slug=slug)
     viewer = _viewer(request)
     access = quiz_access(viewer=viewer, quiz=quiz)
-    # Questions only reach the page of someone who owns the quiz.
+    # Questions only reach the page of someone who owns the quiz; the right answers only after an attempt.
     questions = list(quiz.questions.all()) if access.is_open else []
-    return _page(request, "content/quiz_detail.html", viewer, quiz=quiz, access=access, questions=questions)
+    best = quiz_best_attempt(quiz=quiz, user=request.user) if access.is_open else None
+    return _page(
+        request, "content/quiz_detail.html", viewer, quiz=quiz, access=access, questions=questions, best=best
+    )
+
+
+@require_POST
+def quiz_attempt_create(request, slug: str):
+    quiz = get_object_or_404(Quiz.objects.published(), slug=slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("content:quiz_detail", args=[slug]))
+    answers = {key[2:]: value for key, value in request.POST.items() if key.startswith("q-")}
+    try:
+        attempt = quiz_attempt_submit(quiz=quiz, user=request.user, viewer=_viewer(request), answers=answers)
+    except (InvalidAnswers, ItemLocked) as error:
+        messages.error(request, str(error.detail))
+        return redirect(reverse("content:quiz_detail", args=[slug]))
+    return redirect(reverse("content:quiz_attempt_detail", args=[slug, attempt.pk]))
+
+
+@login_required
+def quiz_attempt_detail(request, slug: str, attempt_id: int):
+    attempt = get_object_or_404(
+        QuizAttempt.objects.select_related("quiz"), pk=attempt_id, quiz__slug=slug, user=request.user
+    )
+    best = quiz_best_attempt(quiz=attempt.quiz, user=request.user)
+    return render(
+        request,
+        "content/quiz_attempt.html",
+        {"attempt": attempt, "quiz": attempt.quiz, "results": quiz_attempt_results(attempt=attempt), "best": best},
+    )
