@@ -28,9 +28,9 @@ def test_a_premium_subscriber_reads_an_article_from_the_plan_and_buys_a_quiz(bil
     assert page.locator("#unlock button").inner_text() == "Unlock with your plan"
     page.shot("article-locked")
     page.click("#unlock button")
-    page.locator("#article-body").wait_for()
+    page.locator("#lesson-body").wait_for()
     page.shot("article-open")
-    assert "Chunk, embed, rank." in page.locator("#article-body").inner_text()
+    assert "Chunk, embed, rank." in page.locator("#lesson-body").inner_text()
     assert "Retrieval that works is yours, included in your plan." in page.content()
     counter = UsageCounter.objects.get(organization=premium.organization, feature="premium_article")
     assert counter.used == 1

@@ -112,7 +112,7 @@ def test_a_visitor_pays_for_a_quiz_at_checkout_and_its_questions_open(billing_si
         visitor.session[SESSION_FIELD],
     )
     opened = html(visitor.get("/learn/quizzes/agents/"))
-    assert "<p>Where do you start?</p>" in opened
+    assert "<legend>Where do you start?</legend>" in opened
     assert 'id="buy-form"' not in opened
     # Another browser has bought nothing.
     assert "Where do you start?" not in html(Client().get("/learn/quizzes/agents/"))
@@ -126,7 +126,9 @@ def test_an_owned_quiz_shows_its_questions_in_order(free_member):
     own(item_type="quiz", item_id="basics", organization=free_member.organization)
     page = html(signed_in(free_member).get("/learn/quizzes/basics/"))
     assert page.index("First?") < page.index("Second?")
-    assert "<li>a</li><li>b</li>" in page
+    first = quiz.questions.get(order=1)
+    assert f'name="q-{first.pk}" value="0"> a</label>' in page
+    assert f'name="q-{first.pk}" value="1"> b</label>' in page
     assert 'id="buy-form"' not in page
     # Other members of the organization own it too; another organization does not.
     colleague = MembershipFactory(organization=free_member.organization)
