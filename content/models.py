@@ -259,3 +259,36 @@ class QuizAttempt(models.Model):
     @property
     def is_perfect(self) -> bool:
         return self.total > 0 and self.score == self.total
+
+
+class Progress(models.Model):
+    """How far a user is in a lesson, merged from every device: never backwards, nothing lost.
+
+    percent and position only grow (the highest a device reported), time spent adds up
+    the seconds each write reports, completed_at is set once.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    percent = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, help_text="Where the reader was, as the device reports it.")
+    seconds_spent = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "progress"
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="content_progress_one_per_lesson"),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="content_progress_percent_le_100"),
+        ]
+        indexes = [models.Index(fields=["user", "-updated_at"], name="content_progress_recent")]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.lesson_id}: {self.percent}%"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None

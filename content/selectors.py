@@ -8,7 +8,7 @@ so this module never decides a price or a right on its own.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from billing.models import ItemType
 from billing.money import money_display
@@ -17,7 +17,7 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from content.models import Chapter, Course, Lesson, Question, Quiz, QuizAttempt, Tier
+from content.models import Chapter, Course, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
 
 # --- What billing sells ---------------------------------------------------------------
 
@@ -241,7 +241,12 @@ class LessonNavigation:
 
 
 LESSON_READING_ORDER = (
-    "principle__chapter__order", "principle__chapter_id", "principle__order", "principle_id", "order", "id"
+    "principle__chapter__order",
+    "principle__chapter_id",
+    "principle__order",
+    "principle_id",
+    "order",
+    "id",
 )
 
 
@@ -271,12 +276,24 @@ RELATED_LIMIT = 4
 
 
 def lesson_related(*, lesson: Lesson, limit: int = RELATED_LIMIT) -> list[Lesson]:
-    """Lessons of the same principle or sharing a tag (one query)."""
+    """Lessons of the same principle or sharing a tag, then those most often completed by learners who completed it.
+
+    At most two queries whatever the size of the catalogue.
+    """
     base = Lesson.objects.published().exclude(pk=lesson.pk).only("slug", "title", "summary", "kind", "tier")
     shared = Q(tags__in=lesson.tags.all())
     if lesson.principle_id:
         shared |= Q(principle_id=lesson.principle_id)
     related = list(base.filter(shared).distinct().order_by("order", "id")[:limit])
+    if len(related) < limit:
+        completed_here = Progress.objects.filter(lesson=lesson, completed_at__isnull=False).values("user_id")
+        also = (
+            base.exclude(pk__in=[r.pk for r in related])
+            .filter(progress__user_id__in=completed_here, progress__completed_at__isnull=False)
+            .annotate(learners=Count("progress"))
+            .order_by("-learners", "id")[: limit - len(related)]
+        )
+        related += list(also)
     return related
 
 
@@ -312,3 +329,127 @@ def quiz_best_attempt(*, quiz: Quiz, user) -> QuizAttempt | None:
     if not user.is_authenticated:
         return None
     return QuizAttempt.objects.filter(quiz=quiz, user=user).order_by("-score", "created_at", "id").first()
+
+
+# --- Progress -------------------------------------------------------------------------
+
+
+def progress_for(*, user, lesson: Lesson) -> Progress | None:
+    if not user.is_authenticated:
+        return None
+    return Progress.objects.filter(user=user, lesson=lesson).first()
+
+
+@dataclass(frozen=True)
+class ChapterProgress:
+    chapter: Chapter
+    done: int
+    total: int
+
+    @property
+    def is_completed(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """Completion derived from lesson progress: a chapter is done when all its lessons are."""
+
+    chapters: list[ChapterProgress]
+    completed_lesson_ids: frozenset[int]
+    percent_by_lesson: dict[int, int]
+
+    @property
+    def done(self) -> int:
+        return sum(c.done for c in self.chapters)
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.chapters)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_completed(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+
+def course_progress(*, user, outline: Outline) -> CourseProgress | None:
+    """The user's completion of each chapter of an outline (one query)."""
+    if not user.is_authenticated:
+        return None
+    rows = Progress.objects.filter(user=user, lesson__in=[lesson.pk for lesson in outline.lessons]).values_list(
+        "lesson_id", "percent", "completed_at"
+    )
+    percent_by_lesson = {lesson_id: percent for lesson_id, percent, _ in rows}
+    completed = frozenset(lesson_id for lesson_id, _, completed_at in rows if completed_at is not None)
+    chapters = []
+    for chapter in outline.chapters:
+        ids = [lesson.pk for principle in chapter.principles.all() for lesson in principle.lessons.all()]
+        chapters.append(ChapterProgress(chapter, sum(1 for i in ids if i in completed), len(ids)))
+    return CourseProgress(chapters, completed, percent_by_lesson)
+
+
+def chapter_lesson_ids(*, chapter_id: int) -> list[int]:
+    return list(Lesson.objects.published().filter(principle__chapter_id=chapter_id).values_list("pk", flat=True))
+
+
+def course_lesson_ids(*, course_id: int) -> list[int]:
+    return list(Lesson.objects.published().filter(principle__chapter__course_id=course_id).values_list("pk", flat=True))
+
+
+def progress_continue(*, user) -> Lesson | None:
+    """Where the user left off: the lesson they last read and did not finish, else the one after their last finished."""
+    if not user.is_authenticated:
+        return None
+    last = (
+        Progress.objects.filter(user=user, lesson__is_published=True)
+        .select_related("lesson__principle__chapter")
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+    if last is None:
+        return None
+    if last.completed_at is None:
+        return last.lesson
+    navigation = lesson_navigation(lesson=last.lesson)
+    if navigation and navigation.next:
+        return Lesson.objects.filter(pk=navigation.next["pk"]).only("slug", "title", "summary").first()
+    return None
+
+
+def progress_list(*, user) -> list[Progress]:
+    """The user's lessons, most recently read first."""
+    return list(
+        Progress.objects.filter(user=user, lesson__is_published=True)
+        .select_related("lesson")
+        .defer("lesson__body", "lesson__body_html", "lesson__search_vector")[:100]
+    )
+
+
+def course_progress_list(*, user) -> list[tuple[Course, int, int]]:
+    """Each published course the user started, with (lessons completed, lessons in total) (two queries)."""
+    totals = dict(
+        Lesson.objects.published()
+        .filter(principle__isnull=False)
+        .values_list("principle__chapter__course_id")
+        .annotate(n=Count("id"))
+        .values_list("principle__chapter__course_id", "n")
+    )
+    done = dict(
+        Progress.objects.filter(
+            user=user, completed_at__isnull=False, lesson__is_published=True, lesson__principle__isnull=False
+        )
+        .values_list("lesson__principle__chapter__course_id")
+        .annotate(n=Count("id"))
+        .values_list("lesson__principle__chapter__course_id", "n")
+    )
+    started = set(
+        Progress.objects.filter(user=user, lesson__principle__isnull=False).values_list(
+            "lesson__principle__chapter__course_id", flat=True
+        )
+    )
+    courses = Course.objects.published().filter(pk__in=started).only("slug", "title")
+    return [(course, done.get(course.pk, 0), totals.get(course.pk, 0)) for course in courses]

@@ -6,13 +6,18 @@ through `transaction.on_commit`.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from billing.selectors import Viewer
 from content.exceptions import InvalidAnswers, ItemLocked
-from content.models import Quiz, QuizAttempt
-from content.selectors import quiz_access
+from content.models import Lesson, Progress, Quiz, QuizAttempt
+from content.selectors import article_access, quiz_access
 
 # --- Quizzes ------------------------------------------------------------------------------
 
@@ -48,3 +53,55 @@ def quiz_attempt_submit(*, quiz: Quiz, user, viewer: Viewer, answers: Mapping) -
     with transaction.atomic():
         attempt = QuizAttempt.objects.create(quiz=quiz, user=user, answers=chosen, score=score, total=len(questions))
     return attempt
+
+
+# --- Progress -----------------------------------------------------------------------------
+
+# A device reports the seconds since its last write; more than this in one write is not reading.
+PROGRESS_MAX_SECONDS_PER_WRITE = 3600
+
+
+@dataclass(frozen=True)
+class ProgressWrite:
+    progress: Progress
+    newly_completed: bool
+
+
+def progress_record(
+    *,
+    user,
+    lesson: Lesson,
+    viewer: Viewer,
+    percent: int,
+    position: int = 0,
+    seconds: int = 0,
+    completed: bool = False,
+    now: datetime | None = None,
+) -> ProgressWrite:
+    """Merge one device's report into the user's progress on a lesson.
+
+    Conditional UPDATEs, never read-then-write: percent and position keep the maximum of
+    what is stored and what is reported (a stale device cannot move them back), seconds
+    add up, and the completion time is set by the first write that reaches 100 % (exactly
+    one write sees `newly_completed`). Only lessons open to the viewer are recorded.
+    """
+    if not article_access(viewer=viewer, article=lesson).is_open:
+        raise ItemLocked()
+    now = now or timezone.now()
+    percent = 100 if completed else max(0, min(100, int(percent)))
+    seconds = max(0, min(PROGRESS_MAX_SECONDS_PER_WRITE, int(seconds)))
+    with transaction.atomic():
+        Progress.objects.bulk_create(
+            [Progress(user=user, lesson=lesson, started_at=now, updated_at=now)], ignore_conflicts=True
+        )
+        mine = Progress.objects.filter(user=user, lesson=lesson)
+        mine.update(
+            percent=Greatest(F("percent"), Value(percent)),
+            position=Greatest(F("position"), Value(max(0, int(position)))),
+            seconds_spent=F("seconds_spent") + seconds,
+            updated_at=now,
+        )
+        newly_completed = percent == 100 and mine.filter(completed_at__isnull=True).update(completed_at=now) == 1
+        progress = mine.get()
+        progress.lesson = lesson
+    return ProgressWrite(progress, newly_completed)

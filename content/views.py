@@ -23,8 +23,13 @@ from content.selectors import (
     article_entries_for,
     course_list_published,
     course_outline,
+    course_progress,
+    course_progress_list,
     lesson_navigation,
     lesson_related,
+    progress_continue,
+    progress_for,
+    progress_list,
     quiz_access,
     quiz_attempt_results,
     quiz_best_attempt,
@@ -43,7 +48,9 @@ def _viewer(request) -> Viewer:
 
 
 def _page(request, template: str, viewer: Viewer, **context):
-    organizations = billing_organizations_for(user=request.user) if request.user.is_authenticated else []
+    # The switcher shows only for members of several organizations: ask for the plans only then.
+    several = len(viewer.organizations) > 1
+    organizations = billing_organizations_for(user=request.user) if several else []
     return render(
         request,
         template,
@@ -65,6 +72,7 @@ def index(request):
         request,
         "content/index.html",
         viewer,
+        continue_lesson=progress_continue(user=request.user),
         courses=list(course_list_published()),
         articles=article_entries_for(viewer=viewer),
         quizzes=quiz_entries_for(viewer=viewer),
@@ -74,7 +82,11 @@ def index(request):
 def course_detail(request, slug: str):
     course = get_object_or_404(Course.objects.published(), slug=slug)
     viewer = _viewer(request)
-    return _page(request, "content/course_detail.html", viewer, outline=course_outline(course=course))
+    outline = course_outline(course=course)
+    return _page(
+        request, "content/course_detail.html", viewer,
+        outline=outline, progress=course_progress(user=request.user, outline=outline),
+    )
 
 
 def lesson_detail(request, slug: str):
@@ -92,6 +104,20 @@ def lesson_detail(request, slug: str):
         tags=list(lesson.tags.all()),
         navigation=lesson_navigation(lesson=lesson),
         related=lesson_related(lesson=lesson),
+        progress=progress_for(user=request.user, lesson=lesson) if access.is_open else None,
+    )
+
+
+@login_required
+def progress_page(request):
+    return render(
+        request,
+        "content/progress.html",
+        {
+            "continue_lesson": progress_continue(user=request.user),
+            "courses": course_progress_list(user=request.user),
+            "lessons": progress_list(user=request.user),
+        },
     )
 
 
