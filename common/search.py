@@ -207,13 +207,17 @@ def _rank_postgres(queryset, model, words, min_similarity):
 # --- SQLite fallback (same rules, in Python) --------------------------------------------------
 
 
-def _trigrams(text: str) -> set[str]:
-    """pg_trgm's trigrams: each word lower-cased, padded with two spaces before and one after."""
-    grams: set[str] = set()
+def _trigram_sequence(text: str) -> list[str]:
+    """pg_trgm's trigrams in text order: each word lower-cased, padded with two spaces before and one after."""
+    grams: list[str] = []
     for word in _WORD.findall(text.lower()):
         padded = f"  {word} "
-        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+        grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
+
+
+def _trigrams(text: str) -> set[str]:
+    return set(_trigram_sequence(text))
 
 
 def trigram_similarity(a: str, b: str) -> float:
@@ -225,19 +229,23 @@ def trigram_similarity(a: str, b: str) -> float:
 
 
 def trigram_word_similarity(query: str, text: str) -> float:
-    """Close to pg_trgm's word_similarity(): the best similarity of the query to a run of words of text."""
+    """pg_trgm's word_similarity(): the best similarity of the query's trigrams to a continuous
+    extent of the text's ordered trigrams (so "word" is 0.8 similar to "two words")."""
     query_grams = _trigrams(query)
-    words = _WORD.findall(text.lower())
-    if not query_grams or not words:
+    sequence = _trigram_sequence(text)
+    if not query_grams or not sequence:
         return 0.0
     best = 0.0
-    for size in range(1, len(search_words(query)) + 2):
-        for i in range(max(1, len(words) - size + 1)):
-            extent = _trigrams(" ".join(words[i : i + size]))
-            # word_similarity divides by the query's trigrams, not by the union.
-            best = max(best, len(query_grams & extent) / len(query_grams))
-            if best == 1.0:
-                return best
+    for start, gram in enumerate(sequence):
+        if gram not in query_grams:
+            continue  # a best extent starts (and ends) on a shared trigram
+        extent: set[str] = set()
+        for following in sequence[start:]:
+            extent.add(following)
+            if following in query_grams:
+                best = max(best, len(query_grams & extent) / len(query_grams | extent))
+        if best == 1.0:
+            break
     return best
 
 
