@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.html import strip_tags
 
 from billing.models import ItemType
 from billing.money import money_display
@@ -17,7 +19,8 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from content.models import Chapter, Course, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
+from common.search import search_rank, search_snippet
+from content.models import Chapter, Course, Difficulty, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
 
 # --- What billing sells ---------------------------------------------------------------
 
@@ -453,3 +456,124 @@ def course_progress_list(*, user) -> list[tuple[Course, int, int]]:
     )
     courses = Course.objects.published().filter(pk__in=started).only("slug", "title")
     return [(course, done.get(course.pk, 0), totals.get(course.pk, 0)) for course in courses]
+
+
+# --- Search -----------------------------------------------------------------------------
+
+
+class SearchType(StrEnum):
+    LESSON = "lesson"
+    TUTORIAL = "tutorial"
+    QUIZ = "quiz"
+    COURSE = "course"
+
+
+# Enough candidates per kind to fill the pages people read; ranks merge across kinds.
+SEARCH_CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    type: str = ""  # a SearchType, or empty for all
+    course: str = ""  # a course slug
+    principle: int | None = None
+    difficulty: str = ""
+    tier: str = ""  # free or premium (lessons; quizzes are always bought)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    type: str
+    slug: str
+    title: str
+    url: str
+    snippet: str
+    rank: float
+    difficulty: str
+    tier: str
+
+
+def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
+    lessons = Lesson.objects.published()
+    if filters.type in (SearchType.LESSON, SearchType.TUTORIAL):
+        lessons = lessons.filter(kind=filters.type)
+    if filters.course:
+        lessons = lessons.filter(principle__chapter__course__slug=filters.course)
+    if filters.principle:
+        lessons = lessons.filter(principle_id=filters.principle)
+    if filters.difficulty:
+        lessons = lessons.filter(difficulty=filters.difficulty)
+    if filters.tier:
+        lessons = lessons.filter(tier=filters.tier)
+    ranked = search_rank(queryset=lessons.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    return [
+        SearchHit(
+            lesson.kind, lesson.slug, lesson.title, reverse("content:lesson_detail", args=[lesson.slug]),
+            search_snippet(text=f"{lesson.summary} {strip_tags(lesson.body_html)}", query=query),
+            lesson.search_rank, lesson.difficulty, lesson.tier,
+        )
+        for lesson in ranked
+    ]
+
+
+def _quiz_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
+    if filters.tier or filters.principle:
+        return []  # a quiz is neither free nor premium: always bought once
+    quizzes = Quiz.objects.published()
+    if filters.course:
+        quizzes = quizzes.filter(chapter__course__slug=filters.course)
+    if filters.difficulty:
+        quizzes = quizzes.filter(difficulty=filters.difficulty)
+    ranked = search_rank(queryset=quizzes.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    return [
+        SearchHit(
+            SearchType.QUIZ, quiz.slug, quiz.title, reverse("content:quiz_detail", args=[quiz.slug]),
+            search_snippet(text=quiz.description, query=query), quiz.search_rank, quiz.difficulty, "purchasable",
+        )
+        for quiz in ranked
+    ]
+
+
+def _course_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
+    if filters.tier or filters.principle:
+        return []
+    courses = Course.objects.published()
+    if filters.course:
+        courses = courses.filter(slug=filters.course)
+    if filters.difficulty:
+        courses = courses.filter(difficulty=filters.difficulty)
+    ranked = search_rank(queryset=courses.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    return [
+        SearchHit(
+            SearchType.COURSE, course.slug, course.title, reverse("content:course_detail", args=[course.slug]),
+            search_snippet(text=f"{course.summary} {course.description}", query=query),
+            course.search_rank, course.difficulty, "",
+        )
+        for course in ranked
+    ]
+
+
+def content_search(*, query: str, filters: SearchFilters = SearchFilters()) -> list[SearchHit]:
+    """Lessons, tutorials, quizzes and courses matching `query`, best first (common.search's ranking).
+
+    Locked items are found too (their title, summary and a snippet, as on their locked
+    page); a page opens them or offers them. At most SEARCH_CANDIDATES of each kind.
+    """
+    kinds = {
+        SearchType.LESSON: _lesson_hits, SearchType.TUTORIAL: _lesson_hits,
+        SearchType.QUIZ: _quiz_hits, SearchType.COURSE: _course_hits,
+    }
+    wanted = [kinds[filters.type]] if filters.type in kinds else [_lesson_hits, _quiz_hits, _course_hits]
+    hits = [hit for search in wanted for hit in search(query, filters)]
+    order = {kind: i for i, kind in enumerate(SearchType)}
+    return sorted(hits, key=lambda hit: (-hit.rank, order[hit.type], hit.slug))
+
+
+def search_filter_choices() -> dict:
+    """What the search page's filters offer (one query)."""
+    return {
+        "types": [(t.value, t.value.capitalize()) for t in SearchType],
+        "courses": list(Course.objects.published().values_list("slug", "title")),
+        "difficulties": Difficulty.choices,
+        "tiers": Tier.choices,
+    }

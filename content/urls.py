@@ -7,6 +7,7 @@ app_name = "content"
 urlpatterns = [
     path("", views.index, name="index"),
     path("progress/", views.progress_page, name="progress"),
+    path("search/", views.search, name="search"),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),
     path("lessons/<slug:slug>/", views.lesson_detail, name="lesson_detail"),
     path("articles/<slug:slug>/", views.article_detail, name="article_detail"),

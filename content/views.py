@@ -9,6 +9,7 @@ which prices the item again on its side and comes back here.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,10 +18,13 @@ from django.views.decorators.http import require_POST
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
 from content.exceptions import InvalidAnswers, ItemLocked
-from content.models import Course, Lesson, Quiz, QuizAttempt
+from content.models import Course, Difficulty, Lesson, Quiz, QuizAttempt, Tier
 from content.selectors import (
+    SearchFilters,
+    SearchType,
     article_access,
     article_entries_for,
+    content_search,
     course_list_published,
     course_outline,
     course_progress,
@@ -34,6 +38,7 @@ from content.selectors import (
     quiz_attempt_results,
     quiz_best_attempt,
     quiz_entries_for,
+    search_filter_choices,
 )
 from content.services import quiz_attempt_submit
 
@@ -105,6 +110,38 @@ def lesson_detail(request, slug: str):
         navigation=lesson_navigation(lesson=lesson),
         related=lesson_related(lesson=lesson),
         progress=progress_for(user=request.user, lesson=lesson) if access.is_open else None,
+    )
+
+
+SEARCH_PAGE_SIZE = 10
+
+
+def search_filters_from(params) -> SearchFilters:
+    """Filters from a query string; unknown values are ignored rather than refused."""
+    principle = params.get("principle", "")
+    return SearchFilters(
+        type=params.get("type", "") if params.get("type", "") in SearchType.__members__.values() else "",
+        course=params.get("course", "")[:64],
+        principle=int(principle) if principle.isdigit() else None,
+        difficulty=params.get("difficulty", "") if params.get("difficulty", "") in Difficulty.values else "",
+        tier=params.get("tier", "") if params.get("tier", "") in Tier.values else "",
+    )
+
+
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    filters = search_filters_from(request.GET)
+    hits = content_search(query=query, filters=filters) if query else []
+    page = Paginator(hits, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "content/search.html",
+        {
+            "query": query, "filters": filters, "page": page, "count": len(hits),
+            "choices": search_filter_choices(), "page_query": params.urlencode(),
+        },
     )
 
 

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from content.api import progress, quizzes
+from content.api import progress, quizzes, search
 
 app_name = "content_api"
 
 urlpatterns = [
+    path("search/", search.SearchApi.as_view(), name="search"),
     path("progress/", progress.ProgressListApi.as_view(), name="progress_list"),
     path("progress/<slug:item>", progress.ProgressDetailApi.as_view(), name="progress"),
     path("progress/<slug:item>/", progress.ProgressDetailApi.as_view()),
