@@ -360,6 +360,10 @@ AI_OPENAI_API_KEY = env.str("AI_OPENAI_API_KEY", default="")
 AI_OPENAI_BASE_URL = env.str("AI_OPENAI_BASE_URL", default="")  # empty: api.openai.com
 AI_OPENAI_MODEL = env.str("AI_OPENAI_MODEL", default="gpt-4o-mini")
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=20.0)
+# The AI tutor (content): questions a signed-out visitor may ask a day, question length, history sent.
+CONTENT_CHAT_ANONYMOUS_DAILY = env.int("CONTENT_CHAT_ANONYMOUS_DAILY", default=3)
+CONTENT_CHAT_MAX_CHARS = 2000
+CONTENT_CHAT_HISTORY = 12
 if AI_PROVIDER == "openai" and PRODUCTION and not AI_OPENAI_API_KEY:
     raise ImproperlyConfigured("AI_PROVIDER=openai needs AI_OPENAI_API_KEY")
 

@@ -14,3 +14,21 @@ class InvalidAnswers(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid_answers"
     default_detail = "Answer with the index of one of the question's answers."
+
+
+class ChatQuotaExceeded(APIException):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_code = "quota_exceeded"
+    default_detail = "You have used your AI chats for today."
+
+
+class ChatNotEntitled(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "not_entitled"
+    default_detail = "Your organization's plan does not include the AI tutor."
+
+
+class TutorUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "ai_unavailable"
+    default_detail = "The tutor cannot answer right now. Your question is kept; send it again later."

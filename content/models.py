@@ -24,6 +24,8 @@ searchable through `common.search` (their weighted document is kept current on s
 Prices are integer minor units with an ISO currency code, as everywhere.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -292,3 +294,49 @@ class Progress(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.completed_at is not None
+
+
+class Conversation(models.Model):
+    """A chat with the AI tutor, owned by a user or, signed out, by a browser session's chat id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="conversations"
+    )
+    anonymous_owner = models.CharField(max_length=64, blank=True, db_index=True, help_text="A signed-out owner.")
+    title = models.CharField(max_length=120, default="New conversation")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-created_at"]
+        indexes = [models.Index(fields=["user", "-updated_at"], name="content_conversation_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(anonymous_owner=""), name="content_conversation_has_owner"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ChatRole(models.TextChoices):
+    USER = "user", "Learner"
+    ASSISTANT = "assistant", "Tutor"
+
+
+class ChatMessage(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=ChatRole.choices)
+    content = models.TextField()
+    citations = models.JSONField(default=list, blank=True, help_text='[{"title": ..., "url": ...}]')
+    provider = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="content_message_in_order")]
+
+    def __str__(self):
+        return f"{self.role}: {self.content[:60]}"

@@ -5,19 +5,32 @@ transaction; work that must follow the commit (awarding achievements, emails) go
 through `transaction.on_commit`.
 """
 
+import logging
+import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
-from billing.selectors import Viewer
-from content.exceptions import InvalidAnswers, ItemLocked
-from content.models import Lesson, Progress, Quiz, QuizAttempt
+from accounts.models import Organization
+from billing.exceptions import NotEntitled, QuotaExceeded
+from billing.plans import Feature
+from billing.selectors import Viewer, access_check
+from billing.services.usage import usage_track
+from common.ai import AIError, Message, ai_answer
+from content.exceptions import ChatNotEntitled, ChatQuotaExceeded, InvalidAnswers, ItemLocked, TutorUnavailable
+from content.models import ChatMessage, ChatRole, Conversation, Lesson, Progress, Quiz, QuizAttempt
 from content.selectors import article_access, quiz_access
+from content.tutor import lesson_retriever
+
+logger = logging.getLogger(__name__)
 
 # --- Quizzes ------------------------------------------------------------------------------
 
@@ -105,3 +118,152 @@ def progress_record(
         progress = mine.get()
         progress.lesson = lesson
     return ProgressWrite(progress, newly_completed)
+
+
+# --- The AI tutor -------------------------------------------------------------------------
+
+CHAT_SESSION_FIELD = "content_chat_owner"
+TITLE_CHARS = 60
+
+
+def chat_owner_id(session, *, create: bool = False) -> str:
+    """The browser session's id for conversations started signed out (kept in the session's data)."""
+    value = session.get(CHAT_SESSION_FIELD, "")
+    if not value and create:
+        value = secrets.token_urlsafe(24)
+        session[CHAT_SESSION_FIELD] = value
+    return value
+
+
+def conversation_create(*, user=None, anonymous_owner: str = "", title: str = "") -> Conversation:
+    if user is None and not anonymous_owner:
+        raise ValueError("a conversation needs an owner")
+    return Conversation.objects.create(
+        user=user, anonymous_owner="" if user else anonymous_owner, title=(title.strip() or "New conversation")[:120]
+    )
+
+
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    title = title.strip()[:120]
+    if not title:
+        raise ValidationError({"title": "Give the conversation a title."})
+    Conversation.objects.filter(pk=conversation.pk).update(title=title)
+    conversation.title = title
+    return conversation
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Gone for good, with its messages."""
+    conversation.delete()
+
+
+def conversations_attach_anonymous(*, anonymous_owner: str, user) -> int:
+    """A visitor's conversations become the account's when they sign up or sign in; returns how many."""
+    if not anonymous_owner:
+        return 0
+    return Conversation.objects.filter(user__isnull=True, anonymous_owner=anonymous_owner).update(
+        user=user, anonymous_owner=""
+    )
+
+
+def _chat_count(*, user, organization: Organization | None, anonymous_owner: str, message_id: str, now: datetime):
+    """Count one chat against the quota, or refuse it (nothing counted then).
+
+    Members: billing's usage service, feature `ai_chat` per member (Free: 5 a day;
+    Premium: unlimited). Visitors: CONTENT_CHAT_ANONYMOUS_DAILY questions a day per
+    browser, counted from their stored questions.
+    """
+    if user is not None:
+        if organization is None:
+            raise ChatNotEntitled()
+        try:
+            usage_track(
+                organization=organization, user_id=user.pk, feature=Feature.AI_CHAT.value, quantity=1,
+                idempotency_key=f"content-chat:{message_id}", now=now,
+            )
+        except NotEntitled:
+            raise ChatNotEntitled() from None
+        except QuotaExceeded:
+            access = access_check(
+                organization_id=organization.pk, user_id=user.pk, feature=Feature.AI_CHAT.value, now=now, cached=False
+            )
+            raise ChatQuotaExceeded(_quota_message(limit=access.limit, resets_at=access.resets_at, now=now)) from None
+        return
+    limit = settings.CONTENT_CHAT_ANONYMOUS_DAILY
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    asked = ChatMessage.objects.filter(
+        conversation__anonymous_owner=anonymous_owner, role=ChatRole.USER, created_at__gte=day_start
+    ).count()
+    if asked >= limit:
+        resets_at = day_start + timedelta(days=1)
+        raise ChatQuotaExceeded(
+            f"Visitors get {limit} questions a day; more at {resets_at:%Y-%m-%d %H:%M} UTC. "
+            "Sign up free for 5 chats a day, or go Premium for unlimited chats."
+        )
+
+
+def _quota_message(*, limit: int | None, resets_at: datetime | None, now: datetime) -> str:
+    when = f" They reset at {resets_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if resets_at else ""
+    if resets_at:
+        hours = max(0, int((resets_at - now).total_seconds() // 3600))
+        minutes = max(0, int((resets_at - now).total_seconds() // 60 % 60))
+        when += f" (in {hours} h {minutes:02d} min)."
+    else:
+        when += "."
+    return f"You have used your {limit} free AI chats for today.{when} Upgrade to Premium for unlimited chats."
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    question: ChatMessage
+    answer: ChatMessage
+
+
+def chat_ask(
+    *,
+    conversation: Conversation,
+    user,
+    organization: Organization | None,
+    viewer: Viewer,
+    question: str,
+    now: datetime | None = None,
+) -> ChatTurn:
+    """Ask the tutor: count the chat (or refuse it), keep the question, answer from Plateau's lessons.
+
+    The question is stored with its count in one transaction; the provider is called after
+    the commit, outside any transaction. If it fails (TutorUnavailable), the question stays
+    in the conversation and nothing else changes.
+    """
+    question = question.strip()
+    if not question:
+        raise ValidationError({"content": "Ask a question."})
+    if len(question) > settings.CONTENT_CHAT_MAX_CHARS:
+        raise ValidationError({"content": f"Keep a question under {settings.CONTENT_CHAT_MAX_CHARS} characters."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        asked = ChatMessage(conversation=conversation, role=ChatRole.USER, content=question, created_at=now)
+        _chat_count(
+            user=user, organization=organization, anonymous_owner=conversation.anonymous_owner,
+            message_id=f"{conversation.pk}:{uuid.uuid4().hex}", now=now,
+        )
+        asked.save()
+        fields = {"updated_at": now}
+        if conversation.title == "New conversation":
+            fields["title"] = question[:TITLE_CHARS]
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    history = list(conversation.messages.order_by("-created_at", "-id")[: settings.CONTENT_CHAT_HISTORY])[::-1]
+    messages = [Message(m.role, m.content) for m in history]
+    try:
+        reply = ai_answer(messages=messages, retriever=lesson_retriever(viewer))
+    except AIError as error:
+        logger.warning("tutor provider failed: %s", error, extra={"conversation": str(conversation.pk)})
+        raise TutorUnavailable(f"{error} Your question is kept; send it again later.") from error
+    answer = ChatMessage.objects.create(
+        conversation=conversation,
+        role=ChatRole.ASSISTANT,
+        content=reply.text,
+        citations=[{"title": s.title, "url": s.url} for s in reply.citations],
+        provider=reply.provider,
+        created_at=timezone.now(),
+    )
+    return ChatTurn(asked, answer)

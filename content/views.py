@@ -14,11 +14,12 @@ from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
-from content.exceptions import InvalidAnswers, ItemLocked
-from content.models import Course, Difficulty, Lesson, Quiz, QuizAttempt, Tier
+from content.exceptions import ChatNotEntitled, ChatQuotaExceeded, InvalidAnswers, ItemLocked, TutorUnavailable
+from content.models import Conversation, Course, Difficulty, Lesson, Quiz, QuizAttempt, Tier
 from content.selectors import (
     SearchFilters,
     SearchType,
@@ -40,7 +41,14 @@ from content.selectors import (
     quiz_entries_for,
     search_filter_choices,
 )
-from content.services import quiz_attempt_submit
+from content.services import (
+    chat_ask,
+    chat_owner_id,
+    conversation_create,
+    conversation_delete,
+    conversation_rename,
+    quiz_attempt_submit,
+)
 
 
 def _viewer(request) -> Viewer:
@@ -143,6 +151,95 @@ def search(request):
             "choices": search_filter_choices(), "page_query": params.urlencode(),
         },
     )
+
+
+# --- The AI tutor ------------------------------------------------------------------------
+
+
+def _conversations(request):
+    if request.user.is_authenticated:
+        return Conversation.objects.filter(user=request.user)
+    owner = chat_owner_id(request.session)
+    if not owner:
+        return Conversation.objects.none()
+    return Conversation.objects.filter(user__isnull=True, anonymous_owner=owner)
+
+
+def _tutor_page(request, *, conversation=None, error: str = "", status: int = 200, draft: str = ""):
+    conversations = list(_conversations(request)[:50])
+    messages_ = list(conversation.messages.all()) if conversation else []
+    return render(
+        request,
+        "content/tutor.html",
+        {"conversations": conversations, "conversation": conversation, "chat": messages_, "error": error,
+         "draft": draft},
+        status=status,
+    )
+
+
+def _ask(request, conversation):
+    viewer = _viewer(request)
+    question = request.POST.get("content", "")
+    try:
+        chat_ask(
+            conversation=conversation,
+            user=request.user if request.user.is_authenticated else None,
+            organization=viewer.organization,
+            viewer=viewer,
+            question=question,
+        )
+    except (ChatQuotaExceeded, ChatNotEntitled, TutorUnavailable) as error:
+        conversation.refresh_from_db()
+        keep = question if not isinstance(error, TutorUnavailable) else ""
+        return _tutor_page(request, conversation=conversation, error=str(error.detail), status=error.status_code,
+                           draft=keep)
+    except ValidationError as error:
+        return _tutor_page(request, conversation=conversation, error=" ".join(_messages_of(error.detail)), status=400)
+    return redirect(reverse("content:tutor_conversation", args=[conversation.pk]))
+
+
+def _messages_of(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [m for value in detail.values() for m in _messages_of(value)]
+    if isinstance(detail, list):
+        return [m for value in detail for m in _messages_of(value)]
+    return [str(detail)]
+
+
+def tutor(request):
+    """The tutor's home: your conversations, and a new question (which starts a conversation)."""
+    if request.method != "POST":
+        return _tutor_page(request)
+    if request.user.is_authenticated:
+        conversation = conversation_create(user=request.user)
+    else:
+        conversation = conversation_create(anonymous_owner=chat_owner_id(request.session, create=True))
+    return _ask(request, conversation)
+
+
+def tutor_conversation(request, pk):
+    conversation = get_object_or_404(_conversations(request), pk=pk)
+    if request.method == "POST":
+        return _ask(request, conversation)
+    return _tutor_page(request, conversation=conversation)
+
+
+@require_POST
+def tutor_rename(request, pk):
+    conversation = get_object_or_404(_conversations(request), pk=pk)
+    try:
+        conversation_rename(conversation=conversation, title=request.POST.get("title", ""))
+    except ValidationError:
+        messages.error(request, "Give the conversation a title.")
+    return redirect(reverse("content:tutor_conversation", args=[conversation.pk]))
+
+
+@require_POST
+def tutor_delete(request, pk):
+    conversation = get_object_or_404(_conversations(request), pk=pk)
+    conversation_delete(conversation=conversation)
+    messages.success(request, "Conversation deleted.")
+    return redirect(reverse("content:tutor"))
 
 
 @login_required
