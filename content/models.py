@@ -340,3 +340,19 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return f"{self.role}: {self.content[:60]}"
+
+
+class Achievement(models.Model):
+    """A badge a user earned; the codes and rules are `content.achievements.ACHIEVEMENTS`. Once per user and code."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="achievements")
+    code = models.CharField(max_length=32)
+    awarded_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["awarded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "code"], name="content_achievement_once")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.code}"

@@ -20,7 +20,7 @@ from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.search import search_rank, search_snippet
-from content.models import Chapter, Course, Difficulty, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
+from content.models import Achievement, Chapter, Course, Difficulty, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
 
 # --- What billing sells ---------------------------------------------------------------
 
@@ -577,3 +577,25 @@ def search_filter_choices() -> dict:
         "difficulties": Difficulty.choices,
         "tiers": Tier.choices,
     }
+
+
+# --- Achievements -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    code: str
+    name: str
+    description: str
+    awarded_at: object
+
+
+def badges_for(*, user) -> list[Badge]:
+    """The achievements a user earned, in the order earned (one query)."""
+    from content.achievements import BY_CODE
+
+    return [
+        Badge(a.code, BY_CODE[a.code].name, BY_CODE[a.code].description, a.awarded_at)
+        for a in Achievement.objects.filter(user=user)
+        if a.code in BY_CODE
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
@@ -25,8 +26,9 @@ from billing.plans import Feature
 from billing.selectors import Viewer, access_check
 from billing.services.usage import usage_track
 from common.ai import AIError, Message, ai_answer
+from content.achievements import ACHIEVEMENTS, BY_CODE
 from content.exceptions import ChatNotEntitled, ChatQuotaExceeded, InvalidAnswers, ItemLocked, TutorUnavailable
-from content.models import ChatMessage, ChatRole, Conversation, Lesson, Progress, Quiz, QuizAttempt
+from content.models import Achievement, ChatMessage, ChatRole, Conversation, Lesson, Progress, Quiz, QuizAttempt
 from content.selectors import article_access, quiz_access
 from content.tutor import lesson_retriever
 
@@ -65,6 +67,7 @@ def quiz_attempt_submit(*, quiz: Quiz, user, viewer: Viewer, answers: Mapping) -
     score = sum(1 for question in questions if chosen.get(str(question.pk)) == question.correct_index)
     with transaction.atomic():
         attempt = QuizAttempt.objects.create(quiz=quiz, user=user, answers=chosen, score=score, total=len(questions))
+        _achievements_check_after_commit(user_id=user.pk)
     return attempt
 
 
@@ -117,6 +120,8 @@ def progress_record(
         newly_completed = percent == 100 and mine.filter(completed_at__isnull=True).update(completed_at=now) == 1
         progress = mine.get()
         progress.lesson = lesson
+        if newly_completed:
+            _achievements_check_after_commit(user_id=user.pk)
     return ProgressWrite(progress, newly_completed)
 
 
@@ -267,3 +272,64 @@ def chat_ask(
         created_at=timezone.now(),
     )
     return ChatTurn(asked, answer)
+
+
+# --- Achievements ---------------------------------------------------------------------------
+
+
+def _achievements_check_after_commit(*, user_id: int) -> None:
+    from content.tasks import achievements_award_task  # tasks import services: import at call time
+
+    # robust: the lesson or attempt is recorded; a broker hiccup must not turn it into an error.
+    transaction.on_commit(lambda: achievements_award_task.delay(user_id=user_id), robust=True)
+
+
+def achievements_award(*, user_id: int, now: datetime | None = None) -> list[Achievement]:
+    """Record every achievement the user has earned and not yet got; returns the new ones.
+
+    Idempotent: the unique (user, code) constraint makes a second run, or a concurrent
+    one, award nothing new. Each new achievement's email is sent once, after the commit.
+    """
+    now = now or timezone.now()
+    have = set(Achievement.objects.filter(user_id=user_id).values_list("code", flat=True))
+    new = []
+    for definition in ACHIEVEMENTS:
+        if definition.code in have or not definition.earned(user_id):
+            continue
+        with transaction.atomic():
+            achievement, created = Achievement.objects.get_or_create(
+                user_id=user_id, code=definition.code, defaults={"awarded_at": now}
+            )
+            if created:
+                new.append(achievement)
+                achievement_id = achievement.pk
+                from content.tasks import achievement_email_task
+
+                transaction.on_commit(lambda pk=achievement_id: achievement_email_task.delay(achievement_id=pk),
+                                      robust=True)
+    return new
+
+
+def achievement_email_send(*, achievement_id: int) -> bool:
+    """Email the learner about a new badge, once: the row is claimed before sending, released if sending fails."""
+    claimed = Achievement.objects.filter(pk=achievement_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    achievement = Achievement.objects.select_related("user").get(pk=achievement_id)
+    definition = BY_CODE.get(achievement.code)
+    if definition is None:
+        return False
+    try:
+        send_mail(
+            subject=f"[Plateau] New badge: {definition.name}",
+            message=(
+                f"Well done! You earned the badge “{definition.name}”: {definition.description}\n\n"
+                f"See your badges and progress: {settings.SITE_URL}/learn/progress/\n"
+            ),
+            from_email=None,
+            recipient_list=[achievement.user.email],
+        )
+    except Exception:
+        Achievement.objects.filter(pk=achievement_id).update(emailed_at=None)
+        raise
+    return True

@@ -25,6 +25,7 @@ from content.selectors import (
     SearchType,
     article_access,
     article_entries_for,
+    badges_for,
     content_search,
     course_list_published,
     course_outline,
@@ -249,6 +250,7 @@ def progress_page(request):
         "content/progress.html",
         {
             "continue_lesson": progress_continue(user=request.user),
+            "badges": badges_for(user=request.user),
             "courses": course_progress_list(user=request.user),
             "lessons": progress_list(user=request.user),
         },
