@@ -147,3 +147,18 @@ def test_concurrent_writes_from_many_devices_lose_nothing(require_postgres, free
     progress = Progress.objects.get()
     assert (progress.percent, progress.seconds_spent) == (100, 5 * writers)
     assert outcomes.count(True) == 1 and progress.completed_at is not None
+
+
+@pytest.mark.django_db
+def test_recommended_for_you_follows_what_you_read(free_member, course, client):
+    LessonFactory(slug="elsewhere", title="Elsewhere", free=True)
+    put(api(free_member), "l1", completed=True)
+    home = signed_in(free_member).get("/learn/").content.decode()
+    section = home[home.index('id="recommended"'):home.index("<h2>Courses</h2>")]
+    assert "Recommended for you" in section
+    # Unread lessons of the course first (in reading order), then the rest; never what was read.
+    assert section.index("Lesson two") < section.index("Lesson three") < section.index("Elsewhere")
+    assert "Lesson one" not in section
+    visitor = client.get("/learn/").content.decode()
+    popular = visitor[visitor.index('id="recommended"'):visitor.index("<h2>Courses</h2>")]
+    assert "Popular lessons" in popular and popular.index("Lesson one") < popular.index("Elsewhere")
