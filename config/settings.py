@@ -364,6 +364,8 @@ AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=20.0)
 CONTENT_CHAT_ANONYMOUS_DAILY = env.int("CONTENT_CHAT_ANONYMOUS_DAILY", default=3)
 CONTENT_CHAT_MAX_CHARS = 2000
 CONTENT_CHAT_HISTORY = 12
+# Community: posts and comments a member may write an hour.
+CONTENT_COMMUNITY_POSTS_PER_HOUR = env.int("CONTENT_COMMUNITY_POSTS_PER_HOUR", default=10)
 if AI_PROVIDER == "openai" and PRODUCTION and not AI_OPENAI_API_KEY:
     raise ImproperlyConfigured("AI_PROVIDER=openai needs AI_OPENAI_API_KEY")
 

@@ -18,10 +18,29 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils import timezone
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from content.models import Chapter, Course, Lesson, Principle, Question, Quiz, Tag
+from content.models import (
+    Achievement,
+    Chapter,
+    ChatMessage,
+    Comment,
+    Conversation,
+    Course,
+    Lesson,
+    Post,
+    PostingSuspension,
+    Principle,
+    Progress,
+    Question,
+    Quiz,
+    QuizAttempt,
+    Report,
+    Tag,
+)
+from content.services import moderation_set
 
 
 class FixedSlugAdmin(admin.ModelAdmin):
@@ -214,3 +233,146 @@ class QuestionAdmin(admin.ModelAdmin):
     list_select_related = ["quiz"]
     search_fields = ["text", "quiz__title"]
     fields = ["quiz", "order", "text", "choices", "correct_index", "explanation"]
+
+
+# --- Learners' records (read mostly) ------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["quiz", "user", "score", "total", "created_at"]
+    list_filter = ["quiz"]
+    list_select_related = ["quiz", "user"]
+    search_fields = ["user__email", "quiz__title"]
+
+
+@admin.register(Progress)
+class ProgressAdmin(ReadOnlyAdmin):
+    list_display = ["user", "lesson", "percent", "seconds_spent", "completed_at", "updated_at"]
+    list_filter = [("completed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "lesson"]
+    search_fields = ["user__email", "lesson__title"]
+
+
+@admin.register(Achievement)
+class AchievementAdmin(ReadOnlyAdmin):
+    list_display = ["user", "code", "awarded_at", "emailed_at"]
+    list_filter = ["code"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+
+
+class ChatMessageInline(admin.TabularInline):
+    model = ChatMessage
+    extra = 0
+    fields = ["role", "content", "provider", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "created_at", "updated_at"]
+    list_filter = [("user", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["title", "user__email"]
+    readonly_fields = ["user", "anonymous_owner", "created_at", "updated_at"]
+    fields = ["title", "user", "anonymous_owner", "created_at", "updated_at"]
+    inlines = [ChatMessageInline]
+
+
+# --- Community moderation ---------------------------------------------------------------------
+
+
+@admin.action(description="Hide (only the author and staff see it)")
+def hide(modeladmin, request, queryset):
+    count = moderation_set(queryset=queryset, is_hidden=True)
+    modeladmin.message_user(request, f"Hid {count}.")
+
+
+@admin.action(description="Restore (visible to everyone)")
+def restore(modeladmin, request, queryset):
+    count = moderation_set(queryset=queryset, is_hidden=False)
+    modeladmin.message_user(request, f"Restored {count}.")
+
+
+@admin.action(description="Lock the thread (no new comments)")
+def lock(modeladmin, request, queryset):
+    count = moderation_set(queryset=queryset, is_locked=True)
+    modeladmin.message_user(request, f"Locked {count}.")
+
+
+@admin.action(description="Unlock the thread")
+def unlock(modeladmin, request, queryset):
+    count = moderation_set(queryset=queryset, is_locked=False)
+    modeladmin.message_user(request, f"Unlocked {count}.")
+
+
+class CommentInline(admin.TabularInline):
+    model = Comment
+    extra = 0
+    fields = ["author", "parent", "body", "is_hidden", "like_count"]
+    readonly_fields = ["author", "parent", "body", "like_count"]
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["title", "author", "lesson", "like_count", "is_hidden", "is_locked", "created_at"]
+    list_filter = ["is_hidden", "is_locked"]
+    list_select_related = ["author", "lesson"]
+    search_fields = ["title", "body", "author__email"]
+    fields = ["title", "author", "lesson", "body", "is_hidden", "is_locked", "like_count", "created_at"]
+    readonly_fields = ["author", "like_count", "created_at"]
+    actions = [hide, restore, lock, unlock]
+    inlines = [CommentInline]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "post", "author", "like_count", "is_hidden", "created_at"]
+    list_filter = ["is_hidden"]
+    list_select_related = ["post", "author"]
+    search_fields = ["body", "author__email", "post__title"]
+    fields = ["post", "parent", "author", "body", "is_hidden", "like_count", "created_at"]
+    readonly_fields = ["post", "parent", "author", "like_count", "created_at"]
+    actions = [hide, restore]
+
+
+@admin.action(description="Mark resolved")
+def resolve(modeladmin, request, queryset):
+    count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    modeladmin.message_user(request, f"Resolved {count}.")
+
+
+@admin.action(description="Hide the reported items and mark resolved")
+def hide_reported(modeladmin, request, queryset):
+    moderation_set(queryset=Post.objects.filter(reports__in=queryset), is_hidden=True)
+    moderation_set(queryset=Comment.objects.filter(reports__in=queryset), is_hidden=True)
+    count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    modeladmin.message_user(request, f"Hid the items of {count} report(s).")
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["reason", "reporter", "post", "comment", "created_at", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["reporter", "post", "comment"]
+    search_fields = ["reason", "reporter__email"]
+    readonly_fields = ["reporter", "post", "comment", "reason", "created_at"]
+    actions = [resolve, hide_reported]
+
+
+@admin.register(PostingSuspension)
+class PostingSuspensionAdmin(admin.ModelAdmin):
+    list_display = ["user", "reason", "until", "created_at"]
+    search_fields = ["user__email", "reason"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "reason", "until"]

@@ -32,3 +32,17 @@ class TutorUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "ai_unavailable"
     default_detail = "The tutor cannot answer right now. Your question is kept; send it again later."
+
+
+class PostingRefused(APIException):
+    """Suspended, rate-limited, a locked thread, or not the author: the message says which."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "posting_refused"
+    default_detail = "You cannot post here."
+
+
+class PostingRateLimited(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "posting_rate_limited"
+    default_detail = "You are posting too fast."

@@ -356,3 +356,131 @@ class Achievement(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.code}"
+
+
+# --- Community ------------------------------------------------------------------------------
+
+
+class VisibleQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Hidden items show only to their author and to staff."""
+        if getattr(user, "is_staff", False):
+            return self
+        if user is not None and user.is_authenticated:
+            return self.filter(Q(is_hidden=False) | Q(author=user))
+        return self.filter(is_hidden=False)
+
+
+class Post(models.Model):
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    lesson = models.ForeignKey(Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts")
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    body_html = models.TextField(blank=True, editable=False)
+    is_hidden = models.BooleanField(default=False, help_text="Hidden by staff: only the author and staff see it.")
+    is_locked = models.BooleanField(default=False, help_text="Locked by staff: no new comments or edits.")
+    like_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lesson", "-created_at"], name="content_post_by_lesson")]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body_html = markdown_to_html(self.body)
+        super().save(*args, **kwargs)
+
+
+class Comment(models.Model):
+    """A comment on a post, or a reply to a top-level comment (one level of replies)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField()
+    body_html = models.TextField(blank=True, editable=False)
+    is_hidden = models.BooleanField(default=False)
+    like_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.body[:60]
+
+    def save(self, *args, **kwargs):
+        self.body_html = markdown_to_html(self.body)
+        super().save(*args, **kwargs)
+
+
+class Like(models.Model):
+    """One user's like of a post or of a comment; the counts on posts and comments follow these rows exactly."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="likes")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="likes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, comment__isnull=True) | Q(post__isnull=True, comment__isnull=False),
+                name="content_like_one_target",
+            ),
+            models.UniqueConstraint(fields=["user", "post"], condition=Q(post__isnull=False),
+                                    name="content_like_post_once"),
+            models.UniqueConstraint(fields=["user", "comment"], condition=Q(comment__isnull=False),
+                                    name="content_like_comment_once"),
+        ]
+
+    def __str__(self):
+        target = f"post {self.post_id}" if self.post_id else f"comment {self.comment_id}"
+        return f"{self.user_id} likes {target}"
+
+
+class Report(models.Model):
+    """A member flags a post or a comment for staff."""
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="reports")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="reports")
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["resolved_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, comment__isnull=True) | Q(post__isnull=True, comment__isnull=False),
+                name="content_report_one_target",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reason[:60]
+
+
+class PostingSuspension(models.Model):
+    """Staff stop a member from posting and commenting, for good or until a time."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posting_suspension")
+    reason = models.CharField(max_length=500)
+    until = models.DateTimeField(null=True, blank=True, help_text="Empty: until staff lift it.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user}: {self.reason[:40]}"
+
+    def is_active(self, now) -> bool:
+        return self.until is None or self.until > now

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -27,8 +27,30 @@ from billing.selectors import Viewer, access_check
 from billing.services.usage import usage_track
 from common.ai import AIError, Message, ai_answer
 from content.achievements import ACHIEVEMENTS, BY_CODE
-from content.exceptions import ChatNotEntitled, ChatQuotaExceeded, InvalidAnswers, ItemLocked, TutorUnavailable
-from content.models import Achievement, ChatMessage, ChatRole, Conversation, Lesson, Progress, Quiz, QuizAttempt
+from content.exceptions import (
+    ChatNotEntitled,
+    ChatQuotaExceeded,
+    InvalidAnswers,
+    ItemLocked,
+    PostingRateLimited,
+    PostingRefused,
+    TutorUnavailable,
+)
+from content.models import (
+    Achievement,
+    ChatMessage,
+    ChatRole,
+    Comment,
+    Conversation,
+    Lesson,
+    Like,
+    Post,
+    PostingSuspension,
+    Progress,
+    Quiz,
+    QuizAttempt,
+    Report,
+)
 from content.selectors import article_access, quiz_access
 from content.tutor import lesson_retriever
 
@@ -333,3 +355,120 @@ def achievement_email_send(*, achievement_id: int) -> bool:
         Achievement.objects.filter(pk=achievement_id).update(emailed_at=None)
         raise
     return True
+
+
+# --- Community ------------------------------------------------------------------------------
+
+
+def _posting_check(*, user, now: datetime) -> None:
+    """Suspended members cannot post; everyone posts at most CONTENT_COMMUNITY_POSTS_PER_HOUR times an hour."""
+    suspension = PostingSuspension.objects.filter(user=user).first()
+    if suspension is not None and suspension.is_active(now):
+        until = f" until {suspension.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if suspension.until else ""
+        raise PostingRefused(f"Your posting is suspended{until}: {suspension.reason}")
+    limit = settings.CONTENT_COMMUNITY_POSTS_PER_HOUR
+    since = now - timedelta(hours=1)
+    recent = sorted(
+        [*Post.objects.filter(author=user, created_at__gte=since).values_list("created_at", flat=True),
+         *Comment.objects.filter(author=user, created_at__gte=since).values_list("created_at", flat=True)]
+    )
+    if len(recent) >= limit:
+        retry_at = recent[-limit] + timedelta(hours=1)
+        raise PostingRateLimited(
+            f"You can post {limit} times an hour; try again at {retry_at.astimezone(UTC):%H:%M} UTC."
+        )
+
+
+def post_create(*, author, title: str, body: str, lesson: Lesson | None = None, now: datetime | None = None) -> Post:
+    now = now or timezone.now()
+    title, body = title.strip(), body.strip()
+    if not title or not body:
+        raise ValidationError({"title" if not title else "body": "Write a title and a message."})
+    _posting_check(user=author, now=now)
+    return Post.objects.create(
+        author=author, lesson=lesson, title=title[:200], body=body, created_at=now, updated_at=now
+    )
+
+
+def post_edit(*, post: Post, user, title: str, body: str) -> Post:
+    """Authors edit their own posts while the thread is open."""
+    if post.author_id != user.pk:
+        raise PostingRefused("Only the author can edit this post.")
+    if post.is_locked:
+        raise PostingRefused("This thread is locked.")
+    title, body = title.strip(), body.strip()
+    if not title or not body:
+        raise ValidationError({"title" if not title else "body": "Write a title and a message."})
+    post.title, post.body, post.updated_at = title[:200], body, timezone.now()
+    post.save(update_fields=["title", "body", "body_html", "updated_at"])
+    return post
+
+
+def post_delete(*, post: Post, user) -> None:
+    """Authors delete their own posts (with the comments); staff may too."""
+    if post.author_id != user.pk and not user.is_staff:
+        raise PostingRefused("Only the author can delete this post.")
+    post.delete()
+
+
+def comment_create(*, post: Post, author, body: str, parent: Comment | None = None,
+                   now: datetime | None = None) -> Comment:
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a comment."})
+    if post.is_locked:
+        raise PostingRefused("This thread is locked: no new comments.")
+    if parent is not None:
+        if parent.post_id != post.pk:
+            raise ValidationError({"parent": "Reply to a comment of this post."})
+        if parent.parent_id is not None:
+            parent = parent.parent  # one level of replies: a reply to a reply joins its thread
+    _posting_check(user=author, now=now)
+    return Comment.objects.create(post=post, parent=parent, author=author, body=body, created_at=now, updated_at=now)
+
+
+def comment_delete(*, comment: Comment, user) -> None:
+    if comment.author_id != user.pk and not user.is_staff:
+        raise PostingRefused("Only the author can delete this comment.")
+    comment.delete()
+
+
+def like_set(*, user, target: Post | Comment, liked: bool) -> int:
+    """Like or unlike a post or a comment; returns the new count.
+
+    A like is a row (unique per user and target); the stored count moves by one only when
+    a row was really inserted or deleted, in the same transaction, so concurrent likes
+    and unlikes leave it equal to the number of rows.
+    """
+    field = "post" if isinstance(target, Post) else "comment"
+    model = type(target)
+    with transaction.atomic():
+        if liked:
+            try:
+                with transaction.atomic():
+                    Like.objects.create(user=user, **{field: target})
+            except IntegrityError:
+                changed = 0
+            else:
+                changed = 1
+        else:
+            deleted, _ = Like.objects.filter(user=user, **{field: target}).delete()
+            changed = -1 if deleted else 0
+        if changed:
+            model.objects.filter(pk=target.pk).update(like_count=F("like_count") + changed)
+    return model.objects.filter(pk=target.pk).values_list("like_count", flat=True).get()
+
+
+def report_create(*, reporter, target: Post | Comment, reason: str) -> Report:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say what is wrong."})
+    field = "post" if isinstance(target, Post) else "comment"
+    return Report.objects.create(reporter=reporter, reason=reason[:500], **{field: target})
+
+
+def moderation_set(*, queryset, is_hidden: bool | None = None, is_locked: bool | None = None) -> int:
+    """Staff hide/restore posts or comments, lock/unlock threads (admin actions)."""
+    changes = {k: v for k, v in {"is_hidden": is_hidden, "is_locked": is_locked}.items() if v is not None}
+    return queryset.update(**changes)

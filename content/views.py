@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import HttpResponsePermanentRedirect
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -18,8 +19,16 @@ from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
-from content.exceptions import ChatNotEntitled, ChatQuotaExceeded, InvalidAnswers, ItemLocked, TutorUnavailable
-from content.models import Conversation, Course, Difficulty, Lesson, Quiz, QuizAttempt, Tier
+from content.exceptions import (
+    ChatNotEntitled,
+    ChatQuotaExceeded,
+    InvalidAnswers,
+    ItemLocked,
+    PostingRateLimited,
+    PostingRefused,
+    TutorUnavailable,
+)
+from content.models import Comment, Conversation, Course, Difficulty, Lesson, Like, Post, Quiz, QuizAttempt, Tier
 from content.selectors import (
     SearchFilters,
     SearchType,
@@ -46,10 +55,16 @@ from content.selectors import (
 from content.services import (
     chat_ask,
     chat_owner_id,
+    comment_create,
     conversation_create,
     conversation_delete,
     conversation_rename,
+    like_set,
+    post_create,
+    post_delete,
+    post_edit,
     quiz_attempt_submit,
+    report_create,
 )
 
 
@@ -243,6 +258,141 @@ def tutor_delete(request, pk):
     conversation_delete(conversation=conversation)
     messages.success(request, "Conversation deleted.")
     return redirect(reverse("content:tutor"))
+
+
+# --- Community ----------------------------------------------------------------------------
+
+
+def _refusal(error) -> str:
+    detail = getattr(error, "detail", error)
+    return " ".join(_messages_of(detail))
+
+
+def community(request):
+    """Posts, newest first (?lesson=<slug> for one lesson's discussion); members write a new one here."""
+    lesson = None
+    if request.GET.get("lesson"):
+        lesson = get_object_or_404(Lesson.objects.published().only("slug", "title"), slug=request.GET["lesson"])
+    error, status = "", 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            post = post_create(author=request.user, title=request.POST.get("title", ""),
+                               body=request.POST.get("body", ""), lesson=lesson)
+        except (PostingRefused, PostingRateLimited, ValidationError) as refused:
+            error, status = _refusal(refused), getattr(refused, "status_code", 400)
+        else:
+            return redirect(reverse("content:post_detail", args=[post.pk]))
+    posts = Post.objects.visible_to(request.user).select_related("author__profile", "lesson").annotate(
+        comments_total=Count("comments", filter=Q(comments__is_hidden=False))
+    )
+    if lesson is not None:
+        posts = posts.filter(lesson=lesson)
+    page = Paginator(posts.defer("body", "body_html"), 20).get_page(request.GET.get("page"))
+    return render(request, "content/community.html",
+                  {"page": page, "lesson": lesson, "error": error, "draft": request.POST}, status=status)
+
+
+def _post_for(request, pk):
+    return get_object_or_404(Post.objects.visible_to(request.user).select_related("author__profile", "lesson"), pk=pk)
+
+
+def post_detail(request, pk: int):
+    post = _post_for(request, pk)
+    error, status = "", 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        parent = None
+        if request.POST.get("parent", "").isdigit():
+            parent = Comment.objects.visible_to(request.user).filter(post=post, pk=request.POST["parent"]).first()
+        try:
+            comment_create(post=post, author=request.user, body=request.POST.get("body", ""), parent=parent)
+        except (PostingRefused, PostingRateLimited, ValidationError) as refused:
+            error, status = _refusal(refused), getattr(refused, "status_code", 400)
+        else:
+            return redirect(reverse("content:post_detail", args=[post.pk]) + "#comments")
+    comments = list(post.comments.visible_to(request.user).select_related("author__profile"))
+    liked_posts, liked_comments = set(), set()
+    if request.user.is_authenticated:
+        liked = Like.objects.filter(user=request.user).filter(Q(post=post) | Q(comment__post=post))
+        for post_id, comment_id in liked.values_list("post_id", "comment_id"):
+            (liked_posts.add(post_id) if post_id else liked_comments.add(comment_id))
+    threads = [(c, [r for r in comments if r.parent_id == c.pk]) for c in comments if c.parent_id is None]
+    return render(
+        request, "content/post_detail.html",
+        {"post": post, "threads": threads, "error": error, "liked_post": post.pk in liked_posts,
+         "liked_comments": liked_comments, "draft": request.POST.get("body", "") if error else ""},
+        status=status,
+    )
+
+
+@login_required
+def post_edit_view(request, pk: int):
+    post = _post_for(request, pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            post_edit(post=post, user=request.user, title=request.POST.get("title", ""),
+                      body=request.POST.get("body", ""))
+        except (PostingRefused, ValidationError) as refused:
+            error = _refusal(refused)
+        else:
+            return redirect(reverse("content:post_detail", args=[post.pk]))
+    elif post.author_id != request.user.pk:
+        raise Http404("Not your post.")
+    return render(request, "content/post_edit.html", {"post": post, "error": error})
+
+
+@login_required
+@require_POST
+def post_delete_view(request, pk: int):
+    post = _post_for(request, pk)
+    try:
+        post_delete(post=post, user=request.user)
+    except PostingRefused as refused:
+        messages.error(request, _refusal(refused))
+        return redirect(reverse("content:post_detail", args=[post.pk]))
+    messages.success(request, "Post deleted.")
+    return redirect(reverse("content:community"))
+
+
+@login_required
+@require_POST
+def like_toggle(request, kind: str, pk: int):
+    """Like or unlike (liked=1/0) a post or a comment, then back to the post."""
+    if kind not in ("post", "comment"):
+        raise Http404("Nothing to like here.")
+    if kind == "post":
+        target = _post_for(request, pk)
+        post_id = target.pk
+    else:
+        target = get_object_or_404(Comment.objects.visible_to(request.user).filter(post__in=Post.objects.visible_to(
+            request.user)), pk=pk)
+        post_id = target.post_id
+    like_set(user=request.user, target=target, liked=request.POST.get("liked") == "1")
+    return redirect(reverse("content:post_detail", args=[post_id]))
+
+
+@login_required
+@require_POST
+def report_view(request, kind: str, pk: int):
+    if kind not in ("post", "comment"):
+        raise Http404("Nothing to report here.")
+    if kind == "post":
+        target = _post_for(request, pk)
+        post_id = target.pk
+    else:
+        target = get_object_or_404(Comment.objects.visible_to(request.user), pk=pk)
+        post_id = target.post_id
+    try:
+        report_create(reporter=request.user, target=target, reason=request.POST.get("reason", ""))
+    except ValidationError:
+        messages.error(request, "Say what is wrong.")
+    else:
+        messages.success(request, "Thank you: staff will look at it.")
+    return redirect(reverse("content:post_detail", args=[post_id]))
 
 
 @login_required

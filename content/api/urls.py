@@ -1,10 +1,16 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from content.api import progress, quizzes, search, tutor
+from content.api import community, progress, quizzes, search, tutor
 
 app_name = "content_api"
 
 urlpatterns = [
+    path("posts/", community.PostListApi.as_view(), name="posts"),
+    path("posts/<int:pk>/", community.PostDetailApi.as_view(), name="post"),
+    path("posts/<int:pk>/comments/", community.CommentCreateApi.as_view(), name="post_comments"),
+    path("comments/<int:pk>/", community.CommentDetailApi.as_view(), name="comment"),
+    re_path(r"^(?P<kind>posts|comments)/(?P<pk>[0-9]+)/like/$", community.LikeApi.as_view(), name="like"),
+    re_path(r"^(?P<kind>posts|comments)/(?P<pk>[0-9]+)/report/$", community.ReportApi.as_view(), name="report"),
     path("conversations/", tutor.ConversationListApi.as_view(), name="conversations"),
     path("conversations/<uuid:pk>/", tutor.ConversationDetailApi.as_view(), name="conversation"),
     path("conversations/<uuid:pk>/messages/", tutor.ConversationAskApi.as_view(), name="conversation_messages"),
