@@ -13,7 +13,7 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -99,8 +99,10 @@ class HistoryAdmin(VersionAdmin):
         version = get_object_or_404(Version.objects.get_for_object(obj).select_related("revision__user"), pk=version_id)
         old = version.field_dict
         rows = []
+        # The fields staff edit on this page (timestamps are kept at millisecond precision in versions).
+        shown = set(flatten_fieldsets(self.get_fieldsets(request, obj)))
         for field in self.model._meta.concrete_fields:
-            if field.name not in old or not field.editable or field.name == "id":
+            if field.name not in old or field.name not in shown:
                 continue
             before, after = _text(old.get(field.name)), _text(getattr(obj, field.attname))
             if before != after:
