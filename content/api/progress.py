@@ -64,3 +64,8 @@ class ProgressDetailApi(APIView):
         data.is_valid(raise_exception=True)
         written = progress_record(user=request.user, lesson=lesson, viewer=api_viewer(request), **data.validated_data)
         return Response(ProgressOutput(written.progress).data)
+
+
+@extend_schema(exclude=True)
+class ProgressDetailSlashApi(ProgressDetailApi):
+    """The same with a trailing slash, for clients that add one (documented once, without it)."""

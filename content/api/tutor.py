@@ -28,6 +28,8 @@ UNAVAILABLE = error("`ai_unavailable`: the AI provider failed or timed out; the 
 
 
 class MessageOutput(serializers.ModelSerializer):
+    role = serializers.CharField(help_text="`user` (the learner) or `assistant` (the tutor).")
+
     class Meta:
         model = ChatMessage
         fields = ["id", "role", "content", "citations", "created_at"]
