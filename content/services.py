@@ -8,7 +8,7 @@ through `transaction.on_commit`.
 import logging
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +25,7 @@ from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.plans import Feature
 from billing.selectors import Viewer, access_check
 from billing.services.usage import usage_track
-from common.ai import AIError, Message, ai_answer
+from common.ai import AIError, Message, Reply, ai_stream
 from content.achievements import ACHIEVEMENTS, BY_CODE
 from content.exceptions import (
     ChatNotEntitled,
@@ -246,21 +246,15 @@ class ChatTurn:
     answer: ChatMessage
 
 
-def chat_ask(
+def chat_question_record(
     *,
     conversation: Conversation,
     user,
     organization: Organization | None,
-    viewer: Viewer,
     question: str,
     now: datetime | None = None,
-) -> ChatTurn:
-    """Ask the tutor: count the chat (or refuse it), keep the question, answer from Plateau's lessons.
-
-    The question is stored with its count in one transaction; the provider is called after
-    the commit, outside any transaction. If it fails (TutorUnavailable), the question stays
-    in the conversation and nothing else changes.
-    """
+) -> ChatMessage:
+    """Count the chat (or refuse it) and keep the question, in one transaction."""
     question = question.strip()
     if not question:
         raise ValidationError({"content": "Ask a question."})
@@ -278,14 +272,27 @@ def chat_ask(
         if conversation.title == "New conversation":
             fields["title"] = question[:TITLE_CHARS]
         Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    return asked
+
+
+def chat_answer_stream(*, conversation: Conversation, viewer: Viewer) -> Iterator[str | ChatMessage]:
+    """The tutor's answer to the conversation so far: text pieces, then the stored answer.
+
+    Runs outside any transaction (the provider may be slow). A provider failure raises
+    TutorUnavailable and stores nothing: the question stays, unanswered.
+    """
     history = list(conversation.messages.order_by("-created_at", "-id")[: settings.CONTENT_CHAT_HISTORY])[::-1]
     messages = [Message(m.role, m.content) for m in history]
     try:
-        reply = ai_answer(messages=messages, retriever=lesson_retriever(viewer))
+        for piece in ai_stream(messages=messages, retriever=lesson_retriever(viewer)):
+            if isinstance(piece, Reply):
+                reply = piece
+            else:
+                yield piece
     except AIError as error:
         logger.warning("tutor provider failed: %s", error, extra={"conversation": str(conversation.pk)})
         raise TutorUnavailable(f"{error} Your question is kept; send it again later.") from error
-    answer = ChatMessage.objects.create(
+    yield ChatMessage.objects.create(
         conversation=conversation,
         role=ChatRole.ASSISTANT,
         content=reply.text,
@@ -293,6 +300,30 @@ def chat_ask(
         provider=reply.provider,
         created_at=timezone.now(),
     )
+
+
+def chat_ask(
+    *,
+    conversation: Conversation,
+    user,
+    organization: Organization | None,
+    viewer: Viewer,
+    question: str,
+    now: datetime | None = None,
+) -> ChatTurn:
+    """Ask the tutor and wait for the whole answer (the API; the page streams it).
+
+    The question is stored with its count in one transaction; the provider is called after
+    the commit, outside any transaction. If it fails (TutorUnavailable), the question stays
+    in the conversation and nothing else changes.
+    """
+    asked = chat_question_record(
+        conversation=conversation, user=user, organization=organization, question=question, now=now
+    )
+    answer = None
+    for piece in chat_answer_stream(conversation=conversation, viewer=viewer):
+        if isinstance(piece, ChatMessage):
+            answer = piece
     return ChatTurn(asked, answer)
 
 

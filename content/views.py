@@ -6,12 +6,14 @@ anonymous purchases. Locked items offer a Buy form that posts to billing's purch
 which prices the item again on its side and comes back here.
 """
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -53,8 +55,10 @@ from content.selectors import (
     search_filter_choices,
 )
 from content.services import (
+    chat_answer_stream,
     chat_ask,
     chat_owner_id,
+    chat_question_record,
     comment_create,
     conversation_create,
     conversation_delete,
@@ -240,6 +244,56 @@ def tutor_conversation(request, pk):
     if request.method == "POST":
         return _ask(request, conversation)
     return _tutor_page(request, conversation=conversation)
+
+
+def _sse(event: str, payload: dict) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(payload)}\n\n".encode()
+
+
+@require_POST
+def tutor_stream(request, pk=None):
+    """Ask and receive the answer as server-sent events (tutor.js); errors before the answer are JSON.
+
+    Events: `start` (the conversation's address), `piece` ({"text"}) as the provider writes,
+    then `done`, or `error` ({"message"}) if the provider fails midway (the question stays).
+    """
+    if pk is None:
+        if request.user.is_authenticated:
+            conversation = conversation_create(user=request.user)
+        else:
+            conversation = conversation_create(anonymous_owner=chat_owner_id(request.session, create=True))
+    else:
+        conversation = get_object_or_404(_conversations(request), pk=pk)
+    viewer = _viewer(request)
+    try:
+        chat_question_record(
+            conversation=conversation,
+            user=request.user if request.user.is_authenticated else None,
+            organization=viewer.organization,
+            question=request.POST.get("content", ""),
+        )
+    except (ChatQuotaExceeded, ChatNotEntitled, ValidationError) as error:
+        if pk is None:
+            conversation_delete(conversation=conversation)  # nothing was asked in it
+        message = str(error.detail) if not isinstance(error, ValidationError) else " ".join(_messages_of(error.detail))
+        return JsonResponse({"code": error.default_code, "message": message}, status=error.status_code)
+    url = reverse("content:tutor_conversation", args=[conversation.pk])
+
+    def events():
+        yield _sse("start", {"url": url})
+        try:
+            for piece in chat_answer_stream(conversation=conversation, viewer=viewer):
+                if isinstance(piece, str):
+                    yield _sse("piece", {"text": piece})
+        except TutorUnavailable as error:
+            yield _sse("error", {"message": str(error.detail)})
+            return
+        yield _sse("done", {"url": url})
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # a proxy must pass the pieces on as they come
+    return response
 
 
 @require_POST

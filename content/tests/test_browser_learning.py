@@ -95,7 +95,8 @@ def test_five_free_chats_then_the_sixth_is_refused(live_server, page, free_membe
     for i in range(5):
         page.fill("#ask", f"How do I summarise meeting number {i}?")
         page.click("#ask-button")
-        page.locator(f".bubble.assistant >> nth={i}").wait_for()
+        # The answer streams in, then the page shows the stored conversation with its sources.
+        page.locator(f".bubble.assistant .citations >> nth={i}").wait_for()
     page.shot("five-chats")
     assert page.locator(".bubble.assistant .citations a").first.inner_text() == "Summarising a meeting transcript"
     page.fill("#ask", "And a sixth?")

@@ -158,3 +158,48 @@ def test_empty_and_oversized_questions_are_refused(free_member):
     assert ask(client, conversation, "   ").status_code == 400
     assert ask(client, conversation, "x" * 2001).status_code == 400
     assert ChatMessage.objects.count() == 0
+
+
+def _events(response) -> list[tuple[str, dict]]:
+    import json
+
+    text = b"".join(response.streaming_content).decode()
+    events = []
+    for block in filter(None, text.split("\n\n")):
+        lines = dict(line.split(": ", 1) for line in block.split("\n"))
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_the_page_streams_the_answer_as_server_sent_events(free_member, lessons):
+    client = signed_in(free_member)
+    response = client.post("/learn/tutor/stream/", {"content": "How do I summarise a meeting?"})
+    assert response["Content-Type"] == "text/event-stream"
+    events = _events(response)
+    conversation = Conversation.objects.get()
+    url = f"/learn/tutor/{conversation.pk}/"
+    assert events[0] == ("start", {"url": url}) and events[-1] == ("done", {"url": url})
+    streamed = "".join(data["text"] for name, data in events if name == "piece")
+    answer = ChatMessage.objects.get(role="assistant")
+    assert streamed == answer.content and len([e for e in events if e[0] == "piece"]) > 5
+    assert answer.citations == [{"title": "Summarising a meeting transcript", "url": "/learn/lessons/meetings/"}]
+
+
+def test_the_stream_refuses_the_sixth_free_chat_as_json_and_a_provider_error_as_an_event(
+    free_member, lessons, fake_openai
+):
+    client = signed_in(free_member)
+    fake_openai.status = 500
+    events = _events(client.post("/learn/tutor/stream/", {"content": "meeting?"}))
+    assert events[-1][0] == "error" and "Your question is kept" in events[-1][1]["message"]
+    conversation = Conversation.objects.get()
+    assert list(conversation.messages.values_list("role", flat=True)) == ["user"]
+    for i in range(4):
+        client.post(f"/learn/tutor/{conversation.pk}/stream/", {"content": f"q{i}"})
+    refused = client.post(f"/learn/tutor/{conversation.pk}/stream/", {"content": "sixth"})
+    assert refused.status_code == 402 and refused.json()["code"] == "quota_exceeded"
+    assert refused.json()["message"].startswith("You have used your 5 free AI chats for today.")
+    assert conversation.messages.filter(role="user").count() == 5
+    # A refused first question leaves no empty conversation behind.
+    assert client.post("/learn/tutor/stream/", {"content": "another"}).status_code == 402
+    assert Conversation.objects.count() == 1
