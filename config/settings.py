@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "axes",
     "auditlog",
+    # Versions of content and marketplace items: history, diff and rollback in the admin.
+    "reversion",
     "djstripe",
     # ours
     "common",
@@ -459,6 +461,22 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+
+# --- AI provider (common.ai) ----------------------------------------------------------
+# `local` answers offline from Plateau's own content; `openai` calls an OpenAI-compatible API.
+AI_PROVIDER = env.str("AI_PROVIDER", default="local")
+AI_OPENAI_API_KEY = env.str("AI_OPENAI_API_KEY", default="")
+AI_OPENAI_BASE_URL = env.str("AI_OPENAI_BASE_URL", default="")  # empty: api.openai.com
+AI_OPENAI_MODEL = env.str("AI_OPENAI_MODEL", default="gpt-4o-mini")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=20.0)
+# The AI tutor (content): questions a signed-out visitor may ask a day, question length, history sent.
+CONTENT_CHAT_ANONYMOUS_DAILY = env.int("CONTENT_CHAT_ANONYMOUS_DAILY", default=3)
+CONTENT_CHAT_MAX_CHARS = 2000
+CONTENT_CHAT_HISTORY = 12
+# Community: posts and comments a member may write an hour.
+CONTENT_COMMUNITY_POSTS_PER_HOUR = env.int("CONTENT_COMMUNITY_POSTS_PER_HOUR", default=10)
+if AI_PROVIDER == "openai" and PRODUCTION and not AI_OPENAI_API_KEY:
+    raise ImproperlyConfigured("AI_PROVIDER=openai needs AI_OPENAI_API_KEY")
 
 # --- Logging -------------------------------------------------------------------------
 # The system log (common.system_log): warnings and errors, plus business events, kept in a table.

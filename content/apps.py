@@ -6,7 +6,12 @@ class ContentConfig(AppConfig):
     name = "content"
 
     def ready(self):
-        # Billing sells our quizzes and articles; it asks us for their names and list prices.
+        from content import account_receivers
+        from content.auditing import register_audited_models
+
+        register_audited_models()
+        account_receivers.connect()
+        # Billing sells our quizzes and premium lessons (its "articles"); it asks us for their names and list prices.
         from billing.models import ItemType
         from billing.purchasables import purchasable_register
         from content.selectors import article_for_sale, quiz_for_sale

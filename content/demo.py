@@ -1,9 +1,10 @@
-"""Content demo data for `manage.py seed_demo`: articles and quizzes to read, buy and unlock.
+"""Content demo data for `manage.py seed_demo`: courses, articles and quizzes to read, buy and unlock.
 
-Two free and four premium articles ($10–$15) and three quizzes ($40, $45 and $60: the
-last is above the $50 a Premium free quiz covers, so it shows the 20% discount instead).
-Idempotent: everything is written by slug (questions by quiz and order), so a second run
-leaves the same rows.
+Three courses about using AI at work (`content.demo_courses`: 22 lessons, some tutorials
+and some premium), two free and four premium standalone articles ($10–$15) and five
+quizzes ($30 to $60: the $60 one is above the $50 a Premium free quiz covers, so it shows
+the 20% discount instead). Idempotent: everything is written by slug (chapters and
+principles by their place, questions by quiz and order), so a second run leaves the same rows.
 """
 
 from django.db import transaction
@@ -11,13 +12,14 @@ from django.db import transaction
 from accounts.demo import DEMO_ORGANIZATION_SLUG
 from accounts.models import Organization
 from billing.money import money_display
-from content.models import Article, ArticleTier, Question, Quiz
+from content.demo_courses import CHAPTER_QUIZZES, COURSES
+from content.models import Chapter, Course, Lesson, Principle, Question, Quiz, Tag, Tier
 
 ARTICLES = [
     {
         "slug": "what-is-a-prompt",
         "title": "What is a prompt?",
-        "tier": ArticleTier.FREE,
+        "tier": Tier.FREE,
         "price_amount": 0,
         "summary": "The words you give a language model, and why small changes move its answers.",
         "body": (
@@ -30,7 +32,7 @@ ARTICLES = [
     {
         "slug": "five-prompting-habits",
         "title": "Five prompting habits that pay off",
-        "tier": ArticleTier.FREE,
+        "tier": Tier.FREE,
         "price_amount": 0,
         "summary": "Be specific, show an example, ask for a format, give context, iterate.",
         "body": (
@@ -44,7 +46,7 @@ ARTICLES = [
     {
         "slug": "rag-in-practice",
         "title": "RAG in practice",
-        "tier": ArticleTier.PREMIUM,
+        "tier": Tier.PREMIUM,
         "price_amount": 1000,
         "summary": "Retrieval-augmented generation from chunking to evaluation, with the mistakes to avoid.",
         "body": (
@@ -57,7 +59,7 @@ ARTICLES = [
     {
         "slug": "evaluating-llm-output",
         "title": "Evaluating LLM output",
-        "tier": ArticleTier.PREMIUM,
+        "tier": Tier.PREMIUM,
         "price_amount": 1200,
         "summary": "Test sets, graders and the numbers worth watching when a model writes for you.",
         "body": (
@@ -69,7 +71,7 @@ ARTICLES = [
     {
         "slug": "structured-output",
         "title": "Getting structured output",
-        "tier": ArticleTier.PREMIUM,
+        "tier": Tier.PREMIUM,
         "price_amount": 1250,
         "summary": "JSON schemas, tool calls and validation: answers your code can trust.",
         "body": (
@@ -81,7 +83,7 @@ ARTICLES = [
     {
         "slug": "agents-without-the-hype",
         "title": "Agents without the hype",
-        "tier": ArticleTier.PREMIUM,
+        "tier": Tier.PREMIUM,
         "price_amount": 1500,
         "summary": "When a loop of model calls and tools helps, and when a plain prompt is better.",
         "body": (
@@ -136,31 +138,88 @@ QUIZZES = [
 ]
 
 
+def _quiz_write(spec: dict, *, chapter: Chapter | None = None, order: int = 0) -> Quiz:
+    quiz, _ = Quiz.objects.update_or_create(
+        slug=spec["slug"],
+        defaults={
+            "title": spec["title"],
+            "description": spec["description"],
+            "price_amount": spec["price_amount"],
+            "chapter": chapter,
+            "order": order,
+            "is_published": True,
+        },
+    )
+    for order, (text, choices, correct, *explanation) in enumerate(spec["questions"], start=1):
+        Question.objects.update_or_create(
+            quiz=quiz,
+            order=order,
+            defaults={
+                "text": text, "choices": choices, "correct_index": correct, "explanation": "".join(explanation),
+            },
+        )
+    quiz.questions.filter(order__gt=len(spec["questions"])).delete()
+    return quiz
+
+
+def _course_write(spec: dict, *, order: int, quizzes: dict[str, dict]) -> int:
+    """One course with its chapters, principles and lessons; returns the number of lessons."""
+    course, _ = Course.objects.update_or_create(
+        slug=spec["slug"],
+        defaults={
+            "title": spec["title"], "summary": spec["summary"], "description": spec["description"],
+            "difficulty": spec["difficulty"], "order": order, "is_published": True,
+        },
+    )
+    count = 0
+    for chapter_order, chapter_spec in enumerate(spec["chapters"], start=1):
+        chapter, _ = Chapter.objects.update_or_create(
+            course=course, order=chapter_order,
+            defaults={"title": chapter_spec["title"], "summary": chapter_spec["summary"]},
+        )
+        for principle_order, principle_spec in enumerate(chapter_spec["principles"], start=1):
+            principle, _ = Principle.objects.update_or_create(
+                chapter=chapter, order=principle_order, defaults={"title": principle_spec["title"]}
+            )
+            for lesson_order, (slug, title, summary, body, options) in enumerate(principle_spec["lessons"], start=1):
+                options = dict(options)
+                names = options.pop("tags")
+                tags = [Tag.objects.get_or_create(slug=name, defaults={"name": name})[0] for name in names]
+                lesson, _ = Lesson.objects.update_or_create(
+                    slug=slug,
+                    defaults={
+                        "principle": principle, "order": lesson_order, "title": title, "summary": summary,
+                        "body": body, "difficulty": spec["difficulty"], "is_published": True,
+                        "kind": "lesson", "tier": Tier.FREE, "price_amount": 0, **options,
+                    },
+                )
+                lesson.tags.set(tags)
+                count += 1
+        if chapter_spec.get("quiz"):
+            _quiz_write(quizzes[chapter_spec["quiz"]], chapter=chapter, order=1)
+    return count
+
+
 @transaction.atomic
 def seed_demo() -> list[str]:
     for spec in ARTICLES:
-        Article.objects.update_or_create(
+        Lesson.objects.update_or_create(
             slug=spec["slug"], defaults={**{k: v for k, v in spec.items() if k != "slug"}, "is_published": True}
         )
-    for spec in QUIZZES:
-        quiz, _ = Quiz.objects.update_or_create(
-            slug=spec["slug"],
-            defaults={
-                "title": spec["title"],
-                "description": spec["description"],
-                "price_amount": spec["price_amount"],
-                "is_published": True,
-            },
-        )
-        for order, (text, choices, correct) in enumerate(spec["questions"], start=1):
-            Question.objects.update_or_create(
-                quiz=quiz, order=order, defaults={"text": text, "choices": choices, "correct_index": correct}
-            )
-        quiz.questions.filter(order__gt=len(spec["questions"])).delete()
-    premium = sum(1 for spec in ARTICLES if spec["tier"] == ArticleTier.PREMIUM)
-    prices = ", ".join(money_display(amount=spec["price_amount"], currency="usd") for spec in QUIZZES)
+    all_quizzes = [*QUIZZES, *CHAPTER_QUIZZES]
+    by_slug = {spec["slug"]: spec for spec in all_quizzes}
+    in_chapters = {chapter["quiz"] for course in COURSES for chapter in course["chapters"] if chapter.get("quiz")}
+    for spec in all_quizzes:
+        if spec["slug"] not in in_chapters:
+            _quiz_write(spec)
+    lessons = sum(_course_write(spec, order=order, quizzes=by_slug) for order, spec in enumerate(COURSES, start=1))
+    premium = sum(1 for spec in ARTICLES if spec["tier"] == Tier.PREMIUM)
+    prices = ", ".join(money_display(amount=spec["price_amount"], currency="usd") for spec in all_quizzes)
     free = len(ARTICLES) - premium
-    lines = [f"{len(ARTICLES)} articles ({free} free, {premium} premium), quizzes at {prices}: /learn/"]
+    lines = [
+        f"{len(COURSES)} courses with {lessons} lessons: /learn/",
+        f"{len(ARTICLES)} articles ({free} free, {premium} premium), quizzes at {prices}: /learn/",
+    ]
     acme = Organization.objects.filter(slug=DEMO_ORGANIZATION_SLUG).first()
     if acme is not None:
         lines.append(f"As the demo customer, Acme AI's Premium prices: /learn/?org={acme.pk}")

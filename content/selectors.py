@@ -8,7 +8,9 @@ so this module never decides a price or a right on its own.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.html import strip_tags
 
 from billing.models import ItemType
 from billing.money import money_display
@@ -17,14 +19,15 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from content.models import Article, ArticleTier, Quiz
+from common.search import search_rank, search_snippet
+from content.models import Achievement, Chapter, Course, Difficulty, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
 
 # --- What billing sells ---------------------------------------------------------------
 
 
 def article_for_sale(*, slug: str) -> PricedItem | None:
-    """A published premium article, priced from our record; free or unpublished ones are not sold."""
-    article = Article.objects.published().filter(slug=slug, tier=ArticleTier.PREMIUM).first()
+    """A published premium lesson (billing's "article"), priced from our record; free or unpublished: not sold."""
+    article = Lesson.objects.published().filter(slug=slug, tier=Tier.PREMIUM).first()
     if article is None:
         return None
     return PricedItem(ItemType.ARTICLE.value, article.slug, article.title, article.price_amount, article.currency)
@@ -42,7 +45,7 @@ def quiz_for_sale(*, slug: str) -> PricedItem | None:
 
 
 class AccessState(StrEnum):
-    FREE = "free"  # a free article: open to everyone
+    FREE = "free"  # a free lesson: open to everyone
     OWNED = "owned"  # bought once by this organization or browser session
     LOCKED = "locked"
 
@@ -89,11 +92,11 @@ class ItemAccess:
 class Entry:
     """An item of a list page with the viewer's access to it."""
 
-    item: Article | Quiz
+    item: Lesson | Quiz
     access: ItemAccess
 
 
-ARTICLE_LOCKED = "A premium article: buy it once to read it in full; it stays yours."
+ARTICLE_LOCKED = "A premium lesson: buy it once to read it in full; it stays yours."
 QUIZ_LOCKED = "Buy this quiz once to take it; it stays yours."
 
 _PERIOD_WORDS = {"day": "today", "month": "this month", "cycle": "this cycle"}
@@ -147,7 +150,7 @@ def _quota_left(*, organization_id: int, feature: Feature) -> str:
     return f" ({access.remaining} of {access.limit} left{' ' + period if period else ''})"
 
 
-def _article_access(*, article: Article, owned: set[str], pricer: _Pricer) -> ItemAccess:
+def _article_access(*, article: Lesson, owned: set[str], pricer: _Pricer) -> ItemAccess:
     if not article.is_premium:
         return ItemAccess(AccessState.FREE)
     if article.slug in owned:
@@ -166,8 +169,9 @@ def _quiz_access(*, quiz: Quiz, owned: set[str], pricer: _Pricer) -> ItemAccess:
 # --- Pages ----------------------------------------------------------------------------
 
 
-def article_list_published() -> QuerySet[Article]:
-    return Article.objects.published().defer("body")
+def article_list_published() -> QuerySet[Lesson]:
+    """Standalone lessons (not in a course): the first slice's articles."""
+    return Lesson.objects.published().filter(principle__isnull=True).defer("body", "body_html", "search_vector")
 
 
 def quiz_list_published() -> QuerySet[Quiz]:
@@ -175,7 +179,7 @@ def quiz_list_published() -> QuerySet[Quiz]:
 
 
 def article_entries_for(*, viewer: Viewer) -> list[Entry]:
-    """Published articles with the viewer's access to each (one ownership read for all)."""
+    """Published standalone lessons with the viewer's access to each (one ownership read for all)."""
     articles = list(article_list_published())
     owned = viewer.owned_item_ids(item_type=ItemType.ARTICLE.value)
     pricer = _Pricer(viewer)
@@ -190,10 +194,441 @@ def quiz_entries_for(*, viewer: Viewer) -> list[Entry]:
     return [Entry(q, _quiz_access(quiz=q, owned=owned, pricer=pricer)) for q in quizzes]
 
 
-def article_access(*, viewer: Viewer, article: Article) -> ItemAccess:
+def article_access(*, viewer: Viewer, article: Lesson) -> ItemAccess:
     owned = viewer.owned_item_ids(item_type=ItemType.ARTICLE.value) if article.is_premium else set()
     return _article_access(article=article, owned=owned, pricer=_Pricer(viewer))
 
 
 def quiz_access(*, viewer: Viewer, quiz: Quiz) -> ItemAccess:
     return _quiz_access(quiz=quiz, owned=viewer.owned_item_ids(item_type=ItemType.QUIZ.value), pricer=_Pricer(viewer))
+
+
+# --- Courses and lessons --------------------------------------------------------------
+
+
+def course_list_published() -> QuerySet[Course]:
+    return Course.objects.published().defer("description", "description_html", "search_vector")
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A course as a reader sees it: chapters, their principles and lessons, and the quizzes."""
+
+    course: Course
+    chapters: list[Chapter]
+    lessons: list[Lesson]  # in reading order (chapter, principle, lesson)
+
+
+def course_outline(*, course: Course) -> Outline:
+    """The course's published lessons and quizzes in reading order (three queries whatever its size)."""
+    chapters = list(
+        course.chapters.prefetch_related(
+            Prefetch(
+                "principles__lessons",
+                queryset=Lesson.objects.published().defer("body", "body_html", "search_vector"),
+            ),
+            Prefetch("quizzes", queryset=Quiz.objects.published().order_by("order", "id").defer("search_vector")),
+        )
+    )
+    principles = [principle for chapter in chapters for principle in chapter.principles.all()]
+    lessons = [lesson for principle in principles for lesson in principle.lessons.all()]
+    return Outline(course=course, chapters=chapters, lessons=lessons)
+
+
+@dataclass(frozen=True)
+class LessonNavigation:
+    previous: dict | None
+    next: dict | None
+    position: int  # 1-based place in the course
+    total: int
+
+
+LESSON_READING_ORDER = (
+    "principle__chapter__order",
+    "principle__chapter_id",
+    "principle__order",
+    "principle_id",
+    "order",
+    "id",
+)
+
+
+def lesson_navigation(*, lesson: Lesson) -> LessonNavigation | None:
+    """Previous and next lessons of the lesson's course (one query); None for a standalone lesson."""
+    if lesson.principle_id is None:
+        return None
+    course_id = lesson.principle.chapter.course_id
+    ordered = list(
+        Lesson.objects.published()
+        .filter(principle__chapter__course_id=course_id)
+        .order_by(*LESSON_READING_ORDER)
+        .values("pk", "slug", "title")
+    )
+    index = next((i for i, row in enumerate(ordered) if row["pk"] == lesson.pk), None)
+    if index is None:
+        return None
+    return LessonNavigation(
+        previous=ordered[index - 1] if index > 0 else None,
+        next=ordered[index + 1] if index + 1 < len(ordered) else None,
+        position=index + 1,
+        total=len(ordered),
+    )
+
+
+RELATED_LIMIT = 4
+
+
+def lesson_related(*, lesson: Lesson, limit: int = RELATED_LIMIT) -> list[Lesson]:
+    """Lessons of the same principle or sharing a tag, then those most often completed by learners who completed it.
+
+    At most two queries whatever the size of the catalogue.
+    """
+    base = Lesson.objects.published().exclude(pk=lesson.pk).only("slug", "title", "summary", "kind", "tier")
+    shared = Q(tags__in=lesson.tags.all())
+    if lesson.principle_id:
+        shared |= Q(principle_id=lesson.principle_id)
+    related = list(base.filter(shared).distinct().order_by("order", "id")[:limit])
+    if len(related) < limit:
+        completed_here = Progress.objects.filter(lesson=lesson, completed_at__isnull=False).values("user_id")
+        also = (
+            base.exclude(pk__in=[r.pk for r in related])
+            .filter(progress__user_id__in=completed_here, progress__completed_at__isnull=False)
+            .annotate(learners=Count("progress"))
+            .order_by("-learners", "id")[: limit - len(related)]
+        )
+        related += list(also)
+    return related
+
+
+# --- Quiz attempts --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    chosen: int | None
+    is_correct: bool
+
+    @property
+    def chosen_text(self) -> str:
+        choices = self.question.choices
+        return choices[self.chosen] if self.chosen is not None and self.chosen < len(choices) else ""
+
+    @property
+    def correct_text(self) -> str:
+        return self.question.choices[self.question.correct_index]
+
+
+def quiz_attempt_results(*, attempt: QuizAttempt) -> list[QuestionResult]:
+    """Each question of the attempt's quiz with the answer given and whether it was right."""
+    results = []
+    for question in attempt.quiz.questions.all():
+        chosen = attempt.answers.get(str(question.pk))
+        results.append(QuestionResult(question, chosen, chosen == question.correct_index))
+    return results
+
+
+def quiz_best_attempt(*, quiz: Quiz, user) -> QuizAttempt | None:
+    if not user.is_authenticated:
+        return None
+    return QuizAttempt.objects.filter(quiz=quiz, user=user).order_by("-score", "created_at", "id").first()
+
+
+# --- Progress -------------------------------------------------------------------------
+
+
+def progress_for(*, user, lesson: Lesson) -> Progress | None:
+    if not user.is_authenticated:
+        return None
+    return Progress.objects.filter(user=user, lesson=lesson).first()
+
+
+@dataclass(frozen=True)
+class ChapterProgress:
+    chapter: Chapter
+    done: int
+    total: int
+
+    @property
+    def is_completed(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """Completion derived from lesson progress: a chapter is done when all its lessons are."""
+
+    chapters: list[ChapterProgress]
+    completed_lesson_ids: frozenset[int]
+    percent_by_lesson: dict[int, int]
+
+    @property
+    def done(self) -> int:
+        return sum(c.done for c in self.chapters)
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.chapters)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_completed(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+
+def course_progress(*, user, outline: Outline) -> CourseProgress | None:
+    """The user's completion of each chapter of an outline (one query)."""
+    if not user.is_authenticated:
+        return None
+    rows = Progress.objects.filter(user=user, lesson__in=[lesson.pk for lesson in outline.lessons]).values_list(
+        "lesson_id", "percent", "completed_at"
+    )
+    percent_by_lesson = {lesson_id: percent for lesson_id, percent, _ in rows}
+    completed = frozenset(lesson_id for lesson_id, _, completed_at in rows if completed_at is not None)
+    chapters = []
+    for chapter in outline.chapters:
+        ids = [lesson.pk for principle in chapter.principles.all() for lesson in principle.lessons.all()]
+        chapters.append(ChapterProgress(chapter, sum(1 for i in ids if i in completed), len(ids)))
+    return CourseProgress(chapters, completed, percent_by_lesson)
+
+
+def chapter_lesson_ids(*, chapter_id: int) -> list[int]:
+    return list(Lesson.objects.published().filter(principle__chapter_id=chapter_id).values_list("pk", flat=True))
+
+
+def course_lesson_ids(*, course_id: int) -> list[int]:
+    return list(Lesson.objects.published().filter(principle__chapter__course_id=course_id).values_list("pk", flat=True))
+
+
+def progress_continue(*, user) -> Lesson | None:
+    """Where the user left off: the lesson they last read and did not finish, else the one after their last finished."""
+    if not user.is_authenticated:
+        return None
+    last = (
+        Progress.objects.filter(user=user, lesson__is_published=True)
+        .select_related("lesson__principle__chapter")
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+    if last is None:
+        return None
+    if last.completed_at is None:
+        return last.lesson
+    navigation = lesson_navigation(lesson=last.lesson)
+    if navigation and navigation.next:
+        return Lesson.objects.filter(pk=navigation.next["pk"]).only("slug", "title", "summary").first()
+    return None
+
+
+def progress_list(*, user) -> list[Progress]:
+    """The user's lessons, most recently read first."""
+    return list(
+        Progress.objects.filter(user=user, lesson__is_published=True)
+        .select_related("lesson")
+        .defer("lesson__body", "lesson__body_html", "lesson__search_vector")[:100]
+    )
+
+
+def course_progress_list(*, user) -> list[tuple[Course, int, int]]:
+    """Each published course the user started, with (lessons completed, lessons in total) (two queries)."""
+    totals = dict(
+        Lesson.objects.published()
+        .filter(principle__isnull=False)
+        .values_list("principle__chapter__course_id")
+        .annotate(n=Count("id"))
+        .values_list("principle__chapter__course_id", "n")
+    )
+    done = dict(
+        Progress.objects.filter(
+            user=user, completed_at__isnull=False, lesson__is_published=True, lesson__principle__isnull=False
+        )
+        .values_list("lesson__principle__chapter__course_id")
+        .annotate(n=Count("id"))
+        .values_list("lesson__principle__chapter__course_id", "n")
+    )
+    started = set(
+        Progress.objects.filter(user=user, lesson__principle__isnull=False).values_list(
+            "lesson__principle__chapter__course_id", flat=True
+        )
+    )
+    courses = Course.objects.published().filter(pk__in=started).only("slug", "title")
+    return [(course, done.get(course.pk, 0), totals.get(course.pk, 0)) for course in courses]
+
+
+# --- Search -----------------------------------------------------------------------------
+
+
+class SearchType(StrEnum):
+    LESSON = "lesson"
+    TUTORIAL = "tutorial"
+    QUIZ = "quiz"
+    COURSE = "course"
+
+
+# Enough candidates per kind to fill the pages people read; ranks merge across kinds.
+SEARCH_CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    type: str = ""  # a SearchType, or empty for all
+    course: str = ""  # a course slug
+    principle: int | None = None
+    difficulty: str = ""
+    tier: str = ""  # free or premium (lessons; quizzes are always bought)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    type: str
+    slug: str
+    title: str
+    url: str
+    snippet: str
+    rank: float
+    difficulty: str
+    tier: str
+
+
+def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
+    lessons = Lesson.objects.published()
+    if filters.type in (SearchType.LESSON, SearchType.TUTORIAL):
+        lessons = lessons.filter(kind=filters.type)
+    if filters.course:
+        lessons = lessons.filter(principle__chapter__course__slug=filters.course)
+    if filters.principle:
+        lessons = lessons.filter(principle_id=filters.principle)
+    if filters.difficulty:
+        lessons = lessons.filter(difficulty=filters.difficulty)
+    if filters.tier:
+        lessons = lessons.filter(tier=filters.tier)
+    ranked = search_rank(queryset=lessons.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    return [
+        SearchHit(
+            lesson.kind, lesson.slug, lesson.title, reverse("content:lesson_detail", args=[lesson.slug]),
+            search_snippet(text=f"{lesson.summary} {strip_tags(lesson.body_html)}", query=query),
+            lesson.search_rank, lesson.difficulty, lesson.tier,
+        )
+        for lesson in ranked
+    ]
+
+
+def _quiz_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
+    if filters.tier or filters.principle:
+        return []  # a quiz is neither free nor premium: always bought once
+    quizzes = Quiz.objects.published()
+    if filters.course:
+        quizzes = quizzes.filter(chapter__course__slug=filters.course)
+    if filters.difficulty:
+        quizzes = quizzes.filter(difficulty=filters.difficulty)
+    ranked = search_rank(queryset=quizzes.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    return [
+        SearchHit(
+            SearchType.QUIZ, quiz.slug, quiz.title, reverse("content:quiz_detail", args=[quiz.slug]),
+            search_snippet(text=quiz.description, query=query), quiz.search_rank, quiz.difficulty, "purchasable",
+        )
+        for quiz in ranked
+    ]
+
+
+def _course_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
+    if filters.tier or filters.principle:
+        return []
+    courses = Course.objects.published()
+    if filters.course:
+        courses = courses.filter(slug=filters.course)
+    if filters.difficulty:
+        courses = courses.filter(difficulty=filters.difficulty)
+    ranked = search_rank(queryset=courses.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    return [
+        SearchHit(
+            SearchType.COURSE, course.slug, course.title, reverse("content:course_detail", args=[course.slug]),
+            search_snippet(text=f"{course.summary} {course.description}", query=query),
+            course.search_rank, course.difficulty, "",
+        )
+        for course in ranked
+    ]
+
+
+def content_search(*, query: str, filters: SearchFilters = SearchFilters()) -> list[SearchHit]:
+    """Lessons, tutorials, quizzes and courses matching `query`, best first (common.search's ranking).
+
+    Locked items are found too (their title, summary and a snippet, as on their locked
+    page); a page opens them or offers them. At most SEARCH_CANDIDATES of each kind.
+    """
+    kinds = {
+        SearchType.LESSON: _lesson_hits, SearchType.TUTORIAL: _lesson_hits,
+        SearchType.QUIZ: _quiz_hits, SearchType.COURSE: _course_hits,
+    }
+    wanted = [kinds[filters.type]] if filters.type in kinds else [_lesson_hits, _quiz_hits, _course_hits]
+    hits = [hit for search in wanted for hit in search(query, filters)]
+    order = {kind: i for i, kind in enumerate(SearchType)}
+    return sorted(hits, key=lambda hit: (-hit.rank, order[hit.type], hit.slug))
+
+
+def search_filter_choices() -> dict:
+    """What the search page's filters offer (one query)."""
+    return {
+        "types": [(t.value, t.value.capitalize()) for t in SearchType],
+        "courses": list(Course.objects.published().values_list("slug", "title")),
+        "difficulties": Difficulty.choices,
+        "tiers": Tier.choices,
+    }
+
+
+# --- Achievements -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    code: str
+    name: str
+    description: str
+    awarded_at: object
+
+
+def badges_for(*, user) -> list[Badge]:
+    """The achievements a user earned, in the order earned (one query)."""
+    from content.achievements import BY_CODE
+
+    return [
+        Badge(a.code, BY_CODE[a.code].name, BY_CODE[a.code].description, a.awarded_at)
+        for a in Achievement.objects.filter(user=user)
+        if a.code in BY_CODE
+    ]
+
+
+# --- Recommendations ----------------------------------------------------------------------
+
+RECOMMENDED_LIMIT = 4
+
+
+def lessons_recommended(*, user, limit: int = RECOMMENDED_LIMIT) -> list[Lesson]:
+    """"Recommended for you": unread lessons of the courses and tags the user read, then the most completed.
+
+    Three queries whatever the catalogue's size; visitors get the most completed lessons.
+    """
+    base = Lesson.objects.published().only("slug", "title", "summary", "kind", "tier")
+    if not user.is_authenticated:
+        return list(base.annotate(done=Count("progress", filter=Q(progress__completed_at__isnull=False)))
+                    .order_by("-done", "order", "id")[:limit])
+    read = Progress.objects.filter(user=user)
+    courses = read.filter(lesson__principle__isnull=False).values("lesson__principle__chapter__course_id")
+    tags = Lesson.tags.through.objects.filter(lesson_id__in=read.values("lesson_id")).values("tag_id")
+    unread = base.exclude(pk__in=read.values("lesson_id"))
+    picked = list(
+        unread.filter(Q(principle__chapter__course_id__in=courses) | Q(tags__in=tags))
+        .distinct()
+        .order_by(*LESSON_READING_ORDER)[:limit]
+    )
+    if len(picked) < limit:
+        popular = (
+            unread.exclude(pk__in=[lesson.pk for lesson in picked])
+            .annotate(done=Count("progress", filter=Q(progress__completed_at__isnull=False)))
+            .order_by("-done", "order", "id")[: limit - len(picked)]
+        )
+        picked += list(popular)
+    return picked

@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("common", "0001_initial"),
+        ("common", "0001_pg_trgm"),
     ]
 
     operations = [

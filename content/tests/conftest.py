@@ -20,3 +20,6 @@ def signed_in(membership) -> Client:
     client = Client()
     client.force_login(membership.user)
     return client
+
+
+from common.tests.fake_openai import fake_openai  # noqa: E402, F401 (the fixture, for the tutor's tests)

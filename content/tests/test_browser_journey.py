@@ -4,13 +4,13 @@ import pytest
 from django.test import Client
 
 from billing.models import Purchase, UsageCounter
-from content.tests.factories import ArticleFactory, QuestionFactory, QuizFactory
+from content.tests.factories import LessonFactory, QuestionFactory, QuizFactory
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_premium_subscriber_reads_an_article_from_the_plan_and_buys_a_quiz(billing_site, live_server, page, premium):
-    article = ArticleFactory(
+    article = LessonFactory(
         title="Retrieval that works", slug="retrieval", price_amount=1200, body="Chunk, embed, rank."
     )
     quiz = QuizFactory(title="Agents in production", slug="agents", price_amount=6000)
@@ -28,9 +28,9 @@ def test_a_premium_subscriber_reads_an_article_from_the_plan_and_buys_a_quiz(bil
     assert page.locator("#unlock button").inner_text() == "Unlock with your plan"
     page.shot("article-locked")
     page.click("#unlock button")
-    page.locator("#article-body").wait_for()
+    page.locator("#lesson-body").wait_for()
     page.shot("article-open")
-    assert "Chunk, embed, rank." in page.locator("#article-body").inner_text()
+    assert "Chunk, embed, rank." in page.locator("#lesson-body").inner_text()
     assert "Retrieval that works is yours, included in your plan." in page.content()
     counter = UsageCounter.objects.get(organization=premium.organization, feature="premium_article")
     assert counter.used == 1

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from billing.models import Purchase, UsageCounter
 from billing.purchasables import PricedItem, purchasable_resolve
 from content.tests.conftest import signed_in
-from content.tests.factories import ArticleFactory, QuizFactory
+from content.tests.factories import LessonFactory, QuizFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ PURCHASES = "/api/v1/purchases/"
 
 
 def test_published_premium_articles_and_quizzes_are_for_sale_by_slug_at_our_price():
-    ArticleFactory(slug="rag-in-practice", title="RAG in practice", price_amount=1250)
+    LessonFactory(slug="rag-in-practice", title="RAG in practice", price_amount=1250)
     QuizFactory(slug="advanced-agents", title="Advanced agents", price_amount=6000, currency="eur")
     assert purchasable_resolve(item_type="article", item_id="rag-in-practice") == PricedItem(
         "article", "rag-in-practice", "RAG in practice", 1250, "usd"
@@ -25,8 +25,8 @@ def test_published_premium_articles_and_quizzes_are_for_sale_by_slug_at_our_pric
 
 
 def test_free_unpublished_and_unknown_items_are_not_for_sale():
-    ArticleFactory(slug="free-article", free=True)
-    ArticleFactory(slug="draft-article", is_published=False)
+    LessonFactory(slug="free-article", free=True)
+    LessonFactory(slug="draft-article", is_published=False)
     QuizFactory(slug="draft-quiz", is_published=False)
     for item_type, item_id in [
         ("article", "free-article"),
@@ -40,8 +40,8 @@ def test_free_unpublished_and_unknown_items_are_not_for_sale():
 
 
 def test_the_purchases_api_refuses_items_not_for_sale_and_records_nothing(premium):
-    ArticleFactory(slug="free-article", free=True)
-    ArticleFactory(slug="draft-article", is_published=False)
+    LessonFactory(slug="free-article", free=True)
+    LessonFactory(slug="draft-article", is_published=False)
     QuizFactory(slug="draft-quiz", is_published=False)
     client = APIClient()
     client.force_authenticate(user=premium.user)

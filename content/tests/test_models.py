@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from content.models import Article, ArticleTier, Question, Quiz
-from content.tests.factories import ArticleFactory, QuestionFactory, QuizFactory
+from content.models import Lesson, Question, Quiz, Tier
+from content.tests.factories import LessonFactory, QuestionFactory, QuizFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,17 +16,17 @@ def _refused(**kwargs):
 
 
 def test_a_premium_article_needs_a_price_and_a_free_one_does_not():
-    _refused(factory=ArticleFactory, slug="no-price", price_amount=0)
-    assert ArticleFactory(free=True, slug="free").price_amount == 0
-    assert list(Article.objects.values_list("slug", "tier")) == [("free", ArticleTier.FREE)]
+    _refused(factory=LessonFactory, slug="no-price", price_amount=0)
+    assert LessonFactory(free=True, slug="free").price_amount == 0
+    assert list(Lesson.objects.values_list("slug", "tier")) == [("free", Tier.FREE)]
 
 
 def test_a_quiz_needs_a_price_and_currencies_are_lower_case_iso_codes():
     _refused(factory=QuizFactory, slug="gratis", price_amount=0)
     _refused(factory=QuizFactory, slug="upper", currency="USD")
-    _refused(factory=ArticleFactory, slug="dollars", currency="us$")
+    _refused(factory=LessonFactory, slug="dollars", currency="us$")
     assert Quiz.objects.count() == 0
-    assert Article.objects.count() == 0
+    assert Lesson.objects.count() == 0
 
 
 def test_question_order_is_unique_within_a_quiz():

@@ -1,0 +1,24 @@
+"""Content's reactions to account events: a visitor's tutor conversations join the account.
+
+accounts must not import content, so content listens (as billing does for anonymous purchases).
+Django keeps the session's data across the login, so the visitor's chat id is still there.
+"""
+
+from allauth.account.signals import user_signed_up
+from django.contrib.auth.signals import user_logged_in
+
+from content.services import CHAT_SESSION_FIELD, chat_owner_id, conversations_attach_anonymous
+
+
+def conversations_attach_on_account(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    owner = chat_owner_id(request.session)
+    if owner:
+        conversations_attach_anonymous(anonymous_owner=owner, user=user)
+        del request.session[CHAT_SESSION_FIELD]
+
+
+def connect() -> None:
+    user_signed_up.connect(conversations_attach_on_account, dispatch_uid="content:conversations_attach_on_sign_up")
+    user_logged_in.connect(conversations_attach_on_account, dispatch_uid="content:conversations_attach_on_login")
