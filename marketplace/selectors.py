@@ -87,3 +87,15 @@ def prompt_template_priced(item_id: str, /) -> PricedItem | None:
         list_amount=template.price_amount,
         currency=template.currency,
     )
+
+
+OWN_TEMPLATE_REFUSAL = "Your organization sells this item: there is nothing to buy."
+
+
+def prompt_template_may_buy(item: PricedItem, organization, /) -> str | None:
+    """Billing's buyer check: a seller organization does not buy its own template (it already has it)."""
+    if organization is None:
+        return None
+    if PromptTemplate.objects.filter(slug=item.item_id, seller_id=organization.pk).exists():
+        return OWN_TEMPLATE_REFUSAL
+    return None

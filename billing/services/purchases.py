@@ -91,7 +91,7 @@ def purchase_start(
     cancel_url: str,
 ) -> PurchaseStart:
     """Price the item for this buyer and either complete it (free) or open a Checkout for it."""
-    item = purchasable_resolve(item_type=item_type, item_id=item_id)
+    item = purchasable_resolve(item_type=item_type, item_id=item_id, buyer=organization)
     if item is None:
         raise NotFound("No such item for sale.")
     # A second tab or a resubmitted form must not charge again or spend another free unit.
