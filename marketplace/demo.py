@@ -12,7 +12,7 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organization, Role, User
 from accounts.services.users import user_create_defaults
 from marketplace.models import Category, PromptTemplate
-from marketplace.services import prompt_template_publish
+from marketplace.services.templates import prompt_template_publish
 
 SELLER_EMAIL = "seller@plateau.test"
 SELLER_ORGANIZATION_SLUG = "prompt-forge"

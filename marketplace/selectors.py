@@ -3,9 +3,12 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import Membership, Organization, Role
+from accounts.selectors.organizations import membership_list_for_user
 from billing.money import money_display
 from billing.purchasables import PricedItem
 from billing.selectors import Viewer
@@ -14,6 +17,7 @@ from billing.services.purchases import purchase_quote
 from marketplace.models import Category, PromptTemplate
 
 ITEM_TYPE = "prompt_template"
+PUBLISHER_ROLES = (Role.SELLER, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class TemplateOffer:
 
     @property
     def price_display(self) -> str:
+        if self.quote.amount == 0 and self.quote.list_amount == 0:
+            return "Free"
         return money_display(amount=self.quote.amount, currency=self.template.currency)
 
     @property
@@ -36,19 +42,24 @@ class TemplateOffer:
 
 
 def prompt_template_list_published(*, category: str = "") -> QuerySet[PromptTemplate]:
-    """Templates on sale, newest first; an unknown category filters nothing out."""
-    templates = PromptTemplate.objects.published().select_related("seller")
+    """Public templates on sale, newest first; an unknown category filters nothing out."""
+    templates = PromptTemplate.objects.listed().select_related("seller")
     if category in Category.values:
         templates = templates.filter(category=category)
     return templates
 
 
 def prompt_template_get_for_viewer(*, slug: str, viewer: Viewer) -> PromptTemplate:
-    """A published template, or a draft to members of its selling organization; 404 otherwise."""
+    """A published template (listed or not); one off sale (draft, archived) only to members of
+    its selling organization and to those who bought it; 404 otherwise."""
     template = PromptTemplate.objects.select_related("seller").filter(slug=slug).first()
-    if template is None or not (template.is_published or template.seller_id in viewer.member_of):
+    if template is None:
         raise Http404("No such prompt template.")
-    return template
+    if template.is_published or template.seller_id in viewer.member_of:
+        return template
+    if template.published_at is not None and template.slug in viewer.owned_item_ids(item_type=ITEM_TYPE):
+        return template
+    raise Http404("No such prompt template.")
 
 
 def prompt_template_offers(*, viewer: Viewer, templates: Iterable[PromptTemplate]) -> list[TemplateOffer]:
@@ -99,3 +110,53 @@ def prompt_template_may_buy(item: PricedItem, organization, /) -> str | None:
     if PromptTemplate.objects.filter(slug=item.item_id, seller_id=organization.pk).exists():
         return OWN_TEMPLATE_REFUSAL
     return None
+
+
+@dataclass(frozen=True)
+class StudioSeat:
+    """Where a user sells: the organization chosen (?org=), and every one they may sell for."""
+
+    organization: Organization
+    organizations: tuple[Organization, ...]
+
+
+def studio_seat_for(*, user, organization_id: str | None = None) -> StudioSeat:
+    """The seller organization a studio page works in.
+
+    The user must be a seller or admin there: an organization they are not a member of is a
+    404 (as one that does not exist), one where they are only a buyer is a 403.
+    """
+    memberships = list(membership_list_for_user(user=user))
+    sellable = tuple(m.organization for m in memberships if m.role in PUBLISHER_ROLES)
+    if organization_id:
+        wanted = str(organization_id).strip()
+        membership = next((m for m in memberships if str(m.organization_id) == wanted), None)
+        if membership is None:
+            raise Http404("No such organization.")
+        if membership.role not in PUBLISHER_ROLES:
+            raise PermissionDenied("Only sellers and admins of the organization can sell.")
+        return StudioSeat(organization=membership.organization, organizations=sellable)
+    if not sellable:
+        raise PermissionDenied("Only sellers and admins of an organization can sell.")
+    return StudioSeat(organization=sellable[0], organizations=sellable)
+
+
+def studio_template_get(*, user, slug: str) -> PromptTemplate:
+    """A template the user may edit: 404 unless a member of its seller, 403 for a buyer member."""
+    template = PromptTemplate.objects.select_related("seller").filter(slug=slug).first()
+    role = (
+        Membership.objects.filter(organization_id=template.seller_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+        if template is not None
+        else None
+    )
+    if role is None:
+        raise Http404("No such prompt template.")
+    if role not in PUBLISHER_ROLES:
+        raise PermissionDenied("Only sellers and admins of the organization can edit its templates.")
+    return template
+
+
+def studio_template_list(*, seller: Organization) -> QuerySet[PromptTemplate]:
+    return PromptTemplate.objects.filter(seller=seller).order_by("status", "-updated_at", "-id")

@@ -19,7 +19,7 @@ from marketplace.selectors import (
     prompt_template_list_published,
     prompt_template_offers,
 )
-from marketplace.services import prompt_template_render
+from marketplace.services.templates import prompt_template_render
 
 PAGE_SIZE = 24
 

@@ -1,0 +1,146 @@
+"""The seller studio: a seller organization's templates, the editor with its preview, publishing.
+
+Thin: `studio_seat_for` / `studio_template_get` say who may work where (404 for another
+organization, 403 for a buyer member); the services hold every rule.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import APIException, ValidationError
+
+from marketplace.forms import TemplateForm
+from marketplace.models import PromptTemplate
+from marketplace.selectors import studio_seat_for, studio_template_get, studio_template_list
+from marketplace.services.templates import (
+    prompt_template_archive,
+    prompt_template_create,
+    prompt_template_problems,
+    prompt_template_publish,
+    prompt_template_render,
+    prompt_template_sample_values,
+    prompt_template_unpublish,
+    prompt_template_update,
+)
+
+ACTIONS = {
+    "publish": prompt_template_publish,
+    "unpublish": prompt_template_unpublish,
+    "archive": prompt_template_archive,
+}
+DONE = {
+    "publish": "Published: it is on sale now.",
+    "unpublish": "Taken off sale: it is a draft again.",
+    "archive": "Archived: off sale for good; buyers keep it.",
+}
+
+
+def _preview(template: PromptTemplate) -> dict:
+    """The body rendered with sample values, or why it cannot be yet."""
+    try:
+        return {
+            "text": prompt_template_render(template=template, values=prompt_template_sample_values(template=template))
+        }
+    except (ValidationError, KeyError, TypeError, AttributeError):
+        return {"text": "", "error": "Fix the variables to see a preview."}
+
+
+def _form_errors(form: TemplateForm, error: ValidationError) -> list[str]:
+    """Put the services' per-field messages on the form; return those that belong to no form field."""
+    detail = error.detail if isinstance(error.detail, dict) else {"": error.detail}
+    other = []
+    for field, messages_ in detail.items():
+        texts = [str(message) for message in (messages_ if isinstance(messages_, list) else [messages_])]
+        target = "price" if field == "price_amount" else field
+        if target in form.fields:
+            for text in texts:
+                form.add_error(target, text)
+        else:
+            other += [f"{field}: {text}" if field not in ("", "variables") else text for text in texts]
+    return other
+
+
+@login_required
+def studio_index(request):
+    seat = studio_seat_for(user=request.user, organization_id=request.GET.get("org"))
+    return render(
+        request,
+        "marketplace/studio/index.html",
+        {"seat": seat, "templates": studio_template_list(seller=seat.organization)},
+    )
+
+
+@login_required
+def studio_new(request):
+    seat = studio_seat_for(user=request.user, organization_id=request.GET.get("org"))
+    form = TemplateForm(request.POST or None)
+    problems, preview = [], None
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        if request.POST.get("action") == "preview":
+            preview = _preview(PromptTemplate(**data))
+        else:
+            try:
+                template = prompt_template_create(seller=seat.organization, actor=request.user, data=data)
+            except ValidationError as error:
+                problems = _form_errors(form, error)
+            else:
+                messages.success(request, "Draft saved.")
+                return redirect("marketplace:studio_edit", slug=template.slug)
+    context = {"seat": seat, "form": form, "problems": problems, "preview": preview, "template": None}
+    return render(request, "marketplace/studio/edit.html", context)
+
+
+@login_required
+def studio_edit(request, slug: str):
+    template = studio_template_get(user=request.user, slug=slug)
+    form = TemplateForm(request.POST or None, template=template)
+    problems, preview = [], None
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        if request.POST.get("action") == "preview":
+            draft = PromptTemplate(seller=template.seller, **data)
+            preview = _preview(draft)
+        else:
+            try:
+                template = prompt_template_update(template=template, actor=request.user, data=data)
+            except APIException as error:
+                problems = _form_errors(form, error) if isinstance(error, ValidationError) else [str(error.detail)]
+            else:
+                messages.success(request, "Saved." if not template.is_published else "Saved: buyers see the change.")
+                return redirect("marketplace:studio_edit", slug=template.slug)
+    if preview is None:
+        preview = _preview(template)
+    context = {
+        "form": form,
+        "template": template,
+        "problems": problems,
+        "preview": preview,
+        # What still stands between this draft and publishing (shown on the page, checked again on publish).
+        "publish_problems": prompt_template_problems(template=template) if not template.is_published else {},
+        "public_url": reverse("marketplace:detail", args=[template.slug]),
+    }
+    return render(request, "marketplace/studio/edit.html", context)
+
+
+@login_required
+@require_POST
+def studio_action(request, slug: str, action: str):
+    template = studio_template_get(user=request.user, slug=slug)
+    change = ACTIONS.get(action)
+    if change is None:
+        return redirect("marketplace:studio_edit", slug=slug)
+    try:
+        change(template=template, actor=request.user)
+    except ValidationError as error:
+        detail = error.detail if isinstance(error.detail, dict) else {"": error.detail}
+        for messages_ in detail.values():
+            for message in messages_ if isinstance(messages_, list) else [messages_]:
+                messages.error(request, str(message))
+    except APIException as error:
+        messages.error(request, str(error.detail))
+    else:
+        messages.success(request, DONE[action])
+    return redirect("marketplace:studio_edit", slug=slug)
