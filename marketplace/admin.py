@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from rest_framework.exceptions import APIException
 
-from marketplace.models import PromptTemplate
+from marketplace.models import PromptTemplate, Review, ReviewReport
+from marketplace.services.reviews import review_hide, review_unhide
 from marketplace.services.templates import (
     prompt_template_archive,
     prompt_template_field_problems,
@@ -104,3 +106,49 @@ class PromptTemplateAdmin(admin.ModelAdmin):
     @admin.action(description="Archive (as a seller or admin of the selling organization)")
     def archive(self, request, queryset):
         self._change_each(request, queryset, prompt_template_archive, "Archived")
+
+
+class ReviewReportInline(admin.TabularInline):
+    model = ReviewReport
+    extra = 0
+    fields = ["reporter", "reason", "created_at", "resolved_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Moderation: staff hide (or show again) a review; a hidden one leaves the template's rating."""
+
+    list_display = ["template", "rating", "author", "organization", "created_at", "hidden_at", "open_reports"]
+    list_filter = ["rating", ("hidden_at", admin.EmptyFieldListFilter)]
+    search_fields = ["text", "template__title", "author__email"]
+    list_select_related = ["template", "author", "organization"]
+    fields = ["template", "organization", "author", "rating", "text", "seller_reply", "hidden_at", "hidden_reason"]
+    readonly_fields = fields
+    inlines = [ReviewReportInline]
+    actions = ["hide", "unhide"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _open_reports=Count("reports", filter=Q(reports__resolved_at__isnull=True))
+        )
+
+    @admin.display(description="Open reports", ordering="_open_reports")
+    def open_reports(self, review):
+        return review._open_reports
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Hide (moderation): off the page and out of the rating")
+    def hide(self, request, queryset):
+        for review in queryset:
+            review_hide(review=review, actor=request.user, reason="Hidden by a moderator.")
+        messages.success(request, f"Hid {queryset.count()} review(s).")
+
+    @admin.action(description="Show again")
+    def unhide(self, request, queryset):
+        for review in queryset:
+            review_unhide(review=review, actor=request.user)
+        messages.success(request, f"Showed {queryset.count()} review(s) again.")

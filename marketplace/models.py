@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -102,6 +104,13 @@ class PromptTemplate(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == TemplateStatus.PUBLISHED
+
+    @property
+    def rating_exact(self) -> Decimal:
+        """The average from the stored count and sum, to two places (0 with no ratings)."""
+        if not self.rating_count:
+            return Decimal("0.00")
+        return (Decimal(self.rating_sum) / self.rating_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
     def is_archived(self) -> bool:

@@ -2,9 +2,10 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from accounts.models import Membership, Organization, Role
@@ -14,7 +15,7 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from marketplace.models import Category, PromptTemplate
+from marketplace.models import Category, PromptTemplate, Review
 
 ITEM_TYPE = "prompt_template"
 PUBLISHER_ROLES = (Role.SELLER, Role.ADMIN)
@@ -160,3 +161,32 @@ def studio_template_get(*, user, slug: str) -> PromptTemplate:
 
 def studio_template_list(*, seller: Organization) -> QuerySet[PromptTemplate]:
     return PromptTemplate.objects.filter(seller=seller).order_by("status", "-updated_at", "-id")
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    average: Decimal
+    count: int
+    # (stars, how many, percent of the visible reviews), 5 stars first.
+    distribution: tuple[tuple[int, int, int], ...]
+
+
+def review_rating_summary(*, template: PromptTemplate) -> RatingSummary:
+    """Average and count from the template's stored totals; the distribution in one grouped query."""
+    counts = dict(
+        Review.objects.visible()
+        .filter(template=template)
+        .values("rating")
+        .annotate(n=Count("id"))
+        .values_list("rating", "n")
+    )
+    total = sum(counts.values())
+    distribution = tuple(
+        (stars, counts.get(stars, 0), round(100 * counts.get(stars, 0) / total) if total else 0)
+        for stars in range(5, 0, -1)
+    )
+    return RatingSummary(average=template.rating_exact, count=template.rating_count, distribution=distribution)
+
+
+def review_list_visible(*, template: PromptTemplate) -> QuerySet[Review]:
+    return Review.objects.visible().filter(template=template).select_related("author__profile", "organization")

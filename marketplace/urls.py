@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.views import catalogue, studio
+from marketplace.views import catalogue, reviews, studio
 
 app_name = "marketplace"
 
@@ -12,4 +12,9 @@ urlpatterns = [
     path("studio/<slug:slug>/<slug:action>/", studio.studio_action, name="studio_action"),
     path("<slug:slug>/", catalogue.detail, name="detail"),
     path("<slug:slug>/try/", catalogue.try_it, name="try_it"),
+    path("<slug:slug>/reviews/", reviews.review_write, name="review_write"),
+    path("<slug:slug>/reviews/<int:review_id>/edit/", reviews.review_edit, name="review_edit"),
+    path("<slug:slug>/reviews/<int:review_id>/delete/", reviews.review_remove, name="review_delete"),
+    path("<slug:slug>/reviews/<int:review_id>/reply/", reviews.review_answer, name="review_reply"),
+    path("<slug:slug>/reviews/<int:review_id>/report/", reviews.review_flag, name="review_report"),
 ]

@@ -203,9 +203,8 @@ def test_a_free_template_is_taken_at_no_charge():
     client = signed_in(buyer)
     assert '<button type="submit">Get it free</button>' in client.get("/marketplace/freebie/").content.decode()
     assert '<p class="price" data-price="0">Free</p>' in client.get("/marketplace/").content.decode()
-    response = client.post(
-        "/billing/purchase/", {"item_type": "prompt_template", "item_id": template.slug, "next": "/marketplace/freebie/"}
-    )
+    form = {"item_type": "prompt_template", "item_id": template.slug, "next": "/marketplace/freebie/"}
+    response = client.post("/billing/purchase/", form)
     assert response["Location"] == "/marketplace/freebie/"
     purchase = Purchase.objects.get()
     assert (purchase.organization, purchase.amount, purchase.status) == (buyer.organization, 0, "paid")

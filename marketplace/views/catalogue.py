@@ -12,19 +12,22 @@ from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
-from marketplace.models import Category, PromptTemplate
+from marketplace.models import Category, PromptTemplate, Review
 from marketplace.selectors import (
     ITEM_TYPE,
     prompt_template_get_for_viewer,
     prompt_template_list_published,
     prompt_template_offers,
+    review_list_visible,
+    review_rating_summary,
 )
 from marketplace.services.templates import prompt_template_render
 
 PAGE_SIZE = 24
+REVIEWS_SHOWN = 20
 
 
-def _viewer(request) -> Viewer:
+def request_viewer(request) -> Viewer:
     # Reading never creates an anonymous buyer id; billing's Buy endpoint does when needed.
     return viewer_for(
         user=request.user,
@@ -69,7 +72,7 @@ def _variable_fields(*, template: PromptTemplate, values=None, errors=None) -> l
 def index(request):
     category = request.GET.get("category", "")
     page = Paginator(prompt_template_list_published(category=category), PAGE_SIZE).get_page(request.GET.get("page"))
-    viewer = _viewer(request)
+    viewer = request_viewer(request)
     context = {
         **_page_context(request, viewer),
         "offers": prompt_template_offers(viewer=viewer, templates=page.object_list),
@@ -81,9 +84,17 @@ def index(request):
 
 
 def _detail_context(request, *, slug: str) -> dict:
-    viewer = _viewer(request)
+    viewer = request_viewer(request)
     template = prompt_template_get_for_viewer(slug=slug, viewer=viewer)
     (offer,) = prompt_template_offers(viewer=viewer, templates=[template])
+    reviews = list(review_list_visible(template=template)[:REVIEWS_SHOWN])
+    user_id = request.user.pk if request.user.is_authenticated else None
+    # Hidden ones count too: a member writes one review per template and organization.
+    has_reviewed = user_id is not None and (
+        any(review.author_id == user_id and review.organization_id == viewer.organization.pk for review in reviews)
+        or Review.objects.filter(template=template, author_id=user_id, organization=viewer.organization).exists()
+    )
+    is_seller = request.user.is_authenticated and template.seller_id in viewer.member_of
     return {
         **_page_context(request, viewer),
         "template": template,
@@ -91,6 +102,11 @@ def _detail_context(request, *, slug: str) -> dict:
         "item_type": ITEM_TYPE,
         "next_url": request.get_full_path(),  # back here (and to this organization) after Checkout
         "rendered": None,
+        "rating": review_rating_summary(template=template),
+        "reviews": reviews,
+        # Owners who are not the seller may write one review (checked again by the service).
+        "may_review": not has_reviewed and offer.owned and not is_seller and viewer.organization is not None,
+        "is_seller": is_seller,
     }
 
 
