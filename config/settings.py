@@ -296,6 +296,10 @@ BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=0)
 # Stored Stripe deliveries (dj-stripe's webhook triggers) kept this long once settled.
 WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", default=30)
 
+# --- Marketplace ------------------------------------------------------------------
+# The platform's share of each paid template sale, in percent; sellers are credited the rest.
+MARKETPLACE_PLATFORM_FEE_PERCENT = env.int("MARKETPLACE_PLATFORM_FEE_PERCENT", default=20)
+
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from rest_framework.exceptions import APIException
 
-from marketplace.models import PromptTemplate, Review, ReviewReport
+from marketplace.models import LedgerEntry, Payout, PromptTemplate, Review, ReviewReport
+from marketplace.services.ledger import payout_record, seller_balance_amount
 from marketplace.services.reviews import review_hide, review_unhide
 from marketplace.services.templates import (
     prompt_template_archive,
@@ -130,8 +131,10 @@ class ReviewAdmin(admin.ModelAdmin):
     actions = ["hide", "unhide"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _open_reports=Count("reports", filter=Q(reports__resolved_at__isnull=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_open_reports=Count("reports", filter=Q(reports__resolved_at__isnull=True)))
         )
 
     @admin.display(description="Open reports", ordering="_open_reports")
@@ -152,3 +155,65 @@ class ReviewAdmin(admin.ModelAdmin):
         for review in queryset:
             review_unhide(review=review, actor=request.user)
         messages.success(request, f"Showed {queryset.count()} review(s) again.")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are written by billing's purchase and refund callbacks, never by hand."""
+
+    list_display = ["created_at", "seller", "kind", "template", "gross_amount", "fee_amount", "amount", "currency"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["seller__name", "template__title"]
+    list_select_related = ["seller", "template"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PayoutForm(forms.ModelForm):
+    class Meta:
+        model = Payout
+        fields = ["seller", "amount", "currency", "reference", "paid_on"]
+
+    def clean(self):
+        cleaned = super().clean()
+        seller, amount, currency = cleaned.get("seller"), cleaned.get("amount"), cleaned.get("currency")
+        if seller is not None and amount is not None and currency:
+            owed = seller_balance_amount(seller_id=seller.pk, currency=currency)
+            if amount > owed:
+                self.add_error("amount", f"The seller is owed {owed} {currency} minor units; pay at most that.")
+        return cleaned
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    """Staff record a payout sent outside Plateau; it is a financial record: no edits, no deletes."""
+
+    form = PayoutForm
+    list_display = ["paid_on", "seller", "amount", "currency", "reference", "recorded_by"]
+    search_fields = ["seller__name", "reference"]
+    list_select_related = ["seller", "recorded_by"]
+    autocomplete_fields = ["seller"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = payout_record(
+            seller=obj.seller,
+            amount=obj.amount,
+            currency=obj.currency,
+            reference=obj.reference,
+            paid_on=obj.paid_on,
+            actor=request.user,
+        )
+        obj.pk = saved.pk

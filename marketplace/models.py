@@ -206,8 +206,9 @@ class LedgerEntry(models.Model):
     template = models.ForeignKey(PromptTemplate, null=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=8, choices=LedgerKind.choices)
     purchase = models.ForeignKey("billing.Purchase", on_delete=models.PROTECT, related_name="+")
+    # Billing deletes a refund row that Stripe later reports failed: its debit goes with it.
     refund = models.OneToOneField(
-        "billing.PurchaseRefund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "billing.PurchaseRefund", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     gross_amount = models.PositiveIntegerField(help_text="What the buyer paid, or what was refunded.")
     fee_amount = models.PositiveIntegerField(help_text="The platform's share of the gross amount.")

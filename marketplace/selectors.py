@@ -2,11 +2,14 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
@@ -15,7 +18,7 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
-from marketplace.models import Category, PromptTemplate, Review
+from marketplace.models import Category, LedgerEntry, LedgerKind, Payout, PromptTemplate, Review
 
 ITEM_TYPE = "prompt_template"
 PUBLISHER_ROLES = (Role.SELLER, Role.ADMIN)
@@ -190,3 +193,93 @@ def review_rating_summary(*, template: PromptTemplate) -> RatingSummary:
 
 def review_list_visible(*, template: PromptTemplate) -> QuerySet[Review]:
     return Review.objects.visible().filter(template=template).select_related("author__profile", "organization")
+
+
+@dataclass(frozen=True)
+class SellerBalance:
+    currency: str
+    credits: int
+    debits: int
+    payouts: int
+
+    @property
+    def balance(self) -> int:
+        return self.credits - self.debits - self.payouts
+
+    def display(self, amount: int) -> str:
+        return money_display(amount=amount, currency=self.currency)
+
+    @property
+    def balance_display(self) -> str:
+        return self.display(self.balance)
+
+
+def seller_balances(*, seller: Organization) -> list[SellerBalance]:
+    """Per currency: credits, debits and payouts (two grouped queries); USD first when present."""
+    sums: dict[str, dict[str, int]] = {}
+    for currency, kind, total in (
+        LedgerEntry.objects.filter(seller=seller).values("currency", "kind").annotate(t=Sum("amount"))
+    ).values_list("currency", "kind", "t"):
+        sums.setdefault(currency, {})[kind] = total
+    for currency, total in (
+        Payout.objects.filter(seller=seller).values("currency").annotate(t=Sum("amount")).values_list("currency", "t")
+    ):
+        sums.setdefault(currency, {})["payout"] = total
+    balances = [
+        SellerBalance(
+            currency=currency,
+            credits=kinds.get(LedgerKind.CREDIT, 0),
+            debits=kinds.get(LedgerKind.DEBIT, 0),
+            payouts=kinds.get("payout", 0),
+        )
+        for currency, kinds in sums.items()
+    ]
+    return sorted(balances, key=lambda balance: (balance.currency != "usd", balance.currency))
+
+
+def seller_sales_by_day(*, seller: Organization, days: int = 30, today: date | None = None) -> list[dict]:
+    """Each of the last `days` days: sales (paid purchases credited) and revenue net of refunds, in minor units.
+
+    Read from the ledger, which billing's callbacks keep in step with the money rows. Free
+    templates credit nothing and so are not in this chart (they are in the sales counts).
+    """
+    end = today or timezone.localdate()
+    start = end - timedelta(days=days - 1)
+    rows = (
+        LedgerEntry.objects.filter(seller=seller, created_at__date__gte=start, currency="usd")
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "kind")
+        .annotate(n=Count("id"), gross=Sum("gross_amount"))
+    )
+    by_day = {start + timedelta(days=offset): {"sales": 0, "revenue": 0} for offset in range(days)}
+    for row in rows:
+        bucket = by_day.get(row["day"])
+        if bucket is None:
+            continue
+        if row["kind"] == LedgerKind.CREDIT:
+            bucket["sales"] += row["n"]
+            bucket["revenue"] += row["gross"]
+        else:
+            bucket["revenue"] -= row["gross"]
+    return [{"day": day.isoformat(), **values} for day, values in by_day.items()]
+
+
+def seller_top_templates(*, seller: Organization, limit: int = 10) -> QuerySet[PromptTemplate]:
+    return PromptTemplate.objects.filter(seller=seller).order_by("-revenue_amount", "-sales_count", "title")[:limit]
+
+
+def seller_recent_reviews(*, seller: Organization, limit: int = 10) -> QuerySet[Review]:
+    return (
+        Review.objects.visible()
+        .filter(template__seller=seller)
+        .select_related("template", "author__profile")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def seller_ledger_entries(*, seller: Organization) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(seller=seller).select_related("template").order_by("-created_at", "-id")
+
+
+def seller_payouts(*, seller: Organization) -> QuerySet[Payout]:
+    return Payout.objects.filter(seller=seller).order_by("-paid_on", "-id")

@@ -134,9 +134,10 @@ def test_the_seller_replies_once_and_a_buyer_cannot_reply():
     assert "The seller has already replied to this review." in again.content.decode()
     review.refresh_from_db()
     assert (review.seller_reply, review.seller_replied_by) == ("Thanks, fixed in v2.", seller.user)
-    assert f"{template.seller.name} replied:</strong> Thanks, fixed in v2." in Client().get(
-        "/marketplace/replied/"
-    ).content.decode()
+    assert (
+        f"{template.seller.name} replied:</strong> Thanks, fixed in v2."
+        in Client().get("/marketplace/replied/").content.decode()
+    )
 
 
 @pytest.mark.django_db

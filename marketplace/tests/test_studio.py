@@ -81,7 +81,7 @@ def test_publishing_refuses_a_draft_that_breaks_the_rules_and_says_why():
     template = PromptTemplateFactory(seller=seller.organization, body="Write about {{topic}} and {{missing}}.")
     page = signed_in(seller).post(f"/marketplace/studio/{template.slug}/publish/", follow=True).content.decode()
     assert "The placeholder {{missing}} is not a declared variable." in page
-    assert 'Variable &quot;tone&quot; is declared but not used in the body.' in page
+    assert "Variable &quot;tone&quot; is declared but not used in the body." in page
     template.refresh_from_db()
     assert (template.status, template.published_at) == ("draft", None)
 

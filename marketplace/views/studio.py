@@ -4,16 +4,31 @@ Thin: `studio_seat_for` / `studio_template_get` say who may work where (404 for 
 organization, 403 for a buyer member); the services hold every rule.
 """
 
+import csv
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException, ValidationError
 
+from billing.money import money_display
 from marketplace.forms import TemplateForm
 from marketplace.models import PromptTemplate
-from marketplace.selectors import studio_seat_for, studio_template_get, studio_template_list
+from marketplace.selectors import (
+    seller_balances,
+    seller_ledger_entries,
+    seller_payouts,
+    seller_recent_reviews,
+    seller_sales_by_day,
+    seller_top_templates,
+    studio_seat_for,
+    studio_template_get,
+    studio_template_list,
+)
 from marketplace.services.templates import (
     prompt_template_archive,
     prompt_template_create,
@@ -25,6 +40,7 @@ from marketplace.services.templates import (
     prompt_template_update,
 )
 
+LEDGER_SHOWN = 50
 ACTIONS = {
     "publish": prompt_template_publish,
     "unpublish": prompt_template_unpublish,
@@ -144,3 +160,66 @@ def studio_action(request, slug: str, action: str):
     else:
         messages.success(request, DONE[action])
     return redirect("marketplace:studio_edit", slug=slug)
+
+
+@login_required
+def dashboard(request):
+    """Sales and revenue over time, top templates, recent reviews, the balance, ledger and payouts."""
+    seat = studio_seat_for(user=request.user, organization_id=request.GET.get("org"))
+    seller = seat.organization
+    days = seller_sales_by_day(seller=seller, days=30)
+    context = {
+        "seat": seat,
+        "balances": seller_balances(seller=seller),
+        # Read by static/marketplace/dashboard.js from data- attributes (no inline script under the CSP).
+        "chart_labels": json.dumps([day["day"] for day in days]),
+        "chart_sales": json.dumps([day["sales"] for day in days]),
+        "chart_revenue": json.dumps([day["revenue"] / 100 for day in days]),
+        "totals": {
+            "sales": sum(day["sales"] for day in days),
+            "revenue": money_display(amount=sum(day["revenue"] for day in days), currency="usd"),
+        },
+        "top_templates": seller_top_templates(seller=seller),
+        "recent_reviews": seller_recent_reviews(seller=seller),
+        "entries": seller_ledger_entries(seller=seller)[:LEDGER_SHOWN],
+        "payouts": seller_payouts(seller=seller)[:LEDGER_SHOWN],
+    }
+    return render(request, "marketplace/studio/dashboard.html", context)
+
+
+@login_required
+def dashboard_csv(request):
+    """The seller's ledger entries and payouts, oldest first, as CSV (amounts in minor units)."""
+    seat = studio_seat_for(user=request.user, organization_id=request.GET.get("org"))
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="ledger-{seat.organization.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "kind", "template", "purchase", "gross", "fee", "amount", "currency", "reference"])
+    rows = []
+    for entry in seller_ledger_entries(seller=seat.organization).order_by("created_at", "id"):
+        template = entry.template.slug if entry.template else ""
+        gross = entry.gross_amount
+        rows.append(
+            (
+                entry.created_at.isoformat(),
+                entry.kind,
+                template,
+                entry.purchase_id,
+                gross,
+                entry.fee_amount,
+                entry.amount,
+            )
+            + (entry.currency, "")
+        )
+    for payout in seller_payouts(seller=seat.organization):
+        rows.append(
+            (payout.paid_on.isoformat(), "payout", "", "", "", "", payout.amount, payout.currency, payout.reference)
+        )
+    rows.sort(key=lambda row: row[0])
+    writer.writerows(_csv_safe(row) for row in rows)
+    return response
+
+
+def _csv_safe(row: tuple) -> list:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
+    return [f"'{cell}" if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@") else cell for cell in row]
