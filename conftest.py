@@ -38,6 +38,17 @@ def require_broker():
         skip_or_fail("needs a Celery broker: set CELERY_BROKER_URL=redis://... (make test does when it is reachable)")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Tables come from the models (--nomigrations): enable the PostgreSQL extensions migrations would."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # common.search (common 0001)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (local memory or its own Redis prefix)."""
