@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "axes",
     "auditlog",
+    # Versions of content and marketplace items: history, diff and rollback in the admin.
+    "reversion",
     "djstripe",
     # ours
     "common",
