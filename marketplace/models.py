@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.money import money_display
+from common.search import SearchIndexed, search_indexes
 
 
 class Category(models.TextChoices):
@@ -42,7 +43,7 @@ class PromptTemplateQuerySet(models.QuerySet):
         return self.published().filter(visibility=Visibility.PUBLIC)
 
 
-class PromptTemplate(models.Model):
+class PromptTemplate(SearchIndexed):
     """A prompt with `{{variable}}` placeholders that a seller organization sells once per buyer.
 
     The slug is the item id billing records on purchases (`Purchase.item_id`), so it must
@@ -52,7 +53,12 @@ class PromptTemplate(models.Model):
     a variable without a default (absent or null) is required.
     """
 
+    # Search weights (common/search.py): typos are forgiven in the title.
+    SEARCH_FIELDS = {"title": "A", "tags": "B", "seller_name": "B", "description": "C"}
+
     seller = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="prompt_templates")
+    # The seller's name when the template was last saved, so search weighs it without a join.
+    seller_name = models.CharField(max_length=200, blank=True, editable=False)
     title = models.CharField(max_length=200)
     # Billing's Purchase.item_id holds 64 characters.
     slug = models.SlugField(max_length=64, unique=True)
@@ -91,6 +97,7 @@ class PromptTemplate(models.Model):
             ),
         ]
         indexes = [
+            *search_indexes("mkt_template"),
             models.Index(fields=["status", "category", "-published_at"]),
             models.Index(fields=["status", "-rating_average"], name="mkt_template_rating"),
             models.Index(fields=["status", "-sales_count"], name="mkt_template_sales"),
@@ -236,6 +243,20 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount} {self.currency} for {self.seller_id}"
+
+
+class OwnedVersion(models.Model):
+    """Which version of a template a purchase bought (the newest published one when it was paid).
+
+    Written by billing's "purchase settled" callback; buyers keep that version and see the newest.
+    """
+
+    purchase = models.OneToOneField("billing.Purchase", on_delete=models.CASCADE, related_name="+")
+    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey("reversion.Version", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return f"purchase {self.purchase_id}: version {self.version_id} of {self.template_id}"
 
 
 class Payout(models.Model):

@@ -17,10 +17,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from rest_framework.exceptions import ValidationError
+from reversion.models import Version
 
 from accounts.models import Organization, User
 from billing.models import Purchase, PurchaseRefund
-from marketplace.models import LedgerEntry, LedgerKind, Payout, PromptTemplate
+from marketplace.models import LedgerEntry, LedgerKind, OwnedVersion, Payout, PromptTemplate
 
 
 def platform_fee(gross: int) -> int:
@@ -39,6 +40,11 @@ def template_purchase_settled(purchase: Purchase, /) -> None:
         return
     PromptTemplate.objects.filter(pk=template.pk).update(
         sales_count=F("sales_count") + 1, revenue_amount=F("revenue_amount") + purchase.amount
+    )
+    # The buyer keeps the version on sale now, whatever the seller publishes later.
+    OwnedVersion.objects.get_or_create(
+        purchase=purchase,
+        defaults={"template": template, "version": Version.objects.get_for_object(template).first()},
     )
     if purchase.amount == 0 or LedgerEntry.objects.filter(purchase=purchase, kind=LedgerKind.CREDIT).exists():
         return

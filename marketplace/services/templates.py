@@ -13,6 +13,7 @@ show their `detail` (a dict of per-field messages for validation errors).
 import re
 from collections.abc import Mapping
 
+import reversion
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -198,7 +199,7 @@ def prompt_template_create(*, seller: Organization, actor: User, data: Mapping[s
     """A new draft of `seller`'s; the slug comes from the title unless given. Per-field errors (400)."""
     seller_require_publisher(seller_id=seller.pk, actor=actor)
     values = {field: data[field] for field in EDITABLE_FIELDS if field in data}
-    template = PromptTemplate(seller=seller, status=TemplateStatus.DRAFT, **values)
+    template = PromptTemplate(seller=seller, seller_name=seller.name, status=TemplateStatus.DRAFT, **values)
     if not template.slug:
         template.slug = _unique_slug(str(values.get("title", "")))
     problems = prompt_template_field_problems(template=template)
@@ -216,6 +217,7 @@ def prompt_template_update(*, template: PromptTemplate, actor: User, data: Mappi
         locked = PromptTemplate.objects.select_for_update().get(pk=template.pk)
         if locked.status == TemplateStatus.ARCHIVED:
             raise WrongStatus("An archived template cannot be edited.")
+        locked.seller_name = template.seller.name
         if "slug" in data and data["slug"] != locked.slug and locked.published_at is not None:
             raise ValidationError({"slug": ["The address cannot change once the template has been published."]})
         for field in EDITABLE_FIELDS:
@@ -226,8 +228,19 @@ def prompt_template_update(*, template: PromptTemplate, actor: User, data: Mappi
             problems = prompt_template_problems(template=locked)
         if problems:
             raise ValidationError(problems)
-        locked.save()
+        if locked.is_published:
+            _save_version(template=locked, actor=actor, comment="Edited while published")
+        else:
+            locked.save()
     return locked
+
+
+def _save_version(*, template: PromptTemplate, actor: User, comment: str) -> None:
+    """Save a published template as a new version (django-reversion): what buyers get from now on."""
+    with reversion.create_revision():
+        template.save()
+        reversion.set_user(actor if actor.is_authenticated else None)
+        reversion.set_comment(comment)
 
 
 def prompt_template_publish(*, template: PromptTemplate, actor: User) -> PromptTemplate:
@@ -245,7 +258,7 @@ def prompt_template_publish(*, template: PromptTemplate, actor: User) -> PromptT
             raise ValidationError(problems)
         locked.status = TemplateStatus.PUBLISHED
         locked.published_at = locked.published_at or timezone.now()
-        locked.save(update_fields=["status", "published_at", "updated_at"])
+        _save_version(template=locked, actor=actor, comment="Published")
     template.status, template.published_at = locked.status, locked.published_at
     return locked
 

@@ -245,7 +245,7 @@ def test_the_seller_dashboard_shows_balance_sales_ledger_and_csv_and_is_the_sell
     assert lines[0] == "date,kind,template,purchase,gross,fee,amount,currency,reference"
     assert [line.split(",")[1] for line in lines[1:]] == ["payout", "credit", "debit"]  # oldest first
     assert lines[1] == "2026-12-02,payout,,,,,1000,usd,'=SEPA 7"  # a formula-looking reference stays text
-    assert lines[2].endswith(",credit,launch-email,%d,1900,380,1520,usd," % purchase.pk)
+    assert lines[2].endswith(f",credit,launch-email,{purchase.pk},1900,380,1520,usd,")
 
     stranger = MembershipFactory(role=Role.SELLER)
     other = Client()
