@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 
 from marketplace.models import Category, PromptTemplate, VariableType, Visibility
+from marketplace.selectors import BrowseFilters, Sort
 
 EXTRA_VARIABLE_ROWS = 3
 
@@ -92,3 +93,47 @@ def variables_from_rows(rows: list[dict]) -> list[dict]:
             variable["choices"] = [choice.strip() for choice in row["choices"].split(",") if choice.strip()]
         variables.append(variable)
     return variables
+
+
+class BrowseForm(forms.Form):
+    """The catalogue's query string (shared by the pages and the list API): every filter optional.
+
+    Invalid values are reported and left out, so a hand-edited link still shows something.
+    """
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    category = forms.ChoiceField(required=False, choices=[("", "Any category"), *Category.choices])
+    tags = forms.CharField(required=False, max_length=200, help_text="Comma-separated; all must match.")
+    price_min = forms.DecimalField(required=False, min_value=0, decimal_places=2, label="Min price ($)")
+    price_max = forms.DecimalField(required=False, min_value=0, decimal_places=2, label="Max price ($)")
+    pricing = forms.ChoiceField(
+        required=False, choices=[("", "Free and paid"), ("free", "Free only"), ("paid", "Paid only")], label="Price"
+    )
+    min_rating = forms.TypedChoiceField(
+        required=False,
+        coerce=Decimal,
+        empty_value=None,
+        choices=[("", "Any rating"), *((str(n), f"{n} ★ and up") for n in (4, 3, 2, 1))],
+        label="Rating",
+    )
+    seller = forms.SlugField(required=False, max_length=64)
+    sort = forms.ChoiceField(required=False, choices=[("", "Default"), *Sort.choices])
+
+    def filters(self) -> BrowseFilters:
+        data = self.cleaned_data if self.is_bound else {}
+        valid = {name: value for name, value in data.items() if name not in self.errors}
+
+        def cents(value):
+            return None if value is None else int(value * 100)
+
+        return BrowseFilters(
+            query=valid.get("q") or "",
+            category=valid.get("category") or "",
+            tags=tuple(tag.strip().lower() for tag in (valid.get("tags") or "").split(",") if tag.strip())[:5],
+            price_min=cents(valid.get("price_min")),
+            price_max=cents(valid.get("price_max")),
+            pricing=valid.get("pricing") or "",
+            min_rating=valid.get("min_rating"),
+            seller=valid.get("seller") or "",
+            sort=valid.get("sort") or "",
+        )

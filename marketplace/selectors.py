@@ -1,11 +1,13 @@
 """Reads of the marketplace: what is on sale, at what price for this viewer, and what they own."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -18,6 +20,7 @@ from billing.purchasables import PricedItem
 from billing.selectors import Viewer
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
+from common.search import search_rank, search_words
 from marketplace.models import Category, LedgerEntry, LedgerKind, Payout, PromptTemplate, Review
 
 ITEM_TYPE = "prompt_template"
@@ -283,3 +286,91 @@ def seller_ledger_entries(*, seller: Organization) -> QuerySet[LedgerEntry]:
 
 def seller_payouts(*, seller: Organization) -> QuerySet[Payout]:
     return Payout.objects.filter(seller=seller).order_by("-paid_on", "-id")
+
+
+class Sort(models.TextChoices):
+    RELEVANCE = "relevance", "Relevance"
+    NEWEST = "newest", "Newest"
+    RATING = "rating", "Best rated"
+    BESTSELLING = "bestselling", "Best selling"
+    PRICE_LOW = "price", "Price: low to high"
+    PRICE_HIGH = "-price", "Price: high to low"
+
+
+SORT_ORDER = {
+    Sort.NEWEST: ("-published_at", "-id"),
+    Sort.RATING: ("-rating_average", "-rating_count", "-id"),
+    Sort.BESTSELLING: ("-sales_count", "-rating_average", "-id"),
+    Sort.PRICE_LOW: ("price_amount", "-rating_average", "id"),
+    Sort.PRICE_HIGH: ("-price_amount", "-rating_average", "id"),
+}
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """What a catalogue page or the list API asks for; every field optional."""
+
+    query: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    price_min: int | None = None  # minor units, inclusive
+    price_max: int | None = None
+    pricing: str = ""  # "free", "paid" or ""
+    min_rating: Decimal | None = None
+    seller: str = ""  # the seller organization's slug
+    sort: str = ""
+
+
+def prompt_template_browse(*, filters: BrowseFilters) -> QuerySet[PromptTemplate]:
+    """Listed templates matching the filters, in the order asked for.
+
+    With a query the default order is relevance (common.search: full-text plus trigram
+    similarity, typos forgiven); without one, newest first. The filters run in SQL before
+    the search ranks, so the SQLite fallback ranks only what is left.
+    """
+    templates = PromptTemplate.objects.listed().select_related("seller")
+    if filters.category in Category.values:
+        templates = templates.filter(category=filters.category)
+    for tag in filters.tags:
+        # Tags are comma-separated: match a whole tag, not part of another one.
+        templates = templates.filter(tags__iregex=r"(^|,)\s*" + re.escape(tag) + r"\s*(,|$)")
+    if filters.price_min is not None:
+        templates = templates.filter(price_amount__gte=filters.price_min)
+    if filters.price_max is not None:
+        templates = templates.filter(price_amount__lte=filters.price_max)
+    if filters.pricing == "free":
+        templates = templates.filter(price_amount=0)
+    elif filters.pricing == "paid":
+        templates = templates.filter(price_amount__gt=0)
+    if filters.min_rating is not None:
+        templates = templates.filter(rating_count__gt=0, rating_average__gte=filters.min_rating)
+    if filters.seller:
+        templates = templates.filter(seller__slug=filters.seller)
+    sort = filters.sort if filters.sort in Sort.values else ""
+    if search_words(filters.query):
+        ranked = search_rank(queryset=templates, query=filters.query)
+        return ranked if sort in ("", Sort.RELEVANCE) else ranked.order_by(*SORT_ORDER[sort])
+    return templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
+
+
+def prompt_template_related(*, template: PromptTemplate, limit: int = 4) -> list[PromptTemplate]:
+    """Other listed templates a viewer of this one may want: same category, sharing tags first, then best selling."""
+    candidates = list(
+        PromptTemplate.objects.listed()
+        .filter(category=template.category)
+        .exclude(pk=template.pk)
+        .select_related("seller")
+        .order_by("-sales_count", "-rating_average", "-id")[:40]
+    )
+    tags = set(template.tag_list)
+    candidates.sort(key=lambda other: -len(tags & set(other.tag_list)))  # stable: best selling within a tie
+    return candidates[:limit]
+
+
+def seller_list_selling() -> QuerySet[Organization]:
+    """Organizations with at least one listed template, by name (the seller filter's choices)."""
+    return (
+        Organization.objects.filter(prompt_templates__status="published", prompt_templates__visibility="public")
+        .distinct()
+        .order_by("name")
+    )

@@ -12,14 +12,19 @@ from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
+from common.search import search_words
+from marketplace.forms import BrowseForm
 from marketplace.models import Category, PromptTemplate, Review
 from marketplace.selectors import (
     ITEM_TYPE,
+    Sort,
+    prompt_template_browse,
     prompt_template_get_for_viewer,
-    prompt_template_list_published,
     prompt_template_offers,
+    prompt_template_related,
     review_list_visible,
     review_rating_summary,
+    seller_list_selling,
 )
 from marketplace.services.templates import prompt_template_render
 
@@ -40,7 +45,8 @@ def _page_context(request, viewer: Viewer) -> dict:
     chosen = viewer.organization if request.GET.get("org") else None
     return {
         "organization": viewer.organization,
-        "organizations": billing_organizations_for(user=request.user) if request.user.is_authenticated else [],
+        # The switcher shows only for several organizations: a single one costs no query.
+        "organizations": billing_organizations_for(user=request.user) if len(viewer.organizations) > 1 else [],
         # Links, the Buy form and "Try it" stay with the organization the user chose.
         "org_id": chosen.pk if chosen else None,
         "org_query": f"?org={chosen.pk}" if chosen else "",
@@ -68,17 +74,46 @@ def _variable_fields(*, template: PromptTemplate, values=None, errors=None) -> l
     return fields
 
 
+def query_with(params, **changes) -> str:
+    """The current query string with some parameters changed (None drops one): shareable links."""
+    query = params.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value not in (None, ""):
+            query[name] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
 @require_GET
 def index(request):
-    category = request.GET.get("category", "")
-    page = Paginator(prompt_template_list_published(category=category), PAGE_SIZE).get_page(request.GET.get("page"))
+    form = BrowseForm(request.GET or None)
+    form.is_valid()
+    filters = form.filters()
+    paginator = Paginator(prompt_template_browse(filters=filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     viewer = request_viewer(request)
+    searching = bool(search_words(filters.query))
+    sorts = [(value, label) for value, label in Sort.choices if searching or value != Sort.RELEVANCE]
+    current_sort = filters.sort or (Sort.RELEVANCE if searching else Sort.NEWEST)
     context = {
         **_page_context(request, viewer),
+        "form": form,
+        "filters": filters,
         "offers": prompt_template_offers(viewer=viewer, templates=page.object_list),
         "page": page,
         "categories": Category.choices,
-        "category": category if category in Category.values else "",
+        "category": filters.category,
+        "category_links": [
+            (value, label, query_with(request.GET, category=value, page=None)) for value, label in Category.choices
+        ],
+        "all_categories_link": query_with(request.GET, category=None, page=None),
+        "sort_links": [(value, label, query_with(request.GET, sort=value, page=None)) for value, label in sorts],
+        "current_sort": current_sort,
+        "previous_link": query_with(request.GET, page=page.previous_page_number()) if page.has_previous() else "",
+        "next_link": query_with(request.GET, page=page.next_page_number()) if page.has_next() else "",
+        "sellers": seller_list_selling(),
+        "searching": searching,
     }
     return render(request, "marketplace/index.html", context)
 
@@ -90,11 +125,13 @@ def _detail_context(request, *, slug: str) -> dict:
     reviews = list(review_list_visible(template=template)[:REVIEWS_SHOWN])
     user_id = request.user.pk if request.user.is_authenticated else None
     # Hidden ones count too: a member writes one review per template and organization.
-    has_reviewed = user_id is not None and (
-        any(review.author_id == user_id and review.organization_id == viewer.organization.pk for review in reviews)
-        or Review.objects.filter(template=template, author_id=user_id, organization=viewer.organization).exists()
-    )
     is_seller = request.user.is_authenticated and template.seller_id in viewer.member_of
+    may_review = offer.owned and not is_seller and viewer.organization is not None
+    if may_review:
+        may_review = not (
+            any(review.author_id == user_id and review.organization_id == viewer.organization.pk for review in reviews)
+            or Review.objects.filter(template=template, author_id=user_id, organization=viewer.organization).exists()
+        )
     return {
         **_page_context(request, viewer),
         "template": template,
@@ -105,8 +142,9 @@ def _detail_context(request, *, slug: str) -> dict:
         "rating": review_rating_summary(template=template),
         "reviews": reviews,
         # Owners who are not the seller may write one review (checked again by the service).
-        "may_review": not has_reviewed and offer.owned and not is_seller and viewer.organization is not None,
+        "may_review": may_review,
         "is_seller": is_seller,
+        "related": prompt_template_related(template=template),
     }
 
 
