@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from rest_framework.exceptions import APIException
+from reversion.admin import VersionAdmin
 
 from marketplace.models import LedgerEntry, Payout, PromptTemplate, Review, ReviewReport
 from marketplace.services.ledger import payout_record, seller_balance_amount
@@ -54,7 +55,9 @@ class PromptTemplateAdminForm(forms.ModelForm):
 
 
 @admin.register(PromptTemplate)
-class PromptTemplateAdmin(admin.ModelAdmin):
+class PromptTemplateAdmin(VersionAdmin):
+    """History and rollback come from django-reversion; a rollback goes through the same form rules."""
+
     form = PromptTemplateAdminForm
     list_display = ["title", "seller", "category", "price_amount", "currency", "status", "visibility", "published_at"]
     list_filter = ["status", "visibility", "category"]

@@ -1,30 +1,11 @@
 from django.apps import AppConfig
 
-# What a version keeps: the template as buyers see and use it (not its figures or search column).
-VERSIONED_FIELDS = [
-    "seller",
-    "title",
-    "slug",
-    "description",
-    "category",
-    "tags",
-    "body",
-    "variables",
-    "example_output",
-    "price_amount",
-    "currency",
-    "status",
-    "visibility",
-    "published_at",
-]
-
 
 class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "marketplace"
 
     def ready(self):
-        import reversion
         from auditlog.registry import auditlog
 
         from billing.purchasables import purchasable_register
@@ -44,5 +25,3 @@ class MarketplaceConfig(AppConfig):
             PromptTemplate,
             exclude_fields=["updated_at", "search_vector", "rating_count", "rating_sum", "rating_average"],
         )
-        # Every published change is a version (the services open the revision); buyers keep theirs.
-        reversion.register(PromptTemplate, fields=VERSIONED_FIELDS)

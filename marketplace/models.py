@@ -1,5 +1,6 @@
 from decimal import ROUND_HALF_UP, Decimal
 
+import reversion
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -43,6 +44,28 @@ class PromptTemplateQuerySet(models.QuerySet):
         return self.published().filter(visibility=Visibility.PUBLIC)
 
 
+# What a version keeps: the template as buyers see and use it (not its figures or search column).
+VERSIONED_FIELDS = [
+    "seller",
+    "title",
+    "slug",
+    "description",
+    "category",
+    "tags",
+    "body",
+    "variables",
+    "example_output",
+    "price_amount",
+    "currency",
+    "status",
+    "visibility",
+    "published_at",
+]
+
+
+# Every published change is a version (the services open the revision); buyers keep theirs.
+# Registered here, at import, so the admin's VersionAdmin finds it registered with these fields.
+@reversion.register(fields=VERSIONED_FIELDS)
 class PromptTemplate(SearchIndexed):
     """A prompt with `{{variable}}` placeholders that a seller organization sells once per buyer.
 

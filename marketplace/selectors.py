@@ -8,20 +8,21 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
+from reversion.models import Version
 
 from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
 from billing.money import money_display
 from billing.purchasables import PricedItem
-from billing.selectors import Viewer
+from billing.selectors import OWNING_STATUSES, Viewer
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.search import search_rank, search_words
-from marketplace.models import Category, LedgerEntry, LedgerKind, Payout, PromptTemplate, Review
+from marketplace.models import Category, LedgerEntry, LedgerKind, OwnedVersion, Payout, PromptTemplate, Review
 
 ITEM_TYPE = "prompt_template"
 PUBLISHER_ROLES = (Role.SELLER, Role.ADMIN)
@@ -30,22 +31,24 @@ PUBLISHER_ROLES = (Role.SELLER, Role.ADMIN)
 @dataclass(frozen=True)
 class TemplateOffer:
     template: PromptTemplate
-    quote: Quote
+    quote: Quote | None  # None when owned: there is nothing to price
     owned: bool
 
     @property
     def price_display(self) -> str:
+        if self.quote is None:
+            return ""
         if self.quote.amount == 0 and self.quote.list_amount == 0:
             return "Free"
         return money_display(amount=self.quote.amount, currency=self.template.currency)
 
     @property
     def list_price_display(self) -> str:
-        return money_display(amount=self.quote.list_amount, currency=self.template.currency)
+        return money_display(amount=self.quote.list_amount, currency=self.template.currency) if self.quote else ""
 
     @property
     def discounted(self) -> bool:
-        return self.quote.discount_amount > 0
+        return self.quote is not None and self.quote.discount_amount > 0
 
 
 def prompt_template_list_published(*, category: str = "") -> QuerySet[PromptTemplate]:
@@ -73,18 +76,20 @@ def prompt_template_offers(*, viewer: Viewer, templates: Iterable[PromptTemplate
     """Each template with the price this viewer would pay now and whether they own it.
 
     Ownership is one query for the whole page. Prices come from billing's quote (its
-    discount rules), asked once per distinct list price rather than once per template.
+    discount rules), asked once per distinct list price rather than once per template, and
+    not at all for what the viewer owns.
     """
     bought = viewer.owned_item_ids(item_type=ITEM_TYPE)
     quotes: dict[int, Quote] = {}
     offers = []
     for template in templates:
-        if template.price_amount not in quotes:
+        owned = template.slug in bought or template.seller_id in viewer.member_of
+        if not owned and template.price_amount not in quotes:
             quotes[template.price_amount] = purchase_quote(
                 organization=viewer.organization, item_type=ITEM_TYPE, list_amount=template.price_amount
             )
-        owned = template.slug in bought or template.seller_id in viewer.member_of
-        offers.append(TemplateOffer(template=template, quote=quotes[template.price_amount], owned=owned))
+        quote = None if owned else quotes[template.price_amount]
+        offers.append(TemplateOffer(template=template, quote=quote, owned=owned))
     return offers
 
 
@@ -374,3 +379,73 @@ def seller_list_selling() -> QuerySet[Organization]:
         .distinct()
         .order_by("name")
     )
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    number: int  # 1 for the first published version
+    version: Version
+
+    @property
+    def fields(self) -> dict:
+        return self.version.field_dict
+
+    @property
+    def created_at(self):
+        return self.version.revision.date_created
+
+    @property
+    def author(self):
+        return self.version.revision.user
+
+    @property
+    def comment(self) -> str:
+        return self.version.revision.comment
+
+
+def prompt_template_versions(*, template: PromptTemplate) -> list[TemplateVersion]:
+    """Every published state of the template, newest first, numbered from the first."""
+    versions = list(Version.objects.get_for_object(template).select_related("revision__user"))
+    return [TemplateVersion(number=len(versions) - i, version=version) for i, version in enumerate(versions)]
+
+
+def owned_version_for(*, viewer: Viewer, template: PromptTemplate) -> TemplateVersion | None:
+    """The version this viewer's organization bought, when it is no longer the newest (two queries at most)."""
+    if viewer.organization is None:
+        return None
+    owned = (
+        OwnedVersion.objects.filter(
+            template=template, purchase__organization=viewer.organization, purchase__status__in=OWNING_STATUSES
+        )
+        .exclude(version__isnull=True)
+        .order_by("-purchase__paid_at")
+        .values_list("version_id", flat=True)
+        .first()
+    )
+    if owned is None:
+        return None
+    versions = prompt_template_versions(template=template)
+    if versions and versions[0].version.pk == owned:
+        return None
+    return next((v for v in versions if v.version.pk == owned), None)
+
+
+@dataclass(frozen=True)
+class PageReviews:
+    reviews: list[Review]  # visible, newest first
+    own: Review | None  # this member's review for this organization, even hidden
+
+
+def review_list_for_page(*, template: PromptTemplate, user_id: int | None, organization_id: int | None, limit: int):
+    """The visible reviews and the viewer's own one (hidden or not, first), in one query."""
+    mine = Q(author_id=user_id, organization_id=organization_id) if user_id and organization_id else Q(pk__in=[])
+    rows = list(
+        Review.objects.filter(template=template)
+        .filter(Q(hidden_at__isnull=True) | mine)
+        .annotate(mine=Case(When(mine, then=Value(1)), default=Value(0), output_field=models.IntegerField()))
+        .select_related("author__profile")
+        .order_by("-mine", "-created_at", "-id")[: limit + 1]
+    )
+    own = rows[0] if rows and rows[0].mine else None
+    visible = sorted((r for r in rows if not r.is_hidden), key=lambda r: (r.created_at, r.pk), reverse=True)
+    return PageReviews(reviews=visible[:limit], own=own)

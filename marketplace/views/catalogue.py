@@ -14,15 +14,16 @@ from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
 from common.search import search_words
 from marketplace.forms import BrowseForm
-from marketplace.models import Category, PromptTemplate, Review
+from marketplace.models import Category, PromptTemplate
 from marketplace.selectors import (
     ITEM_TYPE,
     Sort,
+    owned_version_for,
     prompt_template_browse,
     prompt_template_get_for_viewer,
     prompt_template_offers,
     prompt_template_related,
-    review_list_visible,
+    review_list_for_page,
     review_rating_summary,
     seller_list_selling,
 )
@@ -122,16 +123,15 @@ def _detail_context(request, *, slug: str) -> dict:
     viewer = request_viewer(request)
     template = prompt_template_get_for_viewer(slug=slug, viewer=viewer)
     (offer,) = prompt_template_offers(viewer=viewer, templates=[template])
-    reviews = list(review_list_visible(template=template)[:REVIEWS_SHOWN])
     user_id = request.user.pk if request.user.is_authenticated else None
-    # Hidden ones count too: a member writes one review per template and organization.
+    organization_id = viewer.organization.pk if viewer.organization is not None else None
+    page_reviews = review_list_for_page(
+        template=template, user_id=user_id, organization_id=organization_id, limit=REVIEWS_SHOWN
+    )
     is_seller = request.user.is_authenticated and template.seller_id in viewer.member_of
-    may_review = offer.owned and not is_seller and viewer.organization is not None
-    if may_review:
-        may_review = not (
-            any(review.author_id == user_id and review.organization_id == viewer.organization.pk for review in reviews)
-            or Review.objects.filter(template=template, author_id=user_id, organization=viewer.organization).exists()
-        )
+    # Owners who are not the seller may write one review (checked again by the service).
+    may_review = offer.owned and not is_seller and organization_id is not None and page_reviews.own is None
+    may_own_version = offer.owned and not is_seller
     return {
         **_page_context(request, viewer),
         "template": template,
@@ -140,9 +140,10 @@ def _detail_context(request, *, slug: str) -> dict:
         "next_url": request.get_full_path(),  # back here (and to this organization) after Checkout
         "rendered": None,
         "rating": review_rating_summary(template=template),
-        "reviews": reviews,
-        # Owners who are not the seller may write one review (checked again by the service).
+        "reviews": page_reviews.reviews,
+        "own_review": page_reviews.own,
         "may_review": may_review,
+        "bought_version": owned_version_for(viewer=viewer, template=template) if may_own_version else None,
         "is_seller": is_seller,
         "related": prompt_template_related(template=template),
     }

@@ -19,6 +19,7 @@ from billing.money import money_display
 from marketplace.forms import TemplateForm
 from marketplace.models import PromptTemplate
 from marketplace.selectors import (
+    prompt_template_versions,
     seller_balances,
     seller_ledger_entries,
     seller_payouts,
@@ -137,6 +138,7 @@ def studio_edit(request, slug: str):
         # What still stands between this draft and publishing (shown on the page, checked again on publish).
         "publish_problems": prompt_template_problems(template=template) if not template.is_published else {},
         "public_url": reverse("marketplace:detail", args=[template.slug]),
+        "versions": prompt_template_versions(template=template),
     }
     return render(request, "marketplace/studio/edit.html", context)
 
