@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status"; name the prompt template's so the names stay stable.
+    "ENUM_NAME_OVERRIDES": {"PromptTemplateStatusEnum": "marketplace.models.TemplateStatus"},
 }
 
 # Losers of a concurrent refresh of one token within this window get a 401 without

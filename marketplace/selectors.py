@@ -18,7 +18,7 @@ from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
 from billing.money import money_display
 from billing.purchasables import PricedItem
-from billing.selectors import OWNING_STATUSES, Viewer
+from billing.selectors import OWNING_STATUSES, Viewer, purchased_item_ids
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.search import search_rank, search_words
@@ -449,3 +449,9 @@ def review_list_for_page(*, template: PromptTemplate, user_id: int | None, organ
     own = rows[0] if rows and rows[0].mine else None
     visible = sorted((r for r in rows if not r.is_hidden), key=lambda r: (r.created_at, r.pk), reverse=True)
     return PageReviews(reviews=visible[:limit], own=own)
+
+
+def library_list(*, organization: Organization) -> QuerySet[PromptTemplate]:
+    """The templates the organization owns through a purchase, whatever their status now."""
+    owned = purchased_item_ids(item_type=ITEM_TYPE, organization_id=organization.pk)
+    return PromptTemplate.objects.filter(slug__in=owned).select_related("seller").order_by("title", "id")
