@@ -6,6 +6,7 @@ app_name = "marketplace"
 
 urlpatterns = [
     path("", catalogue.index, name="index"),
+    path("library/", catalogue.library, name="library"),
     path("studio/", studio.studio_index, name="studio"),
     path("studio/new/", studio.studio_new, name="studio_new"),
     path("studio/dashboard/", studio.dashboard, name="dashboard"),

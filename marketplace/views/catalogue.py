@@ -4,6 +4,7 @@ Thin: selectors say what is on sale, at what price and who owns it; services ren
 Buying is billing's Buy endpoint (billing:purchase_buy); it comes back to the template's page.
 """
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
@@ -18,6 +19,7 @@ from marketplace.models import Category, PromptTemplate
 from marketplace.selectors import (
     ITEM_TYPE,
     Sort,
+    library_list,
     owned_version_for,
     prompt_template_browse,
     prompt_template_get_for_viewer,
@@ -174,3 +176,13 @@ def try_it(request, slug: str):
     # Errors come back with 200 like any re-shown form (htmx swaps only successful responses).
     page = "marketplace/_try_it.html" if request.headers.get("HX-Request") else "marketplace/detail.html"
     return render(request, page, context)
+
+
+@login_required
+@require_GET
+def library(request):
+    """What the organization the page speaks for owns through purchases, with links to use each."""
+    viewer = request_viewer(request)
+    templates = library_list(organization=viewer.organization) if viewer.organization is not None else []
+    context = {**_page_context(request, viewer), "templates": templates}
+    return render(request, "marketplace/library.html", context)
