@@ -88,6 +88,10 @@ class PromptTemplateAdmin(VersionAdmin):
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None and obj.published_at is not None else self.prepopulated_fields
 
+    def save_model(self, request, obj, form, change):
+        obj.seller_name = obj.seller.name  # searched with the template
+        super().save_model(request, obj, form, change)
+
     def _change_each(self, request, queryset, change, done: str):
         changed = 0
         for template in queryset.select_related("seller"):
