@@ -359,6 +359,16 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
 
+# --- AI provider (common.ai) ----------------------------------------------------------
+# `local` answers offline from Plateau's own content; `openai` calls an OpenAI-compatible API.
+AI_PROVIDER = env.str("AI_PROVIDER", default="local")
+AI_OPENAI_API_KEY = env.str("AI_OPENAI_API_KEY", default="")
+AI_OPENAI_BASE_URL = env.str("AI_OPENAI_BASE_URL", default="")  # empty: api.openai.com
+AI_OPENAI_MODEL = env.str("AI_OPENAI_MODEL", default="gpt-4o-mini")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=20.0)
+if AI_PROVIDER == "openai" and PRODUCTION and not AI_OPENAI_API_KEY:
+    raise ImproperlyConfigured("AI_PROVIDER=openai needs AI_OPENAI_API_KEY")
+
 # --- Logging -------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_JSON = env.bool("LOG_JSON", default=PRODUCTION)
