@@ -303,6 +303,8 @@ WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", defau
 # --- Marketplace ------------------------------------------------------------------
 # The platform's share of each paid template sale, in percent; sellers are credited the rest.
 MARKETPLACE_PLATFORM_FEE_PERCENT = env.int("MARKETPLACE_PLATFORM_FEE_PERCENT", default=20)
+# Sellers may check a template through the AI provider (AI_PROVIDER; `local` checks structure only).
+MARKETPLACE_AI_VALIDATION = env.bool("MARKETPLACE_AI_VALIDATION", default=False)
 
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}

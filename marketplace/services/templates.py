@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 
 import reversion
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -21,6 +22,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
 from accounts.models import Membership, Organization, User
+from common.ai import AIError, Message, ai_answer
 from marketplace.models import Category, PromptTemplate, TemplateStatus, VariableType, Visibility
 from marketplace.selectors import PUBLISHER_ROLES
 
@@ -333,3 +335,44 @@ def prompt_template_render(*, template: PromptTemplate, values: Mapping[str, obj
     if errors:
         raise ValidationError(errors)
     return PLACEHOLDER.sub(lambda match: filled.get(match.group(1), match.group(0)), template.body)
+
+
+VALIDATION_INSTRUCTIONS = (
+    "You review prompt templates sold to businesses. Say in at most five short bullet points what "
+    "would make this template clearer or more reliable for a buyer (ambiguity, missing context, output "
+    "format, unsafe requests). Do not rewrite it."
+)
+
+
+def prompt_template_validate(*, template: PromptTemplate, actor: User) -> dict:
+    """Check a template and keep the result on it (`validation_result`, shown on the studio page).
+
+    The structure (placeholders, variables, fields) is always checked here; with an AI provider
+    other than the offline `local` one (setting AI_PROVIDER), the model is also asked for advice.
+    `local` checks structure only. A provider failure is kept as the result's `error`; the
+    template itself never changes. Only when MARKETPLACE_AI_VALIDATION is on.
+    """
+    prompt_template_require_publisher(template=template, actor=actor)
+    if not settings.MARKETPLACE_AI_VALIDATION:
+        raise WrongStatus("Prompt validation is switched off (MARKETPLACE_AI_VALIDATION).")
+    problems = {**prompt_template_field_problems(template=template), **prompt_template_problems(template=template)}
+    result = {
+        "checked_at": timezone.now().isoformat(),
+        "provider": settings.AI_PROVIDER,
+        "problems": [message for messages in problems.values() for message in messages],
+        "advice": "",
+        "error": "",
+    }
+    if settings.AI_PROVIDER == "local":
+        result["advice"] = "The offline provider checks the structure only."
+    else:
+        variables = ", ".join(f"{v.get('name')} ({v.get('type')})" for v in template.variables if isinstance(v, dict))
+        question = f"Title: {template.title}\nVariables: {variables}\nPrompt:\n{template.body}"
+        try:
+            reply = ai_answer(messages=[Message("system", VALIDATION_INSTRUCTIONS), Message("user", question)])
+            result["advice"] = reply.text[:4000]
+        except AIError as error:
+            result["error"] = str(error)
+    PromptTemplate.objects.filter(pk=template.pk).update(validation_result=result)
+    template.validation_result = result
+    return result

@@ -7,6 +7,7 @@ organization, 403 for a buyer member); the services hold every rule.
 import csv
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -39,15 +40,18 @@ from marketplace.services.templates import (
     prompt_template_sample_values,
     prompt_template_unpublish,
     prompt_template_update,
+    prompt_template_validate,
 )
 
 LEDGER_SHOWN = 50
 ACTIONS = {
+    "validate": prompt_template_validate,
     "publish": prompt_template_publish,
     "unpublish": prompt_template_unpublish,
     "archive": prompt_template_archive,
 }
 DONE = {
+    "validate": "Checked: the result is below.",
     "publish": "Published: it is on sale now.",
     "unpublish": "Taken off sale: it is a draft again.",
     "archive": "Archived: off sale for good; buyers keep it.",
@@ -139,6 +143,7 @@ def studio_edit(request, slug: str):
         "publish_problems": prompt_template_problems(template=template) if not template.is_published else {},
         "public_url": reverse("marketplace:detail", args=[template.slug]),
         "versions": prompt_template_versions(template=template),
+        "ai_validation": settings.MARKETPLACE_AI_VALIDATION,
     }
     return render(request, "marketplace/studio/edit.html", context)
 
