@@ -3,6 +3,7 @@ in search; a buyer searches with a typo, filters by rating, buys in the sandbox'
 the library, renders and reviews it; the seller sees the sale, the review and the balance. At 390 px wide."""
 
 import pytest
+from django.conf import settings
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD
@@ -11,6 +12,8 @@ from marketplace.models import PromptTemplate, Review
 from marketplace.services.reviews import review_create
 from marketplace.tests.factories import MembershipFactory, PromptTemplateFactory
 from marketplace.tests.test_ledger import settle
+
+ARTIFACTS = settings.BASE_DIR / "artifacts" / "screenshots"
 
 
 def log_in(page, base: str, email: str) -> None:
@@ -126,3 +129,45 @@ def test_seller_publishes_buyer_finds_buys_uses_reviews_and_seller_sees_it(billi
     page.shot("seller-dashboard")
     assert Review.objects.filter(template=template, author=buyer.user).get().rating == 4
     assert seller.organization.pk == template.seller_id
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_marketplace_page_fits_a_390_px_screen(live_server, chromium):
+    seller = MembershipFactory(role=Role.SELLER, user__email="narrow@seller.test")
+    template = PromptTemplateFactory(
+        published=True, seller=seller.organization, slug="a-rather-long-template-address", title="A " + "long " * 12
+    )
+    buyer = MembershipFactory()
+    settle(
+        PurchaseFactory(
+            organization=buyer.organization,
+            item_type="prompt_template",
+            item_id=template.slug,
+            amount=template.price_amount,
+            status="pending",
+            paid_at=None,
+        )
+    )
+    review_create(template=template, organization=buyer.organization, author=buyer.user, rating=4, text="Fine " * 40)
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    phone.set_default_timeout(15_000)
+    base = live_server.url
+    public = ["/marketplace/", f"/marketplace/{template.slug}/", "/marketplace/?q=long&min_rating=3"]
+    for path in public:
+        phone.goto(base + path)
+        assert fits(phone, 390), path
+    log_in(phone, base, "narrow@seller.test")
+    for path in [
+        *public,
+        "/marketplace/library/",
+        "/marketplace/studio/",
+        f"/marketplace/studio/{template.slug}/",
+        "/marketplace/studio/new/",
+        "/marketplace/studio/dashboard/",
+    ]:
+        phone.goto(base + path)
+        assert fits(phone, 390), path
+    phone.screenshot(path=str(ARTIFACTS / "narrow-dashboard.png"), full_page=True)
+    context.close()
