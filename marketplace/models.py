@@ -35,6 +35,10 @@ class VariableType(models.TextChoices):
     CHOICE = "choice", "Choice"
 
 
+# What the catalogue and search show (PromptTemplateQuerySet.listed), for partial indexes.
+LISTED = Q(status="published", visibility="public")
+
+
 class PromptTemplateQuerySet(models.QuerySet):
     def published(self) -> "PromptTemplateQuerySet":
         return self.filter(status=TemplateStatus.PUBLISHED)
@@ -122,9 +126,14 @@ class PromptTemplate(SearchIndexed):
         indexes = [
             *search_indexes("mkt_template"),
             models.Index(fields=["status", "category", "-published_at"]),
-            models.Index(fields=["status", "-rating_average"], name="mkt_template_rating"),
-            models.Index(fields=["status", "-sales_count"], name="mkt_template_sales"),
-            models.Index(fields=["status", "price_amount"], name="mkt_template_price"),
+            # The catalogue's sort orders over listed templates only (read in order, filters applied
+            # on the way, so a page of 24 is found without sorting the whole table).
+            models.Index(fields=["-published_at", "-id"], name="mkt_listed_newest", condition=LISTED),
+            models.Index(
+                fields=["-rating_average", "-rating_count", "-id"], name="mkt_listed_rating", condition=LISTED
+            ),
+            models.Index(fields=["-sales_count", "-rating_average", "-id"], name="mkt_listed_sales", condition=LISTED),
+            models.Index(fields=["price_amount", "-rating_average", "id"], name="mkt_listed_price", condition=LISTED),
         ]
         ordering = ["-published_at", "-id"]
 

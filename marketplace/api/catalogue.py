@@ -19,6 +19,7 @@ from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from marketplace.forms import BrowseForm
 from marketplace.models import PromptTemplate, Review
+from marketplace.pagination import CappedPagination
 from marketplace.selectors import (
     library_list,
     prompt_template_browse,
@@ -103,7 +104,8 @@ class TemplateListApi(APIView):
 
     @extend_schema(
         tags=["marketplace"],
-        summary="Listed templates: search (`q`), filters and sorting as on /marketplace/, paginated",
+        summary="Listed templates: search (`q`), filters and sorting as on /marketplace/, paginated "
+        "(`count` stops at 1001: past 1000 matches, refine the filters)",
         parameters=[
             OpenApiParameter("q", str, description="Search words; typos forgiven."),
             OpenApiParameter("category", str),
@@ -123,7 +125,7 @@ class TemplateListApi(APIView):
         form = BrowseForm(request.query_params)
         if not form.is_valid():
             raise serializers.ValidationError(form.errors)
-        paginator = DefaultPagination()
+        paginator = CappedPagination()
         page = paginator.paginate_queryset(prompt_template_browse(filters=form.filters()), request, view=self)
         return paginator.get_paginated_response(TemplateOutput(page, many=True).data)
 

@@ -312,3 +312,20 @@ def test_the_template_page_shows_rating_reviews_related_and_the_price_in_at_most
     assert related.index("Code review checklist") < related.index("Unit test writer")
     assert "SQL query explainer" not in related
     assert Review.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_counts_stop_at_the_cap_on_the_page_and_in_the_api(monkeypatch):
+    from rest_framework.test import APIClient
+
+    from marketplace import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    seller = OrganizationFactory()
+    for n in range(7):
+        PromptTemplateFactory(published=True, seller=seller, slug=f"capped-{n}")
+    html = Client().get("/marketplace/").content.decode()
+    assert '<p class="muted" id="result-count">5+ templates</p>' in html
+    assert APIClient().get("/api/v1/marketplace/templates/").json()["count"] == 6
+    PromptTemplate.objects.filter(slug__in=["capped-0", "capped-1", "capped-2"]).delete()
+    assert '<p class="muted" id="result-count">4 templates</p>' in Client().get("/marketplace/").content.decode()

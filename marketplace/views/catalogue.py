@@ -6,7 +6,6 @@ Buying is billing's Buy endpoint (billing:purchase_buy); it comes back to the te
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
@@ -16,6 +15,7 @@ from billing.selectors import Viewer, billing_organizations_for, viewer_for
 from common.search import search_words
 from marketplace.forms import BrowseForm
 from marketplace.models import Category, PromptTemplate
+from marketplace.pagination import CappedPaginator
 from marketplace.selectors import (
     ITEM_TYPE,
     Sort,
@@ -93,7 +93,7 @@ def index(request):
     form = BrowseForm(request.GET or None)
     form.is_valid()
     filters = form.filters()
-    paginator = Paginator(prompt_template_browse(filters=filters), PAGE_SIZE)
+    paginator = CappedPaginator(prompt_template_browse(filters=filters), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     viewer = request_viewer(request)
     searching = bool(search_words(filters.query))
