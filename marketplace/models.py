@@ -67,6 +67,13 @@ VERSIONED_FIELDS = [
 ]
 
 
+class PromptTemplateManager(models.Manager.from_queryset(PromptTemplateQuerySet)):
+    def get_queryset(self) -> PromptTemplateQuerySet:
+        # The search document is for the database's matching only; reading it back costs more
+        # than the rest of the row (measured: the template page's heaviest query).
+        return super().get_queryset().defer("search_vector")
+
+
 # Every published change is a version (the services open the revision); buyers keep theirs.
 # Registered here, at import, so the admin's VersionAdmin finds it registered with these fields.
 @reversion.register(fields=VERSIONED_FIELDS)
@@ -113,7 +120,7 @@ class PromptTemplate(SearchIndexed):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = PromptTemplateQuerySet.as_manager()
+    objects = PromptTemplateManager()
 
     class Meta:
         constraints = [
