@@ -271,7 +271,10 @@ def _buy_and_review(*, buyer: User, organization: Organization, template: Prompt
             amount=template.price_amount,
             currency=template.currency,
         )
+        purchase.stripe_checkout_session_id = f"cs_demo_{purchase.pk}"
+        purchase.save(update_fields=["stripe_checkout_session_id"])
         session = {
+            "id": purchase.stripe_checkout_session_id,
             "metadata": {"purchase_id": str(purchase.pk)},
             "payment_status": "paid",
             "amount_total": template.price_amount,

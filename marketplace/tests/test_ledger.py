@@ -37,9 +37,12 @@ def pending(template, amount: int | None = None) -> Purchase:
 
 
 def settle(purchase: Purchase) -> Purchase:
-    """What billing does when Stripe says the Checkout session was paid."""
+    """What billing does when Stripe says the Checkout session was paid (the session is the purchase's)."""
+    if not purchase.stripe_checkout_session_id:
+        purchase.stripe_checkout_session_id = f"cs_ledger_{purchase.pk}"
+        Purchase.objects.filter(pk=purchase.pk).update(stripe_checkout_session_id=purchase.stripe_checkout_session_id)
     session = {
-        "id": f"cs_{purchase.pk}",
+        "id": purchase.stripe_checkout_session_id,
         "metadata": {"purchase_id": str(purchase.pk)},
         "payment_status": "paid",
         "amount_total": purchase.amount,
