@@ -11,3 +11,14 @@ class ReferenceApi(APIView):
 
     def post(self, request):
         return Response({"allowed": True, "remaining": 1})
+
+
+class FloorApi(APIView):
+    """The floor (BENCHMARKS.md): same middleware, no authentication, permission, throttle or database."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def get(self, request):
+        return Response({"ok": True})

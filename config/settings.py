@@ -325,6 +325,8 @@ SPECTACULAR_SETTINGS = {
         # Every operation that needs credentials documents its 401.
         "common.schema.document_unauthenticated",
     ],
+    # Several models have a "status"; name the prompt template's so the names stay stable.
+    "ENUM_NAME_OVERRIDES": {"PromptTemplateStatusEnum": "marketplace.models.TemplateStatus"},
 }
 
 # Losers of a concurrent refresh of one token within this window get a 401 without
@@ -372,6 +374,11 @@ WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", defau
 ANALYTICS_FLUSH_AT = env.int("ANALYTICS_FLUSH_AT", default=100)
 ANALYTICS_FLUSH_SECONDS = env.int("ANALYTICS_FLUSH_SECONDS", default=60)
 ANALYTICS_EVENT_RETENTION_DAYS = env.int("ANALYTICS_EVENT_RETENTION_DAYS", default=90)
+# --- Marketplace ------------------------------------------------------------------
+# The platform's share of each paid template sale, in percent; sellers are credited the rest.
+MARKETPLACE_PLATFORM_FEE_PERCENT = env.int("MARKETPLACE_PLATFORM_FEE_PERCENT", default=20)
+# Sellers may check a template through the AI provider (AI_PROVIDER; `local` checks structure only).
+MARKETPLACE_AI_VALIDATION = env.bool("MARKETPLACE_AI_VALIDATION", default=False)
 
 # --- allauth ----------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}

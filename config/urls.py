@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
     path("api/v1/content/", include("content.api.urls")),
+    path("api/v1/marketplace/", include("marketplace.api.urls")),
     path("billing/", include("billing.urls")),
     path("learn/", include("content.urls")),
     path("marketplace/", include("marketplace.urls")),

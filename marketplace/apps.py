@@ -10,8 +10,18 @@ class MarketplaceConfig(AppConfig):
 
         from billing.purchasables import purchasable_register
         from marketplace.models import PromptTemplate
-        from marketplace.selectors import ITEM_TYPE, prompt_template_priced
+        from marketplace.selectors import ITEM_TYPE, prompt_template_may_buy, prompt_template_priced
+        from marketplace.services.ledger import template_purchase_settled, template_refund_recorded
 
-        purchasable_register(item_type=ITEM_TYPE, resolver=prompt_template_priced)
+        purchasable_register(
+            item_type=ITEM_TYPE,
+            resolver=prompt_template_priced,
+            may_buy=prompt_template_may_buy,
+            on_settled=template_purchase_settled,
+            on_refund_recorded=template_refund_recorded,
+        )
         # Publishing and price changes leave a trail (actor, before, after).
-        auditlog.register(PromptTemplate, exclude_fields=["updated_at"])
+        auditlog.register(
+            PromptTemplate,
+            exclude_fields=["updated_at", "search_vector", "rating_count", "rating_sum", "rating_average"],
+        )

@@ -1,8 +1,12 @@
-"""Marketplace demo data for `manage.py seed_demo`: a seller organization and a dozen templates on sale.
+"""Marketplace demo data for `manage.py seed_demo`: three sellers, 132 templates, buyers' purchases and reviews.
 
-Templates are published through the service, so the demo obeys the same rules as a
-seller. Idempotent: templates are found by slug and left as they are (staff edits stay);
-a second run changes nothing.
+Prompt Forge's dozen templates are written by hand; the house library (100 templates, the
+"100+ prompt library") and Data Dojo's 20 are generated (`demo_catalogue.py`). Templates
+are published through the service and reviews written through theirs, so the demo obeys
+the same rules as people do; the demo buyers' purchases are settled through billing's
+own settlement (as a paid Checkout's webhook does, with `pi_demo_...` payment ids that
+exist in no Stripe), so sales figures and the sellers' ledgers follow. Idempotent:
+templates are found by slug and left as they are; purchases and reviews are made once.
 """
 
 from allauth.account.models import EmailAddress
@@ -11,11 +15,29 @@ from django.db import transaction
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organization, Role, User
 from accounts.services.users import user_create_defaults
-from marketplace.models import Category, PromptTemplate
-from marketplace.services import prompt_template_publish
+from billing.models import Purchase
+from billing.services.purchases import purchase_complete_from_checkout
+from marketplace.demo_catalogue import RATING_CYCLE, REVIEW_TEXTS, generated_templates
+from marketplace.models import Category, PromptTemplate, Review
+from marketplace.services.reviews import review_create
+from marketplace.services.templates import prompt_template_publish
 
 SELLER_EMAIL = "seller@plateau.test"
 SELLER_ORGANIZATION_SLUG = "prompt-forge"
+# (key, email, organization slug, organization name)
+GENERATED_SELLERS = [
+    ("house", "library@plateau.test", "plateau-library", "Plateau Library"),
+    ("dojo", "dojo@plateau.test", "data-dojo", "Data Dojo"),
+]
+# Demo buyer organizations that bought and reviewed templates (their people can log in too).
+BUYERS = [
+    ("northwind", "Northwind Traders"),
+    ("globex", "Globex"),
+    ("initech", "Initech"),
+    ("umbrella-labs", "Umbrella Labs"),
+    ("hooli", "Hooli"),
+    ("stark-studio", "Stark Studio"),
+]
 
 
 def _text(name: str, default: str | None = None) -> dict:
@@ -191,27 +213,37 @@ TEMPLATES = [
 ]
 
 
-def _seller() -> tuple[User, Organization]:
-    user = User.objects.filter(email=SELLER_EMAIL).first()
+def _person(email: str) -> User:
+    user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=SELLER_EMAIL, password=DEMO_PASSWORD)
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD)
     user_create_defaults(user=user)
-    EmailAddress.objects.update_or_create(user=user, email=SELLER_EMAIL, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def _organization_with(*, user: User, slug: str, name: str, role: str) -> Organization:
     organization, _ = Organization.objects.get_or_create(
-        slug=SELLER_ORGANIZATION_SLUG, defaults={"name": "Prompt Forge", "email": "billing@prompt-forge.test"}
+        slug=slug, defaults={"name": name, "email": f"billing@{slug}.test"}
     )
-    Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": Role.SELLER})
+    Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": role})
+    return organization
+
+
+def _seller() -> tuple[User, Organization]:
+    user = _person(SELLER_EMAIL)
+    organization = _organization_with(user=user, slug=SELLER_ORGANIZATION_SLUG, name="Prompt Forge", role=Role.SELLER)
     return user, organization
 
 
-@transaction.atomic
-def seed_demo() -> list[str]:
-    seller, organization = _seller()
-    for slug, title, category, tags, price, description, body, variables, example in TEMPLATES:
+def _publish_all(rows, sellers: dict[str, tuple[User, Organization]]) -> None:
+    for key, slug, title, category, tags, price, description, body, variables, example in rows:
+        actor, organization = sellers[key]
         template, _ = PromptTemplate.objects.get_or_create(
             slug=slug,
             defaults={
                 "seller": organization,
+                "seller_name": organization.name,
                 "title": title,
                 "category": category,
                 "tags": tags,
@@ -222,10 +254,65 @@ def seed_demo() -> list[str]:
                 "example_output": example,
             },
         )
-        if not template.is_published and template.seller_id == organization.pk:
-            prompt_template_publish(template=template, actor=seller)
-    on_sale = PromptTemplate.objects.published().filter(seller=organization).count()
+        if template.status == "draft" and template.published_at is None and template.seller_id == organization.pk:
+            prompt_template_publish(template=template, actor=actor)
+
+
+def _buy_and_review(*, buyer: User, organization: Organization, template: PromptTemplate, n: int) -> None:
+    """The demo buyer's purchase, settled as billing settles a paid Checkout, then (mostly) a review."""
+    if not Purchase.objects.filter(organization=organization, item_id=template.slug).exists():
+        purchase = Purchase.objects.create(
+            organization=organization,
+            buyer=buyer,
+            item_type="prompt_template",
+            item_id=template.slug,
+            item_name=template.title,
+            list_amount=template.price_amount,
+            amount=template.price_amount,
+            currency=template.currency,
+        )
+        purchase.stripe_checkout_session_id = f"cs_demo_{purchase.pk}"
+        purchase.save(update_fields=["stripe_checkout_session_id"])
+        session = {
+            "id": purchase.stripe_checkout_session_id,
+            "metadata": {"purchase_id": str(purchase.pk)},
+            "payment_status": "paid",
+            "amount_total": template.price_amount,
+            "payment_intent": f"pi_demo_{purchase.pk}",
+        }
+        purchase_complete_from_checkout(session=session)
+    if n % 4 == 3 or Review.objects.filter(template=template, author=buyer, organization=organization).exists():
+        return
+    stars = RATING_CYCLE[n % len(RATING_CYCLE)]
+    texts = REVIEW_TEXTS[stars]
+    template.refresh_from_db()
+    review_create(template=template, organization=organization, author=buyer, rating=stars, text=texts[n % len(texts)])
+
+
+@transaction.atomic
+def seed_demo() -> list[str]:
+    seller, organization = _seller()
+    sellers = {"forge": (seller, organization)}
+    for key, email, slug, name in GENERATED_SELLERS:
+        person = _person(email)
+        sellers[key] = (person, _organization_with(user=person, slug=slug, name=name, role=Role.SELLER))
+    _publish_all([("forge", *row) for row in TEMPLATES], sellers)
+    _publish_all(generated_templates(), sellers)
+
+    on_sale = list(PromptTemplate.objects.published().order_by("id"))
+    for buyer_index, (slug, name) in enumerate(BUYERS):
+        person = _person(f"buyer@{slug}.test")
+        buyer_org = _organization_with(user=person, slug=slug, name=name, role=Role.ADMIN)
+        for n, template in enumerate(on_sale):
+            if (n + buyer_index) % 3 == 0:
+                _buy_and_review(buyer=person, organization=buyer_org, template=template, n=n + buyer_index)
+
+    counts = {key: PromptTemplate.objects.published().filter(seller=org).count() for key, (_, org) in sellers.items()}
     return [
         f"Seller (member of '{organization.name}', sees its templates' prompts): {SELLER_EMAIL} / {DEMO_PASSWORD}",
-        f"{on_sale} prompt templates on sale at /marketplace/",
+        *(f"Seller of '{sellers[key][1].name}': {email} / {DEMO_PASSWORD}" for key, email, _, _ in GENERATED_SELLERS),
+        f"Buyers who reviewed templates: buyer@northwind.test (and five more like it) / {DEMO_PASSWORD}",
+        f"{sum(counts.values())} prompt templates on sale at /marketplace/ ({counts['forge']} by Prompt Forge, "
+        f"{counts['house']} in the Plateau Library, {counts['dojo']} by Data Dojo), "
+        f"{Review.objects.count()} reviews; the seller studio is /marketplace/studio/",
     ]

@@ -1,11 +1,23 @@
 from django.urls import path
 
-from marketplace import views
+from marketplace.views import catalogue, reviews, studio
 
 app_name = "marketplace"
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("<slug:slug>/", views.detail, name="detail"),
-    path("<slug:slug>/try/", views.try_it, name="try_it"),
+    path("", catalogue.index, name="index"),
+    path("library/", catalogue.library, name="library"),
+    path("studio/", studio.studio_index, name="studio"),
+    path("studio/new/", studio.studio_new, name="studio_new"),
+    path("studio/dashboard/", studio.dashboard, name="dashboard"),
+    path("studio/dashboard.csv", studio.dashboard_csv, name="dashboard_csv"),
+    path("studio/<slug:slug>/", studio.studio_edit, name="studio_edit"),
+    path("studio/<slug:slug>/<slug:action>/", studio.studio_action, name="studio_action"),
+    path("<slug:slug>/", catalogue.detail, name="detail"),
+    path("<slug:slug>/try/", catalogue.try_it, name="try_it"),
+    path("<slug:slug>/reviews/", reviews.review_write, name="review_write"),
+    path("<slug:slug>/reviews/<int:review_id>/edit/", reviews.review_edit, name="review_edit"),
+    path("<slug:slug>/reviews/<int:review_id>/delete/", reviews.review_remove, name="review_delete"),
+    path("<slug:slug>/reviews/<int:review_id>/reply/", reviews.review_answer, name="review_reply"),
+    path("<slug:slug>/reviews/<int:review_id>/report/", reviews.review_flag, name="review_report"),
 ]

@@ -15,7 +15,7 @@ from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.models import ItemType, ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
-from billing.purchasables import PricedItem, purchasable_resolve
+from billing.purchasables import PricedItem, purchasable_refund_recorded, purchasable_resolve, purchasable_settled
 from billing.selectors import OWNING_STATUSES, access_check
 from billing.services.customers import customer_ensure
 from billing.services.emails import billing_email_queue
@@ -106,7 +106,7 @@ def purchase_start(
     one open purchase by a unique constraint. A Buy after paying settles the purchase
     from Stripe's answer and is refused as already owned, even before the webhook lands.
     """
-    item = purchasable_resolve(item_type=item_type, item_id=item_id)
+    item = purchasable_resolve(item_type=item_type, item_id=item_id, buyer=organization)
     if item is None:
         raise NotFound("No such item for sale.")
     owner = _owner_filter(organization=organization, anonymous_session_id=anonymous_session_id)
@@ -233,6 +233,7 @@ def _purchase_complete_free(*, purchase: Purchase, consumes: Feature | None) -> 
             quantity=1,
             idempotency_key=f"purchase:{purchase.pk}",
         )
+    purchasable_settled(purchase=purchase)
     _receipt_queue(purchase=purchase)
     return PurchaseStart(purchase=purchase, checkout_url="")
 
@@ -336,6 +337,7 @@ def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
                 # Quoted while a unit was left (or while the plan had the right) and already paid
                 # at that price: the customer keeps it, and the payment must settle whatever came since.
                 pass
+        purchasable_settled(purchase=purchase)
         _receipt_queue(purchase=purchase)
     return purchase
 
@@ -430,7 +432,7 @@ def purchase_refund(*, purchase: Purchase, amount: int, actor=None, reason: str 
             amount=amount,
             idempotency_key=f"plateau-purchase-{purchase.pk}-refund-{purchase.refunded_amount}",
         )
-        PurchaseRefund.objects.create(
+        recorded = PurchaseRefund.objects.create(
             purchase=purchase,
             amount=amount,
             stripe_refund_id=refund.id,
@@ -438,6 +440,7 @@ def purchase_refund(*, purchase: Purchase, amount: int, actor=None, reason: str 
             refunded_by=actor if actor is not None and actor.is_authenticated else None,
             reason=reason[:500],
         )
+        purchasable_refund_recorded(refund=recorded)
         purchase.status = _refunded_status(purchase)
         purchase.save(update_fields=["status"])
     return purchase
@@ -482,7 +485,7 @@ def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None
         purchase.status = _refunded_status(purchase)
         purchase.save(update_fields=["refunded_amount", "status"])
         created = refund.get("created")
-        return PurchaseRefund.objects.create(
+        recorded = PurchaseRefund.objects.create(
             purchase=purchase,
             amount=counted,
             stripe_refund_id=refund["id"],
@@ -490,3 +493,5 @@ def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None
             reason=refund.get("reason") or "",
             created_at=datetime.fromtimestamp(created, tz=UTC) if created else timezone.now(),
         )
+        purchasable_refund_recorded(refund=recorded)
+        return recorded

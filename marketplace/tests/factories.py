@@ -20,6 +20,7 @@ class PromptTemplateFactory(factory.django.DjangoModelFactory):
         published = factory.Trait(status=TemplateStatus.PUBLISHED, published_at=PUBLISHED_AT)
 
     seller = factory.SubFactory(OrganizationFactory)
+    seller_name = factory.LazyAttribute(lambda o: o.seller.name)
     title = factory.Sequence(lambda n: f"Prompt template {n}")
     slug = factory.Sequence(lambda n: f"prompt-template-{n}")
     description = "Writes a short email."

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from billing.models import Purchase
-from marketplace.models import Category
+from marketplace.models import Category, PromptTemplate
 from marketplace.tests.factories import MembershipFactory, OrganizationFactory, PromptTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,8 +73,8 @@ def test_ownership_and_prices_cost_the_same_queries_for_two_or_twelve_templates(
             assert client.get("/marketplace/").status_code == 200
         return len(captured)
 
-    for _ in range(2):
-        paid(PromptTemplateFactory(published=True), buyer.organization)
+    paid(PromptTemplateFactory(published=True), buyer.organization)
+    PromptTemplateFactory(published=True)  # one owned (not priced), one priced
     queries()  # billing caches the organization's grants on the first quote
     few = queries()
     for _ in range(10):
@@ -132,3 +132,20 @@ def test_try_it_shows_field_errors_and_htmx_gets_only_the_form():
     full = client.post(url, {"topic": "pricing", "tone": "casual", "words": ""}).content.decode()
     assert "<html" in full
     assert '<pre class="prompt" id="rendered">Write a casual email about pricing in 100 words.</pre>' in full
+
+
+def test_the_library_lists_what_the_organization_bought_and_nothing_of_others():
+    buyer = MembershipFactory()
+    kept = PromptTemplateFactory(published=True, title="Kept one", slug="kept-one")
+    paid(kept, buyer.organization)
+    retired = PromptTemplateFactory(published=True, title="Retired one", slug="retired-one")
+    paid(retired, buyer.organization)
+    PromptTemplate.objects.filter(pk=retired.pk).update(status="archived")
+    PromptTemplateFactory(published=True, title="Not bought", slug="not-bought")
+    html = signed_in(buyer).get("/marketplace/library/").content.decode()
+    assert ('id="library-kept-one"' in html, 'id="library-retired-one"' in html) == (True, True)
+    assert "no longer on sale, still yours" in html and "Not bought" not in html
+    stranger = MembershipFactory()
+    assert 'id="empty-library"' in signed_in(stranger).get("/marketplace/library/").content.decode()
+    assert signed_in(stranger).get(f"/marketplace/library/?org={buyer.organization.pk}").status_code == 404
+    assert Client().get("/marketplace/library/").status_code == 302

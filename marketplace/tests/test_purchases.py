@@ -183,3 +183,22 @@ def test_a_member_of_two_organizations_buys_for_the_one_chosen_with_org(stripe_s
     stranger = MembershipFactory()
     assert client.get(f"{path}?org={stranger.organization.pk}").status_code == 404
     assert client.get(f"/marketplace/?org={stranger.organization.pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_seller_organization_cannot_buy_its_own_template_from_the_page_or_the_api(stripe_sandbox):
+    template = PromptTemplateFactory(published=True, slug="own-one", price_amount=1900)
+    seller_member = MembershipFactory(organization=template.seller, role=Role.SELLER)
+
+    api = APIClient()
+    api.force_authenticate(user=seller_member.user)
+    refused = api.post("/api/v1/purchases/", {"item_type": "prompt_template", "item_id": "own-one"}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (403, "own_item")
+    assert refused.json()["message"] == "Your organization sells this item: there is nothing to buy."
+
+    client = signed_in(seller_member)
+    response = buy(client, template)
+    assert (response.status_code, response["Location"]) == (302, "/marketplace/own-one/")
+    page = client.get("/marketplace/own-one/").content.decode()
+    assert "Your organization sells this item: there is nothing to buy." in page
+    assert Purchase.objects.count() == 0

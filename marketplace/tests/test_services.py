@@ -5,7 +5,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Role
 from marketplace.models import PromptTemplate
-from marketplace.services import SellerRequired, prompt_template_publish, prompt_template_render
+from marketplace.services.templates import SellerRequired, prompt_template_publish, prompt_template_render
 from marketplace.tests.factories import MembershipFactory, PromptTemplateFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,1 @@
+"""Marketplace writes: templates (studio, publishing, rendering), reviews, the sellers ledger."""
