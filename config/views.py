@@ -14,7 +14,7 @@ from billing.selectors import billing_organizations_for, purchases_owned_recent,
 
 # Where an owned item opens (content and marketplace key their items by slug).
 ITEM_URL_NAMES = {
-    ItemType.ARTICLE: "content:article_detail",
+    ItemType.ARTICLE: "content:lesson_detail",
     ItemType.QUIZ: "content:quiz_detail",
     ItemType.PROMPT_TEMPLATE: "marketplace:detail",
 }

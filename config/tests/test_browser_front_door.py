@@ -12,7 +12,7 @@ import pytest
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
 from accounts.tests.totp import totp_code
-from content.tests.factories import ArticleFactory
+from content.tests.factories import LessonFactory
 from marketplace.tests.factories import PromptTemplateFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,7 +56,7 @@ def _sign_in(page, base, user):
 
 
 def test_main_pages_fit_a_phone_and_break_no_policy(live_server, page):
-    ArticleFactory()
+    LessonFactory()
     PromptTemplateFactory()
     member = MembershipFactory(role=Role.ADMIN, organization__name="A rather long organization name, Incorporated")
     base = live_server.url

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
-from content.tests.factories import ArticleFactory, QuizFactory
+from content.tests.factories import LessonFactory, QuizFactory
 from marketplace.tests.factories import PromptTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def _crawl(client: Client, start: list[str], *, limit: int) -> dict[str, list[st
 
 @pytest.fixture
 def catalogue():
-    ArticleFactory()
+    LessonFactory()
     QuizFactory()
     PromptTemplateFactory()
 

@@ -109,7 +109,7 @@ def test_home_shows_plan_quotas_purchases_learning_and_templates(customer):
     html = client.get("/").content.decode()
 
     learning = html[html.index('id="learning"') : html.index('id="templates"')]
-    assert '<a href="/learn/articles/prompting-101/">Prompting 101</a>' in learning
+    assert '<a href="/learn/lessons/prompting-101/">Prompting 101</a>' in learning
     assert "RAG basics" not in html  # refunded: no longer owned
     templates = html[html.index('id="templates"') : html.index('id="purchases"')]
     assert '<a href="/marketplace/cold-email/">Cold email</a>' in templates
