@@ -105,7 +105,12 @@ def track(name: str, **fields) -> None:
     except (TypeError, ValueError, AttributeError):
         logger.error("track: malformed event dropped: %r %r", name, fields, exc_info=True)
         return
-    transaction.on_commit(lambda: events_buffer([payload]), robust=True)
+    try:
+        transaction.on_commit(lambda: events_buffer([payload]), robust=True)
+    except transaction.TransactionManagementError:
+        # A connection in manual transaction management (autocommit off) has no commit to wait
+        # for here: buffer now. Tracking never breaks the request.
+        events_buffer([payload])
 
 
 def events_buffer(payloads: list[dict]) -> int:
