@@ -4,7 +4,9 @@ the schema and mutated against it. No request may get a 5xx, and every 4xx is JS
 one error shape. Bounded: a fixed number of examples per operation, derandomized so a
 failure reproduces; signed in as an organization admin with a fresh login, so the checks
 behind authentication are reached too. On PostgreSQL (the services run) this also catches
-what SQLite lets through (NUL characters, overlong strings).
+what SQLite lets through (NUL characters, overlong strings). It runs with a transactional
+database: schemathesis calls the WSGI application directly, and on PostgreSQL the end of
+such a request would otherwise close the connection holding the test's transaction.
 """
 
 import json
@@ -12,6 +14,8 @@ import time
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.test import APIClient
@@ -19,14 +23,25 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, MembershipFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 EXAMPLES_PER_OPERATION = 10
 ERROR_KEYS = {"status", "code", "message", "errors", "request_id"}
 
 
 @pytest.fixture
-def api_schema(settings_override):
+def wsgi_requests_keep_the_test_connection():
+    """schemathesis calls the WSGI application itself; like Django's test client, keep the
+    end of each request from closing the connection that holds the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(settings_override, wsgi_requests_keep_the_test_connection):
     from config.wsgi import application
 
     raw = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
