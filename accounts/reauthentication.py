@@ -14,6 +14,7 @@ refresh; a browser calling the API with its session cookie counts as on the page
 """
 
 import time
+from datetime import UTC, datetime
 
 from allauth.account import app_settings as allauth_account_settings
 from allauth.account.authentication import get_authentication_records
@@ -62,7 +63,7 @@ def api_require_recent_authentication(request) -> None:
         if family:
             opened = AuthSession.objects.filter(family=family).values_list("created_at", flat=True).first()
         else:  # minted by server code, not a login: only its own issue time speaks for it
-            opened = timezone.datetime.fromtimestamp(token.get("iat", 0), tz=timezone.UTC) if token.get("iat") else None
+            opened = datetime.fromtimestamp(token["iat"], tz=UTC) if token.get("iat") else None
         if opened is not None and (timezone.now() - opened).total_seconds() < timeout_seconds():
             return
     raise ReauthenticationNeeded()

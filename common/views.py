@@ -1,6 +1,7 @@
 """Site-wide error handlers: JSON in the API error shape under /api/, pages elsewhere."""
 
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from common.exceptions import api_error_response
 
@@ -15,6 +16,7 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+@csrf_exempt  # any method may reach it: a CSRF 403 page would answer an unknown POST instead
 def api_not_found(request, *args, **kwargs):
     """Every path under /api/ that no route serves: JSON 404, in DEBUG too (Django's
     debug 404 page would otherwise answer), and no slash-appending redirect of a POST."""

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.models import Role
-from accounts.selectors.organizations import membership_current
+from accounts.selectors.organizations import membership_current, organization_get_for_member
 from billing.models import ItemType
 from billing.selectors import billing_organizations_for, purchases_owned_recent, usage_meters
 
@@ -33,8 +33,11 @@ def _owned(purchase) -> dict:
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "home.html")
-    # The same organization as the header's (?org=, else the one used last).
-    membership = membership_current(user=request.user, requested_organization_id=request.GET.get("org"))
+    # The same organization as the header's (?org=, else the one used last); another's is a 404.
+    requested = request.GET.get("org")
+    if requested:
+        organization_get_for_member(user=request.user, organization_id=requested)
+    membership = membership_current(user=request.user, requested_organization_id=requested)
     if membership is None:
         return render(request, "home.html")
     organization = membership.organization

@@ -107,3 +107,20 @@ def test_setting_up_mfa_needs_a_recent_authentication(admin):
     assert response.status_code == 302
     assert response["Location"].startswith(REAUTH)
     assert not Authenticator.objects.exists()
+
+
+def test_a_token_minted_without_a_login_counts_from_its_issue_time(admin):
+    from datetime import timedelta as td
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    fresh = RefreshToken.for_user(admin.user).access_token
+    stale = RefreshToken.for_user(admin.user).access_token
+    stale.set_iat(at_time=timezone.now() - td(minutes=10))
+    url = f"/api/v1/orgs/{admin.organization_id}/api-keys/"
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {stale}")
+    assert api.post(url, {"name": "old"}, format="json").status_code == 403
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh}")
+    assert api.post(url, {"name": "new"}, format="json").status_code == 201
+    assert list(ApiKey.objects.values_list("name", flat=True)) == ["new"]

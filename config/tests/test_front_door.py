@@ -85,6 +85,8 @@ def test_switching_to_an_organization_of_someone_else_is_404_and_changes_nothing
 
     assert client.post("/settings/organizations/switch/", {"organization": stranger_org.pk}).status_code == 404
     assert client.get(f"/billing/settings/?org={stranger_org.pk}").status_code == 404
+    assert client.get(f"/?org={stranger_org.pk}").status_code == 404
+    assert client.get("/?org=x%00").status_code == 400
     assert _header_org(client.get("/").content.decode()) == "Acme AI"
 
 
