@@ -24,8 +24,6 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["id"]
-        # Staff APIs across every organization (accounts.permissions), granted through groups.
-        permissions = [("view_business_metrics", "Can read business metrics of every organization")]
 
     def __str__(self):
         return self.name

@@ -40,7 +40,7 @@ def test_a_staff_refund_lowers_refunds_and_net_by_exactly_the_refunded_amount(st
     assert (purchase.status, purchase.amount) == ("paid", 6000)
 
     analyst = UserFactory(is_staff=True)
-    analyst.user_permissions.add(Permission.objects.get(codename="view_business_metrics"))
+    analyst.user_permissions.add(Permission.objects.get(codename="view_metrics"))
     staff = client_for(analyst)
 
     def revenue() -> list[dict]:

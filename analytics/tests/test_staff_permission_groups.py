@@ -21,13 +21,13 @@ def _client(user):
 def test_staff_without_the_permission_get_403(url):
     response = _client(UserFactory(is_staff=True)).get(url)
     assert response.status_code == 403
-    assert response.json()["message"] == "You do not have permission to perform this action."
+    assert response.json()["message"] == "Business metrics need the analytics.view_metrics permission."
 
 
 @pytest.mark.parametrize("url", METRICS)
 def test_staff_in_a_group_holding_the_permission_read_metrics(url):
     finance = Group.objects.create(name="Finance")
-    permission = Permission.objects.get(content_type__app_label="accounts", codename="view_business_metrics")
+    permission = Permission.objects.get(content_type__app_label="analytics", codename="view_metrics")
     finance.permissions.add(permission)
     analyst = UserFactory(is_staff=True)
     analyst.groups.add(finance)
@@ -37,7 +37,7 @@ def test_staff_in_a_group_holding_the_permission_read_metrics(url):
 @pytest.mark.parametrize("url", METRICS)
 def test_a_member_holding_the_permission_but_not_staff_gets_403(url):
     user = UserFactory(is_staff=False)
-    user.user_permissions.add(Permission.objects.get(codename="view_business_metrics"))
+    user.user_permissions.add(Permission.objects.get(codename="view_metrics"))
     assert _client(user).get(url).status_code == 403
 
 
@@ -46,9 +46,9 @@ def test_superusers_hold_it(db):
 
 
 def test_the_permission_is_granted_in_the_admin_group_form(staff_client):
-    permission = Permission.objects.get(codename="view_business_metrics")
+    permission = Permission.objects.get(codename="view_metrics")
     response = staff_client.post("/admin/auth/group/add/", {"name": "Finance", "permissions": [permission.pk]})
     assert response.status_code == 302
     assert list(Group.objects.get(name="Finance").permissions.values_list("codename", flat=True)) == [
-        "view_business_metrics"
+        "view_metrics"
     ]
