@@ -218,10 +218,17 @@ def _events(rng: random.Random, catalogue: list, now) -> None:
         rollups_build(day=today - timedelta(days=back))
 
 
+DEMO_LINE = (
+    f"{CUSTOMERS} demo customers with a year of subscriptions, payments, refunds and purchases, "
+    f"and {EVENT_DAYS} days of product events: /admin/analytics/ (staff)"
+)
+
+
 @transaction.atomic
 def seed_demo() -> list[str]:
+    """Idempotent: a second run adds nothing and says the same (the other apps' demos do too)."""
     if Organization.objects.filter(slug="demo-customer-000").exists():
-        return ["a year of demo business history is already there: /admin/analytics/"]
+        return [DEMO_LINE]
     rng = random.Random(2024)
     now = timezone.now()
     organizations = []
@@ -234,7 +241,4 @@ def seed_demo() -> list[str]:
     catalogue = _catalogue()
     _purchases(rng, organizations, catalogue, now)
     _events(rng, catalogue, now)
-    return [
-        f"{CUSTOMERS} demo customers with a year of subscriptions, payments, refunds and purchases, "
-        f"and {EVENT_DAYS} days of product events: /admin/analytics/ (staff)"
-    ]
+    return [DEMO_LINE]
