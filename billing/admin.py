@@ -1,11 +1,15 @@
 """Billing back office. Computed tables are read-only; staff grants go through services.
 
-Failed Stripe webhooks are in dj-stripe's own admin ("Webhook event triggers"), with
-their error and traceback, and its "Reprocess" action replays them; replays converge
-because our job re-reads the mirror.
+Failed Stripe webhooks are listed under "Webhook event triggers" with their error and
+traceback; the action "Process again" runs them through the same intake as Stripe's
+deliveries, and replays converge. Refused deliveries are counted under "Webhook rejections".
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from djstripe.admin.admin import WebhookEventTriggerAdmin as DjstripeWebhookEventTriggerAdmin
+from djstripe.models import WebhookEventTrigger
 from rest_framework.exceptions import APIException
 
 from billing.models import (
@@ -18,12 +22,15 @@ from billing.models import (
     SubscriptionState,
     UsageCounter,
     UsageLedgerEntry,
+    WebhookRejection,
 )
+from billing.money import money_display
 from billing.services.entitlements import entitlements_refresh
 from billing.services.purchases import purchase_refund
 from billing.services.staff import manual_discount_save, staff_quota_grant_delete, staff_quota_grant_save
 from billing.services.subscription_changes import subscription_cancel
 from billing.services.subscriptions import subscription_state_sync
+from billing.services.webhook_intake import webhook_trigger_process
 from billing.tasks import billing_email_send_task
 
 
@@ -169,19 +176,78 @@ class PurchaseAdmin(ReadOnlyAdmin):
     list_filter = ["status", "item_type", "discount_rule"]
     search_fields = ["organization__name", "item_id", "stripe_checkout_session_id", "stripe_payment_intent_id"]
     list_select_related = ["organization"]
-    actions = ["refund_rest"]
+    actions = ["refund"]
 
-    @admin.action(description="Refund what is left of the payment (partial refunds: the API)")
-    def refund_rest(self, request, queryset):
-        for purchase in queryset:
+    @admin.action(description="Refund… (asks for the amount and the reason first)")
+    def refund(self, request, queryset):
+        """Money moves only after staff confirm the amount and give a reason on the page this opens."""
+        if queryset.count() != 1:
+            messages.error(request, "Refund one purchase at a time: select exactly one.")
+            return None
+        purchase = queryset.get()
+        left = purchase.amount - purchase.refunded_amount
+        form = RefundConfirmForm(request.POST if "confirm" in request.POST else None, initial={"amount": left})
+        if form.is_valid():
             try:
                 purchase_refund(
                     purchase=purchase,
-                    amount=purchase.amount - purchase.refunded_amount,
+                    amount=form.cleaned_data["amount"],
                     actor=request.user,
-                    reason="Refunded in full from the admin",
+                    reason=form.cleaned_data["reason"],
                 )
             except APIException as exc:
                 messages.error(request, f"Purchase {purchase.pk}: {exc.detail}")
             else:
-                messages.success(request, f"Purchase {purchase.pk} refunded.")
+                shown = money_display(amount=form.cleaned_data["amount"], currency=purchase.currency)
+                messages.success(request, f"Purchase {purchase.pk}: {shown} refunded.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Confirm the refund",
+            "purchase": purchase,
+            "left_display": money_display(amount=left, currency=purchase.currency),
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "billing/admin/refund_confirm.html", context)
+
+
+class RefundConfirmForm(forms.Form):
+    amount = forms.IntegerField(min_value=1, help_text="Minor units (cents), at most what is left to refund.")
+    reason = forms.CharField(max_length=500, help_text="Kept with the refund and shown in the audit log.")
+
+
+# dj-stripe's own trigger admin replays through dj-stripe alone; ours goes through the same
+# intake as Stripe's deliveries (object lock, duplicate check, our part in one transaction).
+django_admin_site = admin.site
+if django_admin_site.is_registered(WebhookEventTrigger):
+    django_admin_site.unregister(WebhookEventTrigger)
+
+
+@admin.register(WebhookEventTrigger)
+class WebhookEventTriggerAdmin(DjstripeWebhookEventTriggerAdmin):
+    actions = ["reprocess"]
+    list_filter = ["processed", "valid", "created"]
+    search_fields = ["exception", "event__id", "event__type"]
+
+    @admin.action(description="Process again (failed or left unprocessed)")
+    def reprocess(self, request, queryset):
+        done, failed = 0, 0
+        for trigger_id in queryset.filter(valid=True, processed=False).values_list("pk", flat=True):
+            try:
+                webhook_trigger_process(trigger_id=trigger_id)
+            except Exception as error:  # kept on the trigger with its traceback; shown here in one line
+                failed += 1
+                messages.error(request, f"Trigger {trigger_id}: {error}", fail_silently=True)
+            else:
+                done += 1
+        messages.info(request, f"Processed {done} trigger(s); {failed} failed again.", fail_silently=True)
+
+
+@admin.register(WebhookRejection)
+class WebhookRejectionAdmin(ReadOnlyAdmin):
+    list_display = ["minute", "remote_ip", "reason", "count", "bytes", "last_at"]
+    list_filter = ["reason"]
+    search_fields = ["remote_ip"]
+    date_hierarchy = "minute"

@@ -1,16 +1,25 @@
-"""Cached grants and feature-access answers, and their invalidation when grants or usage change.
+"""Cached grants and feature-access answers that can never be older than the last change.
 
-One cache entry per (organization, member, feature) so a check costs one cache read.
-Entries are deleted after the commit that changes what they say (a track, a refresh),
-and live at most ACCESS_CACHE_SECONDS or until the quota period resets.
+A plain "delete the entry after the commit" loses a race: a read that began before the
+change committed (it read the old rows) writes its answer back *after* the delete, and
+that stale answer is then served until it expires. A paying customer was refused for
+minutes after an upgrade that way.
+
+So every entry carries the *generations* it was computed under, read before the
+database was read: one per organization (bumped when its grants change) and one per
+counter (organization, member, feature: bumped when usage is counted). A change bumps
+its generation to a fresh random token, now and again after its commit; an entry whose
+generations are not the current ones is a miss. A late writer therefore stores an
+answer that nobody will ever accept. A read costs one round trip (the entry and its two
+generations in one `get_many`); a lost generation key (eviction) only causes misses.
 """
+
+import secrets
 
 from django.core.cache import cache
 
-from accounts.models import Membership
-from billing.plans import FEATURES
-
 ACCESS_CACHE_SECONDS = 300
+_GENERATION_SECONDS = None  # never expire on their own: an evicted one only causes misses
 
 
 def access_cache_key(*, organization_id: int, user_id: int | None, feature: str) -> str:
@@ -21,17 +30,76 @@ def grant_cache_key(*, organization_id: int, feature: str) -> str:
     return f"billing:grant:{organization_id}:{feature}"
 
 
+def _organization_generation_key(organization_id: int) -> str:
+    return f"billing:gen:org:{organization_id}"
+
+
+def _counter_generation_key(*, organization_id: int, user_id: int | None, feature: str) -> str:
+    return f"billing:gen:use:{organization_id}:{user_id or '-'}:{feature}"
+
+
+def _bump(key: str) -> None:
+    cache.set(key, secrets.token_hex(8), _GENERATION_SECONDS)
+
+
+def _current(values: dict, keys: list[str]) -> list[str]:
+    """The generations behind `keys` from a get_many answer, starting any that are missing."""
+    generations = []
+    for key in keys:
+        value = values.get(key)
+        if value is None:
+            cache.add(key, secrets.token_hex(8), _GENERATION_SECONDS)
+            value = cache.get(key) or ""
+        generations.append(value)
+    return generations
+
+
+class CachedRead:
+    """One cached answer: `hit` is the value when it is current; `store(value)` keeps a fresh one.
+
+    The generations are taken when the read starts, before the caller reads the database.
+    """
+
+    def __init__(self, *, key: str, generation_keys: list[str], use_cache: bool = True):
+        self.key = key
+        self.use_cache = use_cache
+        self.hit = None
+        if not use_cache:
+            return
+        values = cache.get_many([key, *generation_keys])
+        self.generations = _current(values, generation_keys)
+        entry = values.get(key)
+        if isinstance(entry, dict) and entry.get("g") == self.generations:
+            self.hit = entry["v"]
+
+    def store(self, value, timeout: int) -> None:
+        if self.use_cache:
+            cache.set(self.key, {"g": self.generations, "v": value}, timeout)
+
+
+def access_read(*, organization_id: int, user_id: int | None, feature: str, use_cache: bool = True) -> CachedRead:
+    return CachedRead(
+        key=access_cache_key(organization_id=organization_id, user_id=user_id, feature=feature),
+        generation_keys=[
+            _organization_generation_key(organization_id),
+            _counter_generation_key(organization_id=organization_id, user_id=user_id, feature=feature),
+        ],
+        use_cache=use_cache,
+    )
+
+
+def grant_read(*, organization_id: int, feature: str) -> CachedRead:
+    return CachedRead(
+        key=grant_cache_key(organization_id=organization_id, feature=feature),
+        generation_keys=[_organization_generation_key(organization_id)],
+    )
+
+
 def access_cache_forget(*, organization_id: int, user_id: int | None, feature: str) -> None:
-    """After a use: the one answer it changed."""
-    cache.delete(access_cache_key(organization_id=organization_id, user_id=user_id, feature=feature))
+    """After a use: the answers about that one counter are no longer current."""
+    _bump(_counter_generation_key(organization_id=organization_id, user_id=user_id, feature=feature))
 
 
 def organization_cache_forget(*, organization_id: int) -> None:
     """After a refresh: the organization's grants and every answer for it and its members."""
-    features = [f.value for f in FEATURES]
-    user_ids = [None, *Membership.objects.filter(organization_id=organization_id).values_list("user_id", flat=True)]
-    keys = [grant_cache_key(organization_id=organization_id, feature=f) for f in features]
-    keys += [
-        access_cache_key(organization_id=organization_id, user_id=u, feature=f) for f in features for u in user_ids
-    ]
-    cache.delete_many(keys)
+    _bump(_organization_generation_key(organization_id))

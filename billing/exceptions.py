@@ -26,3 +26,12 @@ class MemberRequired(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "member_required"
     default_detail = "This feature is counted per member: name the member (user) it is used by."
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_key_reused"
+    default_detail = (
+        "This idempotency key was already used for a different request (feature, quantity or member): "
+        "use a new key for a new use."
+    )

@@ -10,6 +10,21 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+# What a failed Stripe call raises, for callers that must carry on without Stripe (never to call it).
+StripeError = stripe.StripeError
+
+
+def webhook_signature_verify(*, payload: str, header: str, secret: str, tolerance: int) -> None:
+    """Check a delivery's `Stripe-Signature` as Stripe's library does (no network); raises SignatureError.
+
+    Stripe's check only refuses timestamps older than the tolerance; the caller refuses
+    ones from the future as well.
+    """
+    stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
+
+
+SignatureError = stripe.SignatureVerificationError
+
 
 def client() -> stripe.StripeClient:
     """A client for the configured Stripe: `STRIPE_API_BASE` empty means real Stripe."""
@@ -81,6 +96,27 @@ def checkout_session_create(
     }
     params.update({key: value for key, value in optional.items() if value})
     return client().v1.checkout.sessions.create(params=params, options=_options(idempotency_key))
+
+
+def checkout_session_retrieve(*, session_id: str) -> stripe.checkout.Session:
+    """The session as Stripe knows it now: the truth about whether it was paid, whatever a webhook said."""
+    return client().v1.checkout.sessions.retrieve(session_id)
+
+
+def checkout_session_expire(*, session_id: str) -> stripe.checkout.Session | None:
+    """Close an open session so it can no longer be paid; None when it was no longer open."""
+    try:
+        return client().v1.checkout.sessions.expire(session_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status in (400, 404):  # already complete or expired (or gone): nothing left to close
+            return None
+        raise
+
+
+def subscription_list(*, customer: str) -> list[stripe.Subscription]:
+    """Every subscription of a customer, whatever its status, as Stripe has it now (reconcile)."""
+    params = {"customer": customer, "status": "all", "limit": 100}
+    return list(client().v1.subscriptions.list(params=params).auto_paging_iter())
 
 
 # --- Catalogue, customers, portal (used by billing.services) -----------------------------

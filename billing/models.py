@@ -263,6 +263,17 @@ class Purchase(models.Model):
             models.CheckConstraint(
                 condition=Q(discount_amount__lte=models.F("list_amount")), name="purchase_discount_le_list"
             ),
+            # One open Checkout per buyer and item: a second Buy answers the open one instead of charging twice.
+            models.UniqueConstraint(
+                fields=["organization", "item_type", "item_id"],
+                condition=Q(status="pending", organization__isnull=False),
+                name="purchase_one_open_per_customer_item",
+            ),
+            models.UniqueConstraint(
+                fields=["anonymous_session_id", "item_type", "item_id"],
+                condition=Q(status="pending", organization__isnull=True),
+                name="purchase_one_open_per_anonymous_item",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "-created_at"]),
@@ -305,6 +316,7 @@ class PurchaseRefund(models.Model):
 
 class EmailStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"  # claimed by one worker; a claim older than a few minutes is taken over
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
 
@@ -324,6 +336,7 @@ class BillingEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -331,3 +344,60 @@ class BillingEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.recipient} ({self.status})"
+
+
+class WebhookRejection(models.Model):
+    """Deliveries to our Stripe endpoint that were refused, counted per minute, address and reason.
+
+    No body and no headers are kept: a flood of forged posts costs one small row per
+    sender and minute, not megabytes. Pruned with the settled deliveries.
+    """
+
+    minute = models.DateTimeField()
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    reason = models.CharField(max_length=64)
+    count = models.PositiveIntegerField(default=1)
+    bytes = models.PositiveBigIntegerField(default=0, help_text="Body sizes added up.")
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "remote_ip", "reason"], name="webhook_rejection_unique_window")
+        ]
+        indexes = [models.Index(fields=["minute"])]
+        ordering = ["-minute"]
+
+    def __str__(self):
+        return f"{self.count}× {self.reason} from {self.remote_ip} at {self.minute:%Y-%m-%d %H:%M}"
+
+
+class SubscriptionCheckout(models.Model):
+    """A Stripe Checkout session that subscribes an organization: at most one open per organization.
+
+    A second start answers the open one (same price) or closes it first (another price),
+    so two paid subscriptions cannot come out of two tabs.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETE = "complete", "Complete"
+        EXPIRED = "expired", "Expired"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="subscription_checkouts"
+    )
+    lookup_key = models.CharField(max_length=64)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], condition=Q(status="open"), name="subscription_checkout_one_open"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.lookup_key} ({self.status})"

@@ -9,21 +9,23 @@ handlers, so this only schedules a Celery job after that transaction commits; th
 reads the then-complete mirror. A job lost here is caught by the periodic reconcile.
 """
 
-from django.db import transaction
 from djstripe.signals import WEBHOOK_SIGNALS
 
 from billing.services.webhook_intake import is_applying_inline
 from billing.services.webhooks import HANDLED_EVENT_TYPES
-from billing.tasks import stripe_event_handle
+from common.outbox import outbox_enqueue
 
 
 def stripe_event_received(sender, event, **kwargs):
     if is_applying_inline():
         return  # our webhook intake applies it itself, in the same transaction as dj-stripe's sync
-    event_id = event.id
-    # robust: a failure to queue (broker down) is logged and does not undo the stored
-    # event; the periodic reconcile catches the organization up instead.
-    transaction.on_commit(lambda: stripe_event_handle.delay(event_id=event_id), robust=True)
+    # Through the outbox, in dj-stripe's transaction: the job runs after the commit, and a broker
+    # outage only delays it.
+    outbox_enqueue(
+        key=f"stripe_event_apply:{event.id}",
+        handler="billing.services.webhooks.stripe_event_apply",
+        kwargs={"event_id": event.id},
+    )
 
 
 def connect() -> None:

@@ -3,7 +3,6 @@
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -13,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
-from billing.cache import ACCESS_CACHE_SECONDS, access_cache_key, grant_cache_key
+from billing.cache import ACCESS_CACHE_SECONDS, access_read, grant_read
 from billing.exceptions import MemberRequired
 from billing.models import Customer, EntitlementGrant, Purchase, PurchaseStatus, SubscriptionState, UsageCounter
 from billing.money import money_display
@@ -55,10 +54,9 @@ def grant_for(*, organization_id: int, feature: str) -> GrantSpec | None:
     An organization that was never refreshed has no rows yet: it is on Free, so the
     Free plan's grant is computed in memory instead of written from a read.
     """
-    key = grant_cache_key(organization_id=organization_id, feature=feature)
-    hit = cache.get(key)
-    if hit is not None:
-        return GrantSpec(**hit) if hit else None
+    read = grant_read(organization_id=organization_id, feature=feature)
+    if read.hit is not None:
+        return GrantSpec(**read.hit) if read.hit else None
     row = EntitlementGrant.objects.filter(organization_id=organization_id, feature=feature).first()
     if row is not None:
         grant = GrantSpec(
@@ -74,7 +72,7 @@ def grant_for(*, organization_id: int, feature: str) -> GrantSpec | None:
         grant = None
     else:
         grant = grants_compute(plan_key=FREE, state=None, staff_grants=[], now=timezone.now()).get(feature)
-    cache.set(key, asdict(grant) if grant else {}, ACCESS_CACHE_SECONDS)
+    read.store(asdict(grant) if grant else {}, ACCESS_CACHE_SECONDS)
     return grant
 
 
@@ -113,19 +111,18 @@ def access_check(
     answer (pricing) or for a moment other than now.
     """
     user_id = counter_user_id(feature=feature, user_id=user_id)
-    key = access_cache_key(organization_id=organization_id, user_id=user_id, feature=feature)
-    cached = cached and now is None
-    hit = cache.get(key) if cached else None
-    if hit is not None:
-        return Access(**hit)
+    read = access_read(
+        organization_id=organization_id, user_id=user_id, feature=feature, use_cache=cached and now is None
+    )
+    if read.hit is not None:
+        return Access(**read.hit)
     moment = now or timezone.now()
     access = _access_compute(organization_id=organization_id, user_id=user_id, feature=feature, now=moment)
-    if cached:
-        timeout = ACCESS_CACHE_SECONDS
-        if access.resets_at is not None:
-            # Never serve a period's numbers after it has reset.
-            timeout = max(1, min(timeout, int((access.resets_at - moment).total_seconds())))
-        cache.set(key, asdict(access), timeout)
+    timeout = ACCESS_CACHE_SECONDS
+    if access.resets_at is not None:
+        # Never serve a period's numbers after it has reset.
+        timeout = max(1, min(timeout, int((access.resets_at - moment).total_seconds())))
+    read.store(asdict(access), timeout)
     return access
 
 
@@ -253,6 +250,11 @@ def _date_start(value: str) -> datetime | None:
     return datetime(day.year, day.month, day.day) if day else None
 
 
+def subscription_known(*, subscription_id: str | None) -> bool:
+    """Whether a Stripe subscription has reached the mirror (its webhook was applied)."""
+    return bool(subscription_id) and Subscription.objects.filter(id=subscription_id).exists()
+
+
 def subscriptions_for(*, organization_id: int) -> QuerySet[Subscription]:
     """The organization's subscriptions from dj-stripe's mirror, newest first."""
     return Subscription.objects.filter(customer__subscriber_id=organization_id).order_by("-created")
@@ -300,6 +302,16 @@ def invoices_for(*, organization_id: int, limit: int = 100) -> list[InvoiceRow]:
 
 
 OWNING_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED)
+SETTLED_STATUSES = (*OWNING_STATUSES, PurchaseStatus.REFUNDED)
+
+
+def purchases_for(*, organization_id: int, limit: int = 50) -> QuerySet[Purchase]:
+    """The organization's settled one-time purchases with their refunds, newest first (two queries)."""
+    return (
+        Purchase.objects.filter(organization_id=organization_id, status__in=SETTLED_STATUSES)
+        .prefetch_related("refunds")
+        .order_by("-paid_at", "-id")[:limit]
+    )
 
 
 def purchased_item_ids(

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from djstripe.models.webhooks import get_remote_ip
@@ -22,14 +22,21 @@ from rest_framework.exceptions import APIException, NotFound
 from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_get, membership_primary, organization_get_for_member
 from billing.anonymous import anonymous_buyer_id
-from billing.models import ItemType, Purchase, SubscriptionState
+from billing.models import ItemType, Purchase, PurchaseStatus, SubscriptionState
 from billing.money import money_display
 from billing.plans import PLANS, PRICES, plan_feature_lines
-from billing.selectors import billing_organizations_for, invoices_for, usage_meters
+from billing.selectors import (
+    OWNING_STATUSES,
+    SETTLED_STATUSES,
+    billing_organizations_for,
+    invoices_for,
+    purchases_for,
+    usage_meters,
+)
 from billing.services.checkout import billing_portal_url, subscription_checkout_start
 from billing.services.entitlements import in_grace, plan_effective
 from billing.services.pricing import INCLUDED_IN_PLAN_RULES
-from billing.services.purchases import purchase_start
+from billing.services.purchases import purchase_checkout_cancel, purchase_settle_from_stripe, purchase_start
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
@@ -142,9 +149,7 @@ def purchase_buy(request):
     browser goes to Stripe Checkout and comes back to the item's page. Signed out, the purchase
     is kept with the browser session and joins the account at sign-up or sign-in.
     """
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("home")
+    back = _safe_next(request, request.POST.get("next", ""))
     item_type = request.POST.get("item_type", "")
     if item_type not in ItemType.values:
         return HttpResponseBadRequest("Unknown item type.")
@@ -156,7 +161,7 @@ def purchase_buy(request):
         organization = _membership(request).organization
     else:
         session_id = anonymous_buyer_id(request.session, create=True)
-    return_url = request.build_absolute_uri(back)
+    return_url = request.build_absolute_uri(reverse("billing:purchase_return")) + "?" + urlencode({"next": back})
     try:
         started = purchase_start(
             organization=organization,
@@ -164,8 +169,9 @@ def purchase_buy(request):
             anonymous_session_id=session_id,
             item_type=item_type,
             item_id=item_id,
-            success_url=return_url,
-            cancel_url=return_url,
+            # Stripe puts the session's id in place of the placeholder (kept unescaped for it).
+            success_url=return_url + "&session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=return_url + "&" + urlencode({"outcome": "cancel", "item_type": item_type, "item_id": item_id}),
         )
     except NotFound as exc:
         raise Http404(str(exc.detail)) from exc
@@ -175,11 +181,58 @@ def purchase_buy(request):
     if started.checkout_url:
         return redirect(started.checkout_url)
     purchase = started.purchase
+    if purchase.status == PurchaseStatus.PENDING:
+        messages.info(request, f"Your payment for {purchase.item_name} is processing: it unlocks as soon as it clears.")
+        return redirect(back)
     if purchase.discount_rule in INCLUDED_IN_PLAN_RULES:
         messages.success(request, f"{purchase.item_name} is yours, included in your plan.")
     else:
         messages.success(request, f"{purchase.item_name} is yours.")
     return redirect(back)
+
+
+def purchase_return(request):
+    """Where Checkout sends the buyer back to: Stripe is asked how the session ended, then on to the item.
+
+    Paid: the purchase is settled here from Stripe's answer (the webhook may not have landed
+    yet), so the page shows the item as owned, never "Buy" again. Left unpaid ("Back" on
+    Checkout): the session is closed so it cannot be paid later, and a new Buy starts afresh.
+    """
+    back = _safe_next(request, request.GET.get("next", ""))
+    if request.GET.get("outcome") == "cancel":
+        purchase = _open_purchase_of_viewer(request)
+        if purchase is not None:
+            purchase_checkout_cancel(purchase=purchase)
+            messages.info(request, "Checkout was cancelled: nothing was charged.")
+        return redirect(back)
+    purchase = purchase_settle_from_stripe(session_id=request.GET.get("session_id", "")[:255])
+    if purchase is not None and purchase.status in OWNING_STATUSES:
+        messages.success(request, f"{purchase.item_name} is yours. A receipt is on its way.")
+    elif purchase is not None and purchase.status == PurchaseStatus.PENDING:
+        messages.info(request, f"Your payment for {purchase.item_name} is processing: it unlocks as soon as it clears.")
+    return redirect(back)
+
+
+def _open_purchase_of_viewer(request) -> Purchase | None:
+    """The pending purchase of the item the buyer just left Checkout for: theirs only (member, or same browser)."""
+    pending = Purchase.objects.filter(
+        status=PurchaseStatus.PENDING,
+        item_type=request.GET.get("item_type", ""),
+        item_id=request.GET.get("item_id", "")[:64],
+    )
+    if request.user.is_authenticated:
+        pending = pending.filter(organization__memberships__user=request.user)
+    else:
+        pending = pending.filter(
+            organization__isnull=True, anonymous_session_id=anonymous_buyer_id(request.session) or "-"
+        )
+    return pending.order_by("-created_at").first()
+
+
+def _safe_next(request, url: str) -> str:
+    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return reverse("home")
 
 
 @login_required
@@ -207,12 +260,29 @@ def settings_page(request):
         "in_grace": in_grace(state=state, now=now),
         "meters": usage_meters(organization_id=organization.pk, user_id=request.user.pk),
         "invoices": invoices_for(organization_id=organization.pk, limit=24),
+        "purchases": purchases_for(organization_id=organization.pk),
         "is_admin": membership.role == Role.ADMIN,
         "other_prices": _switch_options(state=state, organization=organization),
         "organizations": billing_organizations_for(user=request.user, now=now),
         "switch_url": reverse("billing:settings"),
     }
     return render(request, "billing/settings.html", context)
+
+
+@login_required
+def purchase_receipt(request, purchase_id: int):
+    """A receipt for one purchase and its refunds; members of the buying organization only (404 otherwise)."""
+    purchase = (
+        Purchase.objects.filter(
+            pk=purchase_id, status__in=SETTLED_STATUSES, organization__memberships__user=request.user
+        )
+        .select_related("organization")
+        .prefetch_related("refunds")
+        .first()
+    )
+    if purchase is None:
+        raise Http404("No such purchase.")
+    return render(request, "billing/receipt.html", {"purchase": purchase, "organization": purchase.organization})
 
 
 @login_required
@@ -283,13 +353,11 @@ def subscription_change_preview_page(request):
 @require_POST
 def stripe_webhook(request, uuid):
     """Stripe's deliveries: verified and stored, then answered; processing happens in Celery."""
-    if "stripe-signature" not in request.headers:
-        return HttpResponseBadRequest()  # not even stored, so unsigned noise cannot fill the table
-    trigger = webhook_accept(
+    accepted = webhook_accept(
         endpoint_uuid=uuid, body=request.body, headers=dict(request.headers), remote_ip=get_remote_ip(request)
     )
-    if trigger is None:
+    if not accepted.endpoint_found:
         return HttpResponseNotFound()
-    if not trigger.valid:
-        return HttpResponseBadRequest()
-    return HttpResponse(str(trigger.pk))
+    if accepted.trigger is None:
+        return HttpResponseBadRequest(accepted.refused_because)
+    return HttpResponse(str(accepted.trigger.pk))

@@ -15,3 +15,18 @@ class RequestIdFilter(logging.Filter):
             request = getattr(record, "request", None)
             record.request_id = getattr(request, "request_id", None) or get_request_id()
         return True
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """A 4xx is the client's doing: Django logs it as one WARNING line, without the traceback it attaches.
+
+    Django passes the exception (PermissionDenied, BadRequest, ...) to its `django.request`
+    log line, so every refused request printed a full traceback, which drowns real errors.
+    5xx records keep theirs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and 400 <= (getattr(record, "status_code", None) or 0) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

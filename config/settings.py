@@ -228,7 +228,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULE: dict = {}
-CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["billing-reconcile"] = {"task": "billing.tasks.subscriptions_reconcile", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["common-outbox-relay"] = {"task": "common.outbox_relay", "schedule": 60}
 CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_periods_rollover", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["billing-webhooks-redrive"] = {"task": "billing.tasks.stripe_webhooks_redrive", "schedule": 5 * 60}
 CELERY_BEAT_SCHEDULE["billing-webhooks-prune"] = {"task": "billing.tasks.stripe_webhooks_prune", "schedule": 24 * 3600}
@@ -415,7 +416,10 @@ LOG_JSON = env.bool("LOG_JSON", default=PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "common.logging.RequestIdFilter"},
+        "client_errors": {"()": "common.logging.ClientErrorsWithoutTraceback"},
+    },
     "formatters": {
         "readable": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -434,6 +438,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors"]},
         "axes": {"level": "WARNING"},
         # The stripe client logs every request at INFO: too chatty beside the dev server.
         "stripe": {"level": "WARNING"},

@@ -27,6 +27,7 @@ from accounts.errors import (
     PersonalOrganizationLocked,
 )
 from accounts.models import Invitation, Membership, Organization, Role, User
+from common.outbox import outbox_enqueue
 
 
 def invitation_token_hash(token: str) -> str:
@@ -123,11 +124,8 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
     """Invite `email`; returns the invitation and the one-time token for the link.
 
     Only the SHA-256 of the token is stored, so a database leak reveals no usable link.
-    The email goes out through Celery once the invitation is committed.
+    The email goes out through the outbox (Celery) once the invitation is committed.
     """
-    # Imported here: accounts.tasks imports this module to call invitation_send_email.
-    from accounts.tasks import invitation_send_email_task
-
     organization_require_admin(organization=organization, actor=actor)
     if organization.is_personal:
         raise PersonalOrganizationLocked()
@@ -148,7 +146,13 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
             invited_by=actor,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
         )
-        transaction.on_commit(lambda: invitation_send_email_task.delay(invitation_id=invitation.pk, token=token))
+        # Through the outbox: a broker outage delays the email, it neither fails the request nor loses it.
+        outbox_enqueue(
+            key=f"invitation_email:{invitation.pk}",
+            handler="accounts.services.organizations.invitation_send_email",
+            kwargs={"invitation_id": invitation.pk, "token": token},
+            redact_when_done=True,
+        )
     return invitation, token
 
 

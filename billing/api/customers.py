@@ -17,6 +17,7 @@ from billing.selectors import customers_for, subscriptions_for
 from billing.services.customers import customer_archive, customer_create, customer_update
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
+from common.serializers import StrictInputSerializer
 
 CONFLICT = error("`customer_exists` or `customer_archived`.")
 
@@ -55,7 +56,7 @@ def _customer(request, customer_id: int) -> Customer:
     return customer
 
 
-class CustomerCreateInput(serializers.Serializer):
+class CustomerCreateInput(StrictInputSerializer):
     organization = serializers.IntegerField(help_text="The organization that becomes a customer.")
     email = serializers.EmailField(
         required=False, default="", help_text="Billing email; by default the organization's."
@@ -110,7 +111,7 @@ class CustomerListApi(APIView):
         return Response(CustomerDetailOutput(customer).data, status=status.HTTP_201_CREATED)
 
 
-class CustomerUpdateInput(serializers.Serializer):
+class CustomerUpdateInput(StrictInputSerializer):
     email = serializers.EmailField(required=False)
     name = serializers.CharField(required=False, max_length=200)
 

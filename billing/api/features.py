@@ -16,6 +16,7 @@ from billing.selectors import access_check, entitlements_for
 from billing.services.entitlements import plan_effective
 from billing.services.usage import usage_track
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
+from common.serializers import StrictInputSerializer
 
 PAYMENT_REQUIRED = error("`quota_exceeded`: the use does not fit in what is left of the quota this period.")
 NOT_ENTITLED = error("`not_entitled`: the customer's plan lacks the feature.")
@@ -62,7 +63,7 @@ class CheckAccessInput(FeatureInput):
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
 
 
-class TrackUsageInput(FeatureInput):
+class TrackUsageInput(StrictInputSerializer, FeatureInput):  # counts usage: unknown fields refused
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     idempotency_key = serializers.CharField(
         max_length=255, help_text="Unique per use: a retry with the same key is not counted twice."
@@ -103,6 +104,7 @@ class TrackUsageApi(APIView):
             402: PAYMENT_REQUIRED,
             403: NOT_ENTITLED,
             404: NOT_FOUND,
+            409: error("`idempotency_key_reused`: the key was used for a different feature, quantity or member"),
         },
     )
     def post(self, request):

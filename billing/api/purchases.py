@@ -16,6 +16,7 @@ from billing.models import ItemType, Purchase, PurchaseRefund
 from billing.services.purchases import purchase_refund, purchase_start
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
+from common.serializers import StrictInputSerializer
 
 
 class RefundOutput(serializers.ModelSerializer):
@@ -51,7 +52,7 @@ class PurchaseOutput(serializers.ModelSerializer):
         ]
 
 
-class PurchaseStartInput(serializers.Serializer):
+class PurchaseStartInput(StrictInputSerializer):
     item_type = serializers.ChoiceField(choices=ItemType.choices)
     item_id = serializers.CharField(max_length=64)
     customer = serializers.IntegerField(
@@ -77,6 +78,7 @@ class PurchaseListCreateApi(APIView):
         request=PurchaseStartInput,
         responses={
             201: PurchaseStartOutput,
+            200: PurchaseStartOutput,  # the buyer's open purchase of the item, with the same Checkout URL
             400: BAD_REQUEST,
             402: error("`quota_exceeded`"),
             404: NOT_FOUND,
@@ -109,7 +111,7 @@ class PurchaseListCreateApi(APIView):
             cancel_url=request.build_absolute_uri(reverse("billing:checkout_cancel")),
         )
         body = PurchaseStartOutput({"purchase": started.purchase, "checkout_url": started.checkout_url}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK)
 
     @extend_schema(
         tags=["purchases"],
@@ -142,7 +144,7 @@ class PurchaseDetailApi(APIView):
         return Response(PurchaseOutput(purchase).data)
 
 
-class RefundInput(serializers.Serializer):
+class RefundInput(StrictInputSerializer):
     amount = serializers.IntegerField(min_value=1, help_text="Minor units; at most what is paid and not yet refunded.")
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 

@@ -22,6 +22,7 @@ from billing.services.subscription_changes import (
 from billing.services.subscriptions import subscription_fields_from_stripe
 from common.pagination import DefaultPagination, paginated_response
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
+from common.serializers import StrictInputSerializer
 
 CUSTOMER = OpenApiParameter("customer", int, required=True, description="The organization's id.")
 
@@ -91,7 +92,7 @@ class SubscriptionDetailApi(APIView):
         return Response(subscription_data(subscription, organization))
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(StrictInputSerializer):
     at_period_end = serializers.BooleanField(default=True, help_text="False cancels at once (staff only).")
 
 
@@ -140,7 +141,7 @@ class SubscriptionResumeApi(APIView):
         return Response(subscription_data(subscription, organization))
 
 
-class ChangePlanInput(serializers.Serializer):
+class ChangePlanInput(StrictInputSerializer):
     price = serializers.ChoiceField(choices=sorted(PRICES), help_text="The lookup key of the new price.")
 
 

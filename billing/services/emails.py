@@ -4,12 +4,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Organization
 from billing.models import BillingEmail, EmailStatus
+from common.outbox import outbox_enqueue
 
 SUBJECTS = {
     "quota_warning": "You have used 80% of your {feature_name} quota",
@@ -31,22 +32,34 @@ def billing_email_queue(
     )
     if not created:
         return None
-    from billing.tasks import billing_email_send_task  # tasks import services: import at call time
-
-    # The row is the outbox: if queuing fails, billing_emails_relay sends it later.
-    transaction.on_commit(lambda: billing_email_send_task.delay(email_id=email.pk), robust=True)
+    # The email row is the log; the send goes through the outbox, so a broker outage only delays it.
+    outbox_enqueue(
+        key=f"billing_email:{email.pk}",
+        handler="billing.services.emails.billing_email_send",
+        kwargs={"email_id": email.pk},
+    )
     return email
+
+
+# A worker that claimed an email and died before finishing leaves it "sending": after this
+# long, another run may take it over (the email may then go out twice, never zero times).
+CLAIM_STALE_AFTER = timedelta(minutes=5)
+
+
+def _claimable(now) -> Q:
+    return Q(status__in=[EmailStatus.PENDING, EmailStatus.FAILED]) | Q(
+        status=EmailStatus.SENDING, claimed_at__lt=now - CLAIM_STALE_AFTER
+    )
 
 
 def billing_emails_relay(*, older_than: timedelta = timedelta(minutes=10), max_attempts: int = 8) -> list[int]:
     """Queue again the emails still unsent some minutes after they were written (lost or failed jobs)."""
     from billing.tasks import billing_email_send_task  # tasks import services: import at call time
 
+    now = timezone.now()
     stuck = list(
         BillingEmail.objects.filter(
-            status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
-            created_at__lte=timezone.now() - older_than,
-            attempts__lt=max_attempts,
+            _claimable(now), created_at__lte=now - older_than, attempts__lt=max_attempts
         ).values_list("pk", flat=True)[:500]
     )
     for email_id in stuck:
@@ -55,13 +68,19 @@ def billing_emails_relay(*, older_than: timedelta = timedelta(minutes=10), max_a
 
 
 def billing_email_send(*, email_id: int) -> BillingEmail:
-    """Send one logged email; a sent one is not sent again. A failure is logged and re-raised for retry."""
-    with transaction.atomic():
-        email = BillingEmail.objects.select_for_update().get(pk=email_id)
-        if email.status == EmailStatus.SENT:
-            return email
-        email.attempts += 1
-        email.save(update_fields=["attempts"])
+    """Send one logged email, once, however many jobs ask for it.
+
+    The job first claims the email with one conditional UPDATE (pending or failed, or a
+    stale claim, to "sending"); a duplicate job finds it claimed or sent and does nothing.
+    Only the claimant sends. A failure is logged and re-raised for retry.
+    """
+    now = timezone.now()
+    claimed = BillingEmail.objects.filter(_claimable(now), pk=email_id).update(
+        status=EmailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    email = BillingEmail.objects.get(pk=email_id)
+    if not claimed:
+        return email
     context = {**email.context, "site_url": settings.SITE_URL}
     try:
         message = EmailMultiAlternatives(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import status
@@ -15,8 +15,8 @@ from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.models import ItemType, ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
-from billing.purchasables import purchasable_resolve
-from billing.selectors import access_check, purchased_item_ids
+from billing.purchasables import PricedItem, purchasable_resolve
+from billing.selectors import OWNING_STATUSES, access_check
 from billing.services.customers import customer_ensure
 from billing.services.emails import billing_email_queue
 from billing.services.pricing import RULE_FEATURE, Quote, price_quote
@@ -77,7 +77,14 @@ def purchase_quote(*, organization: Organization | None, item_type: str, list_am
 @dataclass(frozen=True)
 class PurchaseStart:
     purchase: Purchase
-    checkout_url: str  # empty when nothing is left to pay (a free quiz or article)
+    checkout_url: str  # empty when nothing is left to pay (a free quiz or article) or the payment is processing
+    created: bool = True  # False: the buyer's open purchase of this item, answered again
+
+
+def _owner_filter(*, organization: Organization | None, anonymous_session_id: str) -> dict:
+    if organization is not None:
+        return {"organization": organization}
+    return {"organization__isnull": True, "anonymous_session_id": anonymous_session_id}
 
 
 def purchase_start(
@@ -90,80 +97,216 @@ def purchase_start(
     success_url: str,
     cancel_url: str,
 ) -> PurchaseStart:
-    """Price the item for this buyer and either complete it (free) or open a Checkout for it."""
+    """Price the item for this buyer and either complete it (free) or open a Checkout for it.
+
+    One open purchase per buyer and item: while a Checkout for it is open, every Buy (a
+    second tab, a double click, a retried API call) answers that same purchase and URL, so
+    a customer can never pay twice. The organization's row is locked while this runs, so
+    concurrent Buys of one customer queue up (PostgreSQL); anonymous buyers are held to
+    one open purchase by a unique constraint. A Buy after paying settles the purchase
+    from Stripe's answer and is refused as already owned, even before the webhook lands.
+    """
     item = purchasable_resolve(item_type=item_type, item_id=item_id)
     if item is None:
         raise NotFound("No such item for sale.")
-    # A second tab or a resubmitted form must not charge again or spend another free unit.
-    owner = {"organization_id": organization.pk} if organization else {"anonymous_session_id": anonymous_session_id}
-    if item_id in purchased_item_ids(item_type=item_type, **owner):
-        raise AlreadyOwned()
-    quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
-    purchase = Purchase(
-        organization=organization,
-        buyer_id=buyer_id,
-        anonymous_session_id="" if organization else anonymous_session_id,
-        item_type=item_type,
-        item_id=item_id,
-        item_name=item.name,
-        list_amount=item.list_amount,
-        discount_amount=quote.discount_amount,
-        discount_rule=quote.rule,
-        amount=quote.amount,
-        currency=item.currency,
-    )
-    if quote.amount == 0:
-        with transaction.atomic():
-            purchase.status = PurchaseStatus.PAID
-            purchase.paid_at = timezone.now()
-            purchase.save()
-            if quote.consumes and organization is not None:
-                # Refused (rolled back with the purchase) if another request took the last unit.
-                usage_track(
-                    organization=organization,
-                    user_id=buyer_id,
-                    feature=quote.consumes.value,
-                    quantity=1,
-                    idempotency_key=f"purchase:{purchase.pk}",
-                )
-            _receipt_queue(purchase=purchase)
-        return PurchaseStart(purchase=purchase, checkout_url="")
+    owner = _owner_filter(organization=organization, anonymous_session_id=anonymous_session_id)
+    try:
+        return _purchase_start_locked(
+            organization=organization,
+            buyer_id=buyer_id,
+            anonymous_session_id=anonymous_session_id,
+            owner=owner,
+            item=item,
+            item_type=item_type,
+            item_id=item_id,
+            success_url=success_url,
+            cancel_url=cancel_url,
+        )
+    except _PaidMeanwhile as paid:
+        # Paid on Stripe, the webhook not here yet: settle it now (committed), then refuse as owned.
+        purchase_complete_from_checkout(session=paid.session)
+        raise AlreadyOwned() from None
 
-    purchase.save()
-    customer = customer_ensure(organization=organization) if organization else None
-    session = gateway.checkout_session_create(
-        mode="payment",
-        line_items=[
-            {
-                "price_data": {
-                    "currency": item.currency,
-                    "unit_amount": quote.amount,
-                    "product_data": {"name": item.name},
-                },
-                "quantity": 1,
-            }
-        ],
-        success_url=success_url,
-        cancel_url=cancel_url,
-        customer=customer.stripe_customer_id if customer else None,
-        client_reference_id=str(organization.pk) if organization else None,
-        metadata={"purchase_id": str(purchase.pk), "kind": "purchase"},
-        allow_promotion_codes=True,
-        idempotency_key=f"plateau-purchase-{purchase.pk}-checkout",
-    )
-    Purchase.objects.filter(pk=purchase.pk).update(stripe_checkout_session_id=session.id)
-    purchase.stripe_checkout_session_id = session.id
+
+class _PaidMeanwhile(Exception):
+    def __init__(self, session: dict):
+        super().__init__("paid")
+        self.session = session
+
+
+def _purchase_start_locked(
+    *,
+    organization: Organization | None,
+    buyer_id: int | None,
+    anonymous_session_id: str,
+    owner: dict,
+    item: PricedItem,
+    item_type: str,
+    item_id: str,
+    success_url: str,
+    cancel_url: str,
+) -> PurchaseStart:
+    with transaction.atomic():
+        if organization is not None:
+            Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        _refuse_if_owned(item_type=item_type, item_id=item_id, owner=owner)
+        open_purchase = Purchase.objects.filter(
+            status=PurchaseStatus.PENDING, item_type=item_type, item_id=item_id, **owner
+        ).first()
+        if open_purchase is not None:
+            reused = _checkout_reuse(purchase=open_purchase)
+            if reused is not None:
+                return reused
+        quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
+        purchase = Purchase(
+            organization=organization,
+            buyer_id=buyer_id,
+            anonymous_session_id="" if organization else anonymous_session_id,
+            item_type=item_type,
+            item_id=item_id,
+            item_name=item.name,
+            list_amount=item.list_amount,
+            discount_amount=quote.discount_amount,
+            discount_rule=quote.rule,
+            amount=quote.amount,
+            currency=item.currency,
+        )
+        try:
+            with transaction.atomic():
+                purchase.save()  # pending: the unique "one open purchase" constraint claims the item
+        except IntegrityError:
+            # Another request of this anonymous buyer opened it a moment ago: answer that one.
+            open_purchase = Purchase.objects.get(
+                status=PurchaseStatus.PENDING, item_type=item_type, item_id=item_id, **owner
+            )
+            reused = _checkout_reuse(purchase=open_purchase)
+            if reused is None:
+                raise AlreadyOwned() from None
+            return reused
+        if quote.amount == 0:
+            return _purchase_complete_free(purchase=purchase, consumes=quote.consumes)
+        customer = customer_ensure(organization=organization) if organization else None
+        session = gateway.checkout_session_create(
+            mode="payment",
+            line_items=[
+                {
+                    "price_data": {
+                        "currency": item.currency,
+                        "unit_amount": quote.amount,
+                        "product_data": {"name": item.name},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            success_url=success_url,
+            cancel_url=cancel_url,
+            customer=customer.stripe_customer_id if customer else None,
+            client_reference_id=str(organization.pk) if organization else None,
+            metadata={"purchase_id": str(purchase.pk), "kind": "purchase"},
+            allow_promotion_codes=True,
+            idempotency_key=f"plateau-purchase-{purchase.pk}-checkout",
+        )
+        purchase.stripe_checkout_session_id = session.id
+        purchase.save(update_fields=["stripe_checkout_session_id"])
     return PurchaseStart(purchase=purchase, checkout_url=session.url)
 
 
+def _refuse_if_owned(*, item_type: str, item_id: str, owner: dict, exclude_pk: int | None = None) -> None:
+    owned = Purchase.objects.filter(item_type=item_type, item_id=item_id, status__in=OWNING_STATUSES, **owner)
+    if exclude_pk is not None:
+        owned = owned.exclude(pk=exclude_pk)
+    if owned.exists():
+        raise AlreadyOwned()
+
+
+def _purchase_complete_free(*, purchase: Purchase, consumes: Feature | None) -> PurchaseStart:
+    """Nothing to pay: the purchase is the buyer's now, and the plan's unit it uses is counted once."""
+    purchase.status = PurchaseStatus.PAID
+    purchase.paid_at = timezone.now()
+    purchase.save(update_fields=["status", "paid_at"])
+    if consumes and purchase.organization is not None:
+        # Refused (rolled back with the purchase) if another request took the last unit.
+        usage_track(
+            organization=purchase.organization,
+            user_id=purchase.buyer_id,
+            feature=consumes.value,
+            quantity=1,
+            idempotency_key=f"purchase:{purchase.pk}",
+        )
+    _receipt_queue(purchase=purchase)
+    return PurchaseStart(purchase=purchase, checkout_url="")
+
+
+def _checkout_reuse(*, purchase: Purchase) -> PurchaseStart | None:
+    """The buyer's open purchase answered again, as Stripe sees its Checkout now; None if it is over.
+
+    Open: the same URL. Paid (the webhook has not landed yet): settled here and refused as
+    owned. Complete but still processing the payment: no URL, the purchase stays pending.
+    Expired: closed here, and the caller opens a new one.
+    """
+    if not purchase.stripe_checkout_session_id:
+        Purchase.objects.filter(pk=purchase.pk, status=PurchaseStatus.PENDING).update(status=PurchaseStatus.EXPIRED)
+        return None
+    session = gateway.checkout_session_retrieve(session_id=purchase.stripe_checkout_session_id)
+    if session.status == "open":
+        return PurchaseStart(purchase=purchase, checkout_url=session.url, created=False)
+    if session.status == "complete":
+        if session.payment_status in ("paid", "no_payment_required"):
+            raise _PaidMeanwhile(session.to_dict())
+        return PurchaseStart(purchase=purchase, checkout_url="", created=False)
+    purchase_expire_from_checkout(session=session.to_dict())
+    return None
+
+
+def purchase_settle_from_stripe(*, session_id: str) -> Purchase | None:
+    """Settle (or close) the purchase of a Checkout session from the session as Stripe has it now.
+
+    Used by the webhook and by the page the buyer comes back to: the event's body is only a
+    pointer, never trusted for money, so a forged or replayed event cannot mark anything paid.
+    """
+    if not session_id:
+        return None
+    session = gateway.checkout_session_retrieve(session_id=session_id).to_dict()
+    if session.get("mode") != "payment":
+        return None
+    if session.get("status") == "expired":
+        return purchase_expire_from_checkout(session=session)
+    return (
+        purchase_complete_from_checkout(session=session)
+        or Purchase.objects.filter(
+            pk=(session.get("metadata") or {}).get("purchase_id") or 0, stripe_checkout_session_id=session_id
+        ).first()
+    )
+
+
+def purchase_checkout_cancel(*, purchase: Purchase) -> Purchase:
+    """The buyer left Checkout: close the session so it cannot be paid later, and the purchase with it."""
+    if purchase.status != PurchaseStatus.PENDING:
+        return purchase
+    if purchase.stripe_checkout_session_id:
+        session = gateway.checkout_session_expire(session_id=purchase.stripe_checkout_session_id)
+        if session is None:  # no longer open: it may have been paid meanwhile
+            return purchase_settle_from_stripe(session_id=purchase.stripe_checkout_session_id) or purchase
+    Purchase.objects.filter(pk=purchase.pk, status=PurchaseStatus.PENDING).update(status=PurchaseStatus.EXPIRED)
+    purchase.refresh_from_db()
+    return purchase
+
+
 def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
-    """A paid Checkout session settles its purchase, once; the quota its discount used is taken then."""
+    """A paid Checkout session settles its purchase, once; the quota its discount used is taken then.
+
+    `session` must come from Stripe itself (the gateway), never from a webhook's body.
+    """
     purchase_id = (session.get("metadata") or {}).get("purchase_id")
-    if not purchase_id or session.get("payment_status") != "paid":
+    if not purchase_id or session.get("payment_status") not in ("paid", "no_payment_required"):
         return None
     with transaction.atomic():
-        purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
-        if purchase is None or purchase.status != PurchaseStatus.PENDING:
+        purchase = (
+            Purchase.objects.select_for_update()
+            .filter(pk=purchase_id, stripe_checkout_session_id=session.get("id", ""))
+            .first()
+        )
+        if purchase is None or purchase.status not in (PurchaseStatus.PENDING, PurchaseStatus.EXPIRED):
             return purchase
         paid = session.get("amount_total")
         if paid is not None and paid < purchase.amount:
@@ -173,7 +316,10 @@ def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
             purchase.amount = paid
         purchase.status = PurchaseStatus.PAID
         purchase.paid_at = timezone.now()
-        purchase.stripe_payment_intent_id = session.get("payment_intent") or ""
+        payment_intent = session.get("payment_intent")
+        purchase.stripe_payment_intent_id = (
+            payment_intent.get("id", "") if isinstance(payment_intent, dict) else payment_intent or ""
+        )
         purchase.save()
         consumes = RULE_FEATURE.get(purchase.discount_rule.split("+")[0])
         if consumes and purchase.organization is not None:
@@ -231,7 +377,25 @@ def purchases_attach_anonymous(*, anonymous_session_id: str, organization: Organ
     """On sign-up: the purchases made in this browser session become the new account's."""
     if not anonymous_session_id:
         return 0
-    return Purchase.objects.filter(anonymous_session_id=anonymous_session_id, organization__isnull=True).update(
+    anonymous = Purchase.objects.filter(anonymous_session_id=anonymous_session_id, organization__isnull=True)
+    # The account's organization may have its own open Checkout for an item the visitor also
+    # started: one open purchase per customer and item, so the visitor's is closed instead
+    # (left as it is if Stripe cannot be asked now: it stays with the browser session).
+    open_items = set(
+        Purchase.objects.filter(organization=organization, status=PurchaseStatus.PENDING).values_list(
+            "item_type", "item_id"
+        )
+    )
+    kept_apart = []
+    for purchase in anonymous.filter(status=PurchaseStatus.PENDING):
+        if (purchase.item_type, purchase.item_id) in open_items:
+            try:
+                closed = purchase_checkout_cancel(purchase=purchase)
+            except gateway.StripeError:
+                closed = purchase
+            if closed.status == PurchaseStatus.PENDING:
+                kept_apart.append(purchase.pk)
+    return anonymous.exclude(pk__in=kept_apart).update(
         organization=organization, buyer_id=buyer_id, anonymous_session_id=""
     )
 

@@ -55,7 +55,7 @@ def _subscription_pick(subscriptions: list[dict]) -> dict | None:
 
 
 def subscription_state_apply(
-    *, organization: Organization, subscription: dict | None, now: datetime | None = None
+    *, organization: Organization, subscription: dict | None, now: datetime | None = None, new: bool = False
 ) -> SubscriptionState:
     """Write the state from a Stripe subscription (or none) and refresh the grants.
 
@@ -93,15 +93,24 @@ def subscription_state_apply(
         else:
             state.past_due_since = None
             state.grace_until = None
-        if not created and [getattr(state, name) for name in tracked] == before:
+        if not (created or new) and [getattr(state, name) for name in tracked] == before:
             return state
         state.save()
         entitlements_refresh(organization=organization, now=now)
     return state
 
 
-
 def subscription_state_sync(*, organization: Organization, now: datetime | None = None) -> SubscriptionState:
-    """Re-read the organization's subscriptions from dj-stripe's mirror and apply the most alive one."""
-    mirrored = [s.stripe_data for s in Subscription.objects.filter(customer__subscriber=organization)]
-    return subscription_state_apply(organization=organization, subscription=_subscription_pick(mirrored), now=now)
+    """Re-read the organization's subscriptions from dj-stripe's mirror and apply the most alive one.
+
+    The state row is locked *before* the mirror is read: two events about one customer
+    (an invoice and its subscription, say) synced in parallel then apply one after the
+    other, and the second reads a mirror that includes the first's commit, so an older
+    read can never overwrite a newer state.
+    """
+    with transaction.atomic():
+        _, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
+        mirrored = [s.stripe_data for s in Subscription.objects.filter(customer__subscriber=organization)]
+        return subscription_state_apply(
+            organization=organization, subscription=_subscription_pick(mirrored), now=now, new=created
+        )

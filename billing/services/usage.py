@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billing.cache import access_cache_forget
-from billing.exceptions import FeatureNotMetered, NotEntitled, QuotaExceeded
+from billing.exceptions import FeatureNotMetered, IdempotencyKeyReused, NotEntitled, QuotaExceeded
 from billing.models import UsageCounter, UsageLedgerEntry
 from billing.periods import period_bounds
 from billing.plans import FEATURES, Feature, FeatureKind
 from billing.selectors import Access, counter_user_id, grant_for
 from billing.services.emails import billing_email_queue
+from common.outbox import outbox_enqueue
 
 # The "quota nearly used" email goes out when a use crosses this share of the limit.
 WARNING_SHARE = 0.8
@@ -53,7 +54,8 @@ def usage_track(
 
     Raises NotEntitled when the plan lacks the feature and QuotaExceeded when the use
     does not fit in what is left (nothing is recorded then). A retry with an
-    idempotency key already recorded returns the current balance without counting again.
+    idempotency key already recorded returns the current balance without counting again;
+    the same key with another feature, quantity or member is IdempotencyKeyReused (409).
     The period rolls over lazily: the first use in a new period creates its counter.
     """
     if quantity < 1:
@@ -109,19 +111,28 @@ def usage_track(
                 raise QuotaExceeded()
     except IntegrityError:
         entry = UsageLedgerEntry.objects.get(organization=organization, idempotency_key=idempotency_key)
+        # A retry repeats the request exactly; the same key on another request is the client's bug, and
+        # answering it with the first request's balance would hide a use that was never counted.
+        if (entry.feature, entry.quantity, entry.user_id) != (feature, quantity, user_id):
+            raise IdempotencyKeyReused() from None
         return _balance_after_replay(entry=entry)
 
     used, limit = row
     org_id = organization.pk
+    # Now, for reads later in this transaction, and after the commit, for reads that began before it.
+    access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
     transaction.on_commit(lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature))
     if limit and used - quantity < limit * WARNING_SHARE <= used:
-        from billing.tasks import quota_warning_send  # tasks import services: import at call time
-
-        transaction.on_commit(
-            lambda: quota_warning_send.delay(
-                organization_id=org_id, user_id=counter_user, feature=feature, period_start=start.isoformat()
-            ),
-            robust=True,  # the use is recorded; a lost warning must not turn it into an error
+        # The use is recorded either way; the warning follows through the outbox, once per counter period.
+        outbox_enqueue(
+            key=f"quota_warning:{org_id}:{counter_user or '-'}:{feature}:{start.isoformat()}",
+            handler="billing.services.usage.quota_warning_notify",
+            kwargs={
+                "organization_id": org_id,
+                "user_id": counter_user,
+                "feature": feature,
+                "period_start": start.isoformat(),
+            },
         )
     return Access.counted(feature, used=used, limit=limit, resets_at=end)
 
@@ -135,8 +146,12 @@ def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:
     return Access.counted(entry.feature, used=counter.used, limit=counter.limit, resets_at=counter.period_end)
 
 
-def quota_warning_notify(*, organization_id: int, user_id: int | None, feature: str, period_start: datetime) -> bool:
+def quota_warning_notify(
+    *, organization_id: int, user_id: int | None, feature: str, period_start: datetime | str
+) -> bool:
     """Send the "quota nearly used" email once per counter period; True if this call claimed it."""
+    if isinstance(period_start, str):  # from the outbox's JSON
+        period_start = datetime.fromisoformat(period_start)
     counter = (
         UsageCounter.objects.filter(
             organization_id=organization_id, user_id=user_id, feature=feature, period_start=period_start

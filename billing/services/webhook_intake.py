@@ -1,46 +1,63 @@
 """Stripe webhooks in two steps: accept (verify, store, answer) and process (in Celery).
 
 dj-stripe's own view verifies, stores *and* processes each delivery before answering,
-so Stripe waits on dj-stripe's sync and our entitlement refresh (tens of milliseconds of
-CPU per event) and a slow moment turns into Stripe's timeouts and retries. Here the
-request only checks the signature and stores dj-stripe's `WebhookEventTrigger` row
-(one INSERT), and a Celery job runs dj-stripe's processing of that same row after the
-commit. Everything dj-stripe offers on the trigger stays true: the admin lists it with
-its error and "Reprocess" replays it, and duplicates are dropped by dj-stripe's
-`Event.process`.
+so Stripe waits on dj-stripe's sync and our entitlement refresh. Here the request only
+checks the signature and stores dj-stripe's `WebhookEventTrigger` row (one INSERT), and a
+Celery job runs the processing of that same row after the commit. The admin lists each
+trigger with its error, and "Reprocess" replays it.
 
-Nothing is lost between the two steps: a trigger that is valid but not processed
-(broker down at the time, worker died, processing raised) is picked up again by
-`webhook_triggers_redrive`, which beat runs every few minutes.
+What is guaranteed (docs/billing.md says it for users):
 
-Superseded triggers skip dj-stripe's sync. For the object types below, dj-stripe's
-handler ignores the event's copy of the object and fetches the object's current state
-from Stripe, then syncs it. When several events about one object are queued (a new
-subscription alone sends `created`, `updated` and four events about its first invoice),
-every sync after the last event's acceptance gives the same result, so only the
-latest accepted trigger for an object runs dj-stripe's handler; the earlier ones store
-their Event (duplicates still dropped) and apply what is theirs alone (a purchase, the
-customer's details, the event's email) without re-syncing the organization's state,
-which the latest one's job does. The latest trigger per object is noted in the cache at
-acceptance; with no shared cache (local memory in development) nothing is skipped.
+- **Verified.** The signature is checked against the endpoint's secret with Stripe's
+  scheme, and the timestamp must lie within the tolerance on *both* sides. dj-stripe's
+  `X-Djstripe-Webhook-Secret` override (accepted when DEBUG is on) is never consulted:
+  it is dropped from the stored headers and our check does not read it. A refused
+  delivery stores no body: one small `WebhookRejection` row per sender, reason and
+  minute, and one WARNING line without a traceback.
+- **At least once.** A valid delivery is stored before it is answered; a trigger that is
+  not processed (broker down, worker lost, processing failed) is queued again by
+  `webhook_triggers_redrive`, which beat runs every few minutes.
+- **Effects exactly once.** Processing takes a lock on the event's object (PostgreSQL
+  advisory lock, so concurrent deliveries of one event, or of events about one object,
+  run one after the other), then: an event already stored was applied in full by the
+  transaction that stored it (dj-stripe's sync and ours commit together), so a duplicate
+  does nothing; otherwise the object is synced and our part applied, and the Event row
+  is committed with them. Every effect of ours also has a business key (emails, usage,
+  refunds, purchases), so even a replay by hand converges.
+- **Order does not matter.** dj-stripe re-fetches the object from Stripe instead of
+  trusting the event's copy, and our part re-reads that mirror; purchases are settled
+  from the Checkout session re-read from Stripe. An older event processed after a newer
+  one therefore lands in the same, current state.
+
+Speed without dropping anything: when the object of a trigger was fetched from Stripe
+*after* that trigger was accepted (by another trigger about the same object, under the
+same lock), the fetch already saw the change the event reports, so dj-stripe's re-fetch
+and sync are skipped for it; its Event is stored and our part applied against the
+mirror as usual. The moment of the last fetch per object is noted in the cache after the
+commit; with no note (cache cleared, local memory in another process) nothing is skipped.
 """
 
+import json
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from traceback import format_exc
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from djstripe import signals
 from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 from djstripe.settings import djstripe_settings
 
+from billing import gateway
+from billing.models import WebhookRejection
 from billing.services.webhooks import HANDLED_EVENT_TYPES, stripe_event_apply
+from common.outbox import task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -59,67 +76,88 @@ REFETCHED_PREFIXES = (
     "product.",
 )
 REFETCHED_TYPES = ("customer.created", "customer.updated")
+# Headers never stored with a delivery: dj-stripe's debug override of the secret, and credentials.
+DROPPED_HEADERS = {"x-djstripe-webhook-secret", "cookie", "authorization"}
+SYNCED_NOTE_SECONDS = 3600
 
 
-def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str) -> WebhookEventTrigger | None:
-    """Store one delivery as dj-stripe's trigger, verified against the endpoint's secret.
+@dataclass(frozen=True)
+class WebhookAcceptance:
+    trigger: WebhookEventTrigger | None  # stored and queued; None when refused or the endpoint is unknown
+    endpoint_found: bool
+    refused_because: str = ""
 
-    None when no endpoint has this uuid. The trigger is stored whether or not it is
-    valid (as dj-stripe does, so forged deliveries are visible in the admin); a valid
-    one is queued for processing once the row is committed.
-    """
+
+def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str) -> WebhookAcceptance:
+    """Verify one delivery against the endpoint's secret; store and queue it only if it is genuine."""
     endpoint = (
         WebhookEndpoint.objects.select_related("djstripe_owner_account").filter(djstripe_uuid=endpoint_uuid).first()
     )
     if endpoint is None:
-        return None
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = "(error decoding body)"
+        return WebhookAcceptance(trigger=None, endpoint_found=False)
+    reason, data = _verify(body=body, headers=headers, secret=endpoint.secret, tolerance=endpoint.djstripe_tolerance)
+    if reason:
+        webhook_rejection_record(remote_ip=remote_ip, reason=reason, size=len(body))
+        return WebhookAcceptance(trigger=None, endpoint_found=True, refused_because=reason)
     trigger = WebhookEventTrigger(
-        headers=headers,
-        body=text,
+        headers={name: value for name, value in headers.items() if name.lower() not in DROPPED_HEADERS},
+        body=body.decode("utf-8"),
         remote_ip=remote_ip,
         stripe_trigger_account=endpoint.djstripe_owner_account,
         webhook_endpoint=endpoint,
+        valid=True,
     )
-    trigger.valid = trigger.validate(secret=endpoint.secret, api_key=_api_key(trigger))
     with transaction.atomic():
         trigger.save()
-        if trigger.valid:
-            transaction.on_commit(lambda: _accepted(trigger), robust=True)
-    return trigger
+        transaction.on_commit(lambda: _queue(trigger.pk), robust=True)
+    return WebhookAcceptance(trigger=trigger, endpoint_found=True)
 
 
-def _accepted(trigger: WebhookEventTrigger) -> None:
-    _queue(trigger.pk)  # first: if noting it below fails, the trigger is processed in full all the same
-    key = _latest_key(trigger)
-    if key:
-        cache.set(key, trigger.pk, timeout=int(REDRIVE_WINDOW.total_seconds()))
+def _verify(*, body: bytes, headers: dict, secret: str, tolerance: int) -> tuple[str, dict]:
+    """("", event) for a genuine delivery, else (reason, {}). Never raises for bad input."""
+    signature = next((value for name, value in headers.items() if name.lower() == "stripe-signature"), "")
+    timestamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    if not signature or len(timestamps) != 1 or not timestamps[0].isdigit():
+        return "malformed_signature", {}
+    if abs(timezone.now().timestamp() - int(timestamps[0])) > tolerance:
+        return "timestamp_outside_tolerance", {}
+    try:
+        text = body.decode("utf-8")
+        gateway.webhook_signature_verify(payload=text, header=signature, secret=secret, tolerance=tolerance)
+    except UnicodeDecodeError:
+        return "malformed_body", {}
+    except gateway.SignatureError:
+        return "signature_mismatch", {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "malformed_body", {}
+    if not isinstance(data, dict) or not data.get("id") or "livemode" not in data or not data.get("type"):
+        return "malformed_body", {}
+    return "", data
 
 
-def _latest_key(trigger: WebhookEventTrigger) -> str:
-    """The cache key naming the latest accepted trigger about this event's object ("" if not re-fetched)."""
-    data = trigger.json_body
-    event_type = data.get("type") or ""
-    obj = (data.get("data") or {}).get("object") or {}
-    if not obj.get("id") or not (event_type in REFETCHED_TYPES or event_type.startswith(REFETCHED_PREFIXES)):
-        return ""
-    return f"billing:webhook-latest:{obj.get('object', '')}:{obj['id']}"
-
-
-def _superseded(trigger: WebhookEventTrigger) -> bool:
-    """A later trigger about the same object was accepted: its processing syncs the object anyway."""
-    key = _latest_key(trigger)
-    latest = cache.get(key) if key else None
-    return latest is not None and latest > trigger.pk
+def webhook_rejection_record(*, remote_ip: str, reason: str, size: int) -> None:
+    """Count a refused delivery in its minute's row; one WARNING line, no traceback, no body kept."""
+    logger.warning("refused a Stripe webhook delivery from %s: %s (%d bytes)", remote_ip, reason, size)
+    now = timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    window = {"minute": minute, "remote_ip": remote_ip or None, "reason": reason}
+    bump = {"count": F("count") + 1, "bytes": F("bytes") + size, "last_at": now}
+    if WebhookRejection.objects.filter(**window).update(**bump):
+        return
+    try:
+        with transaction.atomic():
+            WebhookRejection.objects.create(**window, bytes=size, last_at=now)
+    except IntegrityError:  # another refused delivery of that minute created the row first
+        WebhookRejection.objects.filter(**window).update(**bump)
 
 
 def _queue(trigger_id: int) -> None:
+    """Publish the processing job; with the broker down the stored trigger waits for the redrive."""
     from billing.tasks import stripe_webhook_process
 
-    stripe_webhook_process.delay(trigger_id=trigger_id)
+    task_publish(task=stripe_webhook_process, kwargs={"trigger_id": trigger_id})
 
 
 _applying_inline: ContextVar[bool] = ContextVar("billing_webhook_applying_inline", default=False)
@@ -139,14 +177,32 @@ def is_applying_inline() -> bool:
     return _applying_inline.get()
 
 
-def webhook_trigger_process(*, trigger_id: int) -> bool:
-    """Run dj-stripe's processing of a stored trigger, then ours, in one transaction; True once processed.
+def _object_of(data: dict) -> tuple[str, bool]:
+    """The key of the event's object (for the lock and the fetch note), and whether dj-stripe re-fetches it."""
+    event_type = data.get("type") or ""
+    obj = (data.get("data") or {}).get("object") or {}
+    if not obj.get("id"):
+        return f"event:{data.get('id', '')}", False
+    refetched = event_type in REFETCHED_TYPES or event_type.startswith(REFETCHED_PREFIXES)
+    return f"{obj.get('object', '')}:{obj['id']}", refetched
 
-    Ours (subscription state, grants, purchases, emails: `stripe_event_apply`) runs right
-    after dj-stripe's sync, so a trigger counts as processed only when both succeeded. A
-    failure rolls both back, records the error and traceback on the trigger (the admin
+
+def _synced_note_key(object_key: str) -> str:
+    return f"billing:webhook-synced:{object_key}"
+
+
+def _object_lock(object_key: str) -> None:
+    """Serialise processing per Stripe object until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"stripe:{object_key}"])
+
+
+def webhook_trigger_process(*, trigger_id: int) -> bool:
+    """Process a stored trigger: dj-stripe's sync and our part in one transaction; True once processed.
+
+    A failure rolls both back, records the error and traceback on the trigger (the admin
     shows them) and is raised for Celery to retry; the redrive catches it later too.
-    Processing an already processed trigger does nothing.
     """
     trigger = (
         WebhookEventTrigger.objects.select_related("webhook_endpoint", "stripe_trigger_account")
@@ -158,22 +214,35 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     if trigger.processed:
         return True
     api_key = _api_key(trigger)
+    data = trigger.json_body
+    object_key, refetched = _object_of(data)
+    fetched_at = None
     try:
         with transaction.atomic():
+            _object_lock(object_key)
+            # Under the lock: a concurrent job may have processed this very trigger meanwhile.
+            if WebhookEventTrigger.objects.filter(pk=trigger.pk, processed=True).exists():
+                return True
             signals.webhook_pre_process.send(sender=WebhookEventTrigger, instance=trigger)
-            if _superseded(trigger):
-                trigger.exception, trigger.traceback = "", ""
-                trigger.event = _event_store_without_sync(data=trigger.json_body, api_key=api_key)
-                trigger.processed = True
-            else:
-                new = not Event.objects.filter(id=trigger.json_body.get("id", "")).exists()
-                with applying_inline():
-                    trigger.process(save=False, api_key=api_key)
-                if new and trigger.event.type in HANDLED_EVENT_TYPES:
-                    # dj-stripe's sync is done (in this transaction): apply ours on top of it.
-                    stripe_event_apply(event_id=trigger.event.id)
+            trigger.exception, trigger.traceback = "", ""
+            event = Event.objects.filter(id=data["id"]).first()
+            if event is None:
+                synced_at = cache.get(_synced_note_key(object_key)) if refetched else None
+                if synced_at is not None and trigger.created.timestamp() < synced_at:
+                    event = Event._create_from_stripe_object(data, api_key=api_key)
+                else:
+                    fetched_at = timezone.now().timestamp()
+                    with applying_inline():
+                        event = Event.process(data, api_key=api_key)
+                if event.type in HANDLED_EVENT_TYPES:
+                    stripe_event_apply(event_id=event.id)
+            # else: a duplicate; the transaction that stored the event applied it in full.
+            trigger.event = event
+            trigger.processed = True
             signals.webhook_post_process.send(sender=WebhookEventTrigger, instance=trigger, api_key=api_key)
             trigger.save()
+            if fetched_at is not None and refetched:
+                transaction.on_commit(lambda: _note_synced(object_key, fetched_at))
     except Exception as error:
         trigger.exception = str(error)[: WebhookEventTrigger._meta.get_field("exception").max_length]
         trigger.traceback = format_exc()
@@ -188,26 +257,12 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     return True
 
 
-def _event_store_without_sync(*, data: dict, api_key: str) -> Event:
-    """dj-stripe's Event.process minus dj-stripe's handler: store the event once, apply what is its own.
-
-    Our part runs here, in the same transaction (a failure retries the whole trigger),
-    without re-syncing the organization's state: the later trigger's job does that.
-    """
-    existing = Event.objects.filter(id=data["id"]).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            event = Event._create_from_stripe_object(data, api_key=api_key)
-    except IntegrityError:  # the same event, stored by a concurrent delivery
-        existing = Event.objects.filter(id=data["id"]).first()
-        if existing is None:
-            raise
-        return existing
-    if event.type in HANDLED_EVENT_TYPES:
-        stripe_event_apply(event_id=event.id, sync_state=False)
-    return event
+def _note_synced(object_key: str, fetched_at: float) -> None:
+    """After the commit: deliveries about this object accepted before `fetched_at` need no fetch of their own."""
+    key = _synced_note_key(object_key)
+    previous = cache.get(key)
+    if previous is None or previous < fetched_at:
+        cache.set(key, fetched_at, SYNCED_NOTE_SECONDS)
 
 
 def webhook_triggers_redrive(*, now=None) -> int:
@@ -226,15 +281,17 @@ def webhook_triggers_redrive(*, now=None) -> int:
 
 
 def webhook_triggers_prune(*, now=None) -> int:
-    """Delete stored deliveries older than WEBHOOK_TRIGGER_RETENTION_DAYS that are settled.
+    """Delete stored deliveries older than WEBHOOK_TRIGGER_RETENTION_DAYS that are settled, and old refusals.
 
-    Settled: processed, or never valid (forged, stale, malformed). A valid trigger that
-    was never processed is kept for a person to look at. dj-stripe's Event rows stay.
+    Settled: processed, or never valid (stored before refused deliveries stopped being
+    stored). A valid trigger that was never processed is kept for a person to look at.
+    dj-stripe's Event rows stay.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.WEBHOOK_TRIGGER_RETENTION_DAYS)
     settled = Q(processed=True) | Q(valid=False)
     deleted, _ = WebhookEventTrigger.objects.filter(settled, created__lt=cutoff).delete()
+    WebhookRejection.objects.filter(minute__lt=cutoff).delete()
     return deleted
 
 

@@ -16,11 +16,7 @@ from billing.plans import PLANS
 from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
 from billing.services.entitlements import ENTITLING_STATUSES
-from billing.services.purchases import (
-    purchase_complete_from_checkout,
-    purchase_expire_from_checkout,
-    purchase_refund_record_from_stripe,
-)
+from billing.services.purchases import purchase_refund_record_from_stripe, purchase_settle_from_stripe
 from billing.services.subscriptions import subscription_state_sync
 
 HANDLED_EVENT_TYPES = (
@@ -49,22 +45,20 @@ def stripe_customer_id_of(*, event_type: str, obj: dict) -> str:
     return (customer.get("id") if isinstance(customer, dict) else customer) or ""
 
 
-def stripe_event_apply(*, event_id: str, sync_state: bool = True) -> Organization | None:
+def stripe_event_apply(*, event_id: str) -> Organization | None:
     """Apply one stored Stripe event to its customer's organization; None if it names none of ours.
 
-    `sync_state=False` is for an event whose object a later queued event will sync: the
-    state is re-read from the mirror then, so here only what belongs to this event alone
-    (purchases, customer details, its email) is done, against the state as it stands.
+    The event only says what to look at: the organization's state is re-read from the
+    mirror, and a Checkout session is re-read from Stripe before a purchase is settled, so
+    a replayed, reordered or forged event cannot invent state.
     """
     event = Event.objects.filter(id=event_id).first()
     if event is None:
         return None
     obj = (event.data or {}).get("object") or {}
-    if event.type == "checkout.session.completed" and obj.get("mode") == "payment":
+    if event.type in ("checkout.session.completed", "checkout.session.expired") and obj.get("mode") == "payment":
         # One-time purchases may be anonymous: settle them before looking for an organization.
-        purchase_complete_from_checkout(session=obj)
-    if event.type == "checkout.session.expired" and obj.get("mode") == "payment":
-        purchase_expire_from_checkout(session=obj)
+        purchase_settle_from_stripe(session_id=obj.get("id") or "")
     if event.type in ("refund.created", "refund.updated"):
         purchase_refund_record_from_stripe(refund=obj)
         return None
@@ -76,8 +70,7 @@ def stripe_event_apply(*, event_id: str, sync_state: bool = True) -> Organizatio
     organization = Organization.objects.filter(djstripe_customers__id=customer_id).first() if customer_id else None
     if organization is None:
         return None
-    state = SubscriptionState.objects.filter(organization=organization).first() if not sync_state else None
-    state = state or subscription_state_sync(organization=organization)
+    state = subscription_state_sync(organization=organization)
     _emails_for_event(event_type=event.type, obj=obj, organization=organization, state=state)
     return organization
 

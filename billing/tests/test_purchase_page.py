@@ -74,9 +74,11 @@ def test_a_visitor_buys_with_the_session_id_and_a_foreign_next_url_is_ignored(st
     purchase = Purchase.objects.get()
     session_id = client.session[SESSION_FIELD]
     assert (purchase.organization, purchase.anonymous_session_id) == (None, session_id)
-    # The checkout comes back to the site's home page, not to the foreign address.
+    # The checkout comes back through the return page to the site's home page, not to the foreign address.
     session = stripe.checkout.Session.retrieve(purchase.stripe_checkout_session_id)
-    assert (session.success_url, session.cancel_url) == ("http://testserver/", "http://testserver/")
+    back = "http://testserver/billing/purchase/return/?next=%2F"
+    assert session.success_url == back + "&session_id={CHECKOUT_SESSION_ID}"
+    assert session.cancel_url == back + "&outcome=cancel&item_type=quiz&item_id=q40"
 
 
 @pytest.mark.django_db

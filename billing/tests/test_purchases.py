@@ -71,8 +71,13 @@ def test_a_quiz_over_fifty_dollars_is_never_free(premium, stripe_sandbox):
 @pytest.mark.django_db
 def test_the_client_never_sets_the_price(premium, stripe_sandbox):
     body = {"item_type": "article", "item_id": "a10", "amount": 1, "list_amount": 1, "discount_amount": 999}
-    response = client_for(premium).post(PURCHASES, body, format="json").json()
-    # Premium: 3 free articles a cycle, whatever the client claims.
+    refused = client_for(premium).post(PURCHASES, body, format="json")
+    # Fields the API does not take are refused by name, not silently ignored.
+    assert refused.status_code == 400
+    assert sorted(e["field"] for e in refused.json()["errors"]) == ["amount", "discount_amount", "list_amount"]
+    assert not Purchase.objects.exists()
+    response = client_for(premium).post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json").json()
+    # Premium: 3 free articles a cycle.
     assert (response["purchase"]["list_amount"], response["purchase"]["amount"]) == (1000, 0)
 
 
@@ -83,9 +88,9 @@ def test_unknown_items_are_404(premium):
     assert not Purchase.objects.exists()
 
 
-def _buy_anonymously(client) -> Purchase:
-    response = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
-    assert response.status_code == 201
+def _buy_anonymously(client, *, item: tuple[str, str] = ("article", "a10"), status: int = 201) -> Purchase:
+    response = client.post(PURCHASES, {"item_type": item[0], "item_id": item[1]}, format="json")
+    assert response.status_code == status
     return Purchase.objects.get(pk=response.json()["purchase"]["id"])
 
 
@@ -103,13 +108,16 @@ def test_anonymous_purchase_keeps_an_id_in_the_session_not_the_session_key(strip
     assert (purchase.organization, purchase.buyer, purchase.amount) == (None, None, 1000)
     assert purchase.anonymous_session_id == session[SESSION_FIELD]
     assert purchase.anonymous_session_id != session.session_key
-    assert _buy_anonymously(client).anonymous_session_id == purchase.anonymous_session_id
+    # The same browser buying again: its open purchase (and Checkout) is answered again, with 200.
+    assert _buy_anonymously(client, status=200) == purchase
+    other = _buy_anonymously(client, item=("quiz", "q40"))
+    assert other.anonymous_session_id == purchase.anonymous_session_id
 
 
 @pytest.mark.django_db
 def test_signing_up_in_the_same_session_attaches_the_purchases_to_the_personal_organization(stripe_sandbox):
     client = APIClient()
-    first, second = _buy_anonymously(client), _buy_anonymously(client)
+    first, second = _buy_anonymously(client), _buy_anonymously(client, item=("quiz", "q40"))
     user = _sign_up(client, "newcomer@example.com")
     personal = membership_primary(user=user).organization
     assert personal.is_personal

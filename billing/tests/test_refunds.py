@@ -139,3 +139,59 @@ def test_purchases_refunded_before_the_ledger_get_one_row_dated_at_the_payment()
     assert list(PurchaseRefund.objects.values_list("purchase", "amount", "source", "created_at")) == [
         (earlier.pk, 40, "unrecorded", paid_at)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_naming_another_currency_or_unknown_fields_is_refused_and_moves_nothing(stripe_sandbox, paid_purchase):
+    staff = MembershipFactory(user__is_staff=True)
+    url = f"{PURCHASES}{paid_purchase.pk}/refund/"
+    response = client_for(staff).post(url, {"amount": 100, "currency": "eur"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "currency", "message": "This field is not accepted here."}]
+    paid_purchase.refresh_from_db()
+    assert (paid_purchase.refunded_amount, paid_purchase.status) == (0, "paid")
+    assert not PurchaseRefund.objects.exists()
+    assert list(stripe.Refund.list(limit=10).auto_paging_iter()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_refund_asks_for_amount_and_reason_before_money_moves(stripe_sandbox, paid_purchase, staff_client):
+    changelist = "/admin/billing/purchase/"
+    chosen = {"action": "refund", "_selected_action": [paid_purchase.pk]}
+    confirm_page = staff_client.post(changelist, chosen)
+    assert confirm_page.status_code == 200
+    assert b"Confirm the refund" in confirm_page.content and b"$60.00 is left to refund" in confirm_page.content
+    assert not PurchaseRefund.objects.exists()  # nothing moved yet
+
+    no_reason = staff_client.post(changelist, {**chosen, "confirm": "yes", "amount": 1500, "reason": ""})
+    assert no_reason.status_code == 200 and b"This field is required" in no_reason.content
+    assert not PurchaseRefund.objects.exists()
+
+    done = staff_client.post(changelist, {**chosen, "confirm": "yes", "amount": 1500, "reason": "Duplicate order"})
+    assert done.status_code == 302
+    refund = PurchaseRefund.objects.get()
+    assert (refund.amount, refund.reason, refund.refunded_by.is_staff) == (1500, "Duplicate order", True)
+    paid_purchase.refresh_from_db()
+    assert (paid_purchase.refunded_amount, paid_purchase.status) == (1500, "partially_refunded")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_customer_sees_the_purchase_its_refund_and_a_receipt_on_the_billing_page(stripe_sandbox, paid_purchase):
+    from django.test import Client
+
+    from billing.services.purchases import purchase_refund
+
+    purchase_refund(purchase=paid_purchase, amount=6000, reason="Bought by mistake")
+    member = paid_purchase.organization.memberships.get().user
+    browser = Client()
+    browser.force_login(member)
+    page = browser.get(f"/billing/settings/?org={paid_purchase.organization_id}").content.decode()
+    assert "Advanced agents quiz" in page and "Refunded" in page
+    receipt = browser.get(f"/billing/purchases/{paid_purchase.pk}/receipt/")
+    text = receipt.content.decode()
+    assert receipt.status_code == 200
+    assert "$60.00" in text and "Bought by mistake" in text and "This purchase was refunded in full." in text
+    # Another organization's member finds nothing there.
+    stranger = Client()
+    stranger.force_login(MembershipFactory().user)
+    assert stranger.get(f"/billing/purchases/{paid_purchase.pk}/receipt/").status_code == 404

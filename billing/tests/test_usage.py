@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from billing.exceptions import FeatureNotMetered, MemberRequired, NotEntitled, QuotaExceeded
+from billing.exceptions import FeatureNotMetered, IdempotencyKeyReused, MemberRequired, NotEntitled, QuotaExceeded
 from billing.models import BillingEmail, UsageCounter, UsageLedgerEntry
 from billing.selectors import access_check
 from billing.services.entitlements import entitlements_refresh
@@ -90,6 +90,18 @@ def test_same_idempotency_key_counts_once(free_member):
     again = track(org, user, "ai_chat", quantity=2, key="retry-me")
     assert (first.used, again.used) == (2, 2)
     assert UsageLedgerEntry.objects.filter(organization=org).count() == 1
+
+
+def test_a_key_reused_for_another_feature_quantity_or_member_is_refused_and_counts_nothing(free_member):
+    org, user = free_member.organization, free_member.user
+    track(org, user, "ai_chat", quantity=1, key="k-1")
+    other_member = MembershipFactory(organization=org).user
+    for feature, quantity, member in (("ai_chat", 2, user), ("ai_chat", 1, other_member)):
+        with pytest.raises(IdempotencyKeyReused):
+            track(org, member, feature, quantity=quantity, key="k-1")
+    assert UsageLedgerEntry.objects.filter(organization=org).count() == 1
+    assert UsageCounter.objects.get(organization=org, user=user).used == 1
+    assert not UsageCounter.objects.filter(organization=org, user=other_member).exists()
 
 
 def test_a_retry_after_the_quota_is_full_is_answered_not_refused(free_member):

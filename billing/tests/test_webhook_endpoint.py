@@ -19,8 +19,9 @@ from django.contrib import admin as django_admin
 from django.test import RequestFactory
 from django.utils import timezone
 from djstripe.models import Event, Subscription, WebhookEndpoint, WebhookEventTrigger
+from rest_framework.test import APIClient
 
-from billing.models import BillingEmail, SubscriptionState
+from billing.models import BillingEmail, SubscriptionState, WebhookRejection
 from billing.services import webhook_intake
 from billing.services.webhook_intake import webhook_trigger_process, webhook_triggers_prune, webhook_triggers_redrive
 from billing.tests.checkout_helpers import subscribe
@@ -228,36 +229,110 @@ def test_a_delivery_for_an_unknown_endpoint_is_404_and_not_stored(client, endpoi
     assert not WebhookEventTrigger.objects.exists()
 
 
-def test_an_event_superseded_in_the_queue_skips_dj_stripes_sync_and_the_latest_converges(
-    client, monkeypatch, endpoint, subscription_created
-):
-    """A worker catching up on a backlog: two events about one subscription, the earlier one superseded."""
-    membership, url, created_body = subscription_created
+def _later_update_of(created_body: str) -> str:
     subscription_id = json.loads(created_body)["data"]["object"]["id"]
     stripe.Subscription.modify(subscription_id, metadata={"note": "later"})
     events = stripe.Event.list(limit=10).auto_paging_iter()
     updated = next(e for e in events if e.type == "customer.subscription.updated")
-    updated_body = stripe.Event.retrieve(updated.id).last_response.body
+    return stripe.Event.retrieve(updated.id).last_response.body
+
+
+@pytest.mark.parametrize("order", ["first_then_second", "second_then_first"])
+def test_the_same_event_delivered_twice_while_the_worker_is_paused_is_applied(
+    client, monkeypatch, endpoint, subscription_created, order
+):
+    """Both deliveries wait in the queue; whichever runs first applies the event, the other is a no-op.
+
+    Before: the earlier delivery was treated as superseded by the later one (same object)
+    and stored the Event without syncing, and the later one found the Event stored and was
+    dropped as a duplicate: a paid subscription never reached the organization.
+    """
+    membership, url, body = subscription_created
     queued = []  # the broker, with no worker consuming yet
+    monkeypatch.setattr(webhook_intake, "_queue", queued.append)
+    for _ in range(2):
+        assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+    if order == "second_then_first":
+        queued.reverse()
+
+    assert [webhook_trigger_process(trigger_id=pk) for pk in queued] == [True, True]
+
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+    assert Event.objects.filter(type="customer.subscription.created").count() == 1
+    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
+    assert list(WebhookEventTrigger.objects.values_list("processed", flat=True)) == [True, True]
+
+
+def test_a_cancellation_delivered_twice_revokes_the_plan(client, monkeypatch, endpoint, subscription_created):
+    membership, url, created_body = subscription_created
+    assert post(client, url, created_body, sign(created_body, endpoint.secret)).status_code == 200
+    assert SubscriptionState.objects.get(organization=membership.organization).plan == "premium"
+    subscription_id = json.loads(created_body)["data"]["object"]["id"]
+    stripe.Subscription.cancel(subscription_id)
+    deleted = next(e for e in stripe.Event.list(limit=10).auto_paging_iter() if e.type.endswith(".deleted"))
+    deleted_body = stripe.Event.retrieve(deleted.id).last_response.body
+    queued = []
+    monkeypatch.setattr(webhook_intake, "_queue", queued.append)
+    for _ in range(2):
+        assert post(client, url, deleted_body, sign(deleted_body, endpoint.secret)).status_code == 200
+
+    for pk in queued:
+        webhook_trigger_process(trigger_id=pk)
+
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "canceled")
+    assert not membership.organization.entitlements.filter(feature="free_quiz").exists()
+    assert BillingEmail.objects.filter(template="subscription_cancelled").count() == 1
+
+
+def test_an_older_event_after_a_newer_ones_sync_needs_no_fetch_and_lands_in_the_same_state(
+    client, monkeypatch, endpoint, subscription_created
+):
+    """The one shortcut kept: the object was fetched after this delivery was accepted, so that fetch saw it."""
+    membership, url, created_body = subscription_created
+    updated_body = _later_update_of(created_body)
+    queued = []
     monkeypatch.setattr(webhook_intake, "_queue", queued.append)
     for body in (created_body, updated_body):
         assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
-    first, second = queued
+    older, newer = queued
+    assert webhook_trigger_process(trigger_id=newer) is True
 
-    assert webhook_trigger_process(trigger_id=first) is True
-    # Stored once and marked processed, but dj-stripe did not fetch and sync the subscription:
-    # the later trigger will.
-    assert Event.objects.filter(type="customer.subscription.created").count() == 1
-    assert WebhookEventTrigger.objects.get(pk=first).processed
-    assert not Subscription.objects.filter(id=subscription_id).exists()
+    # Stripe is unreachable now: the older delivery is processed without fetching anything.
+    with monkeypatch.context() as down:
+        down.setattr(stripe, "api_base", "http://127.0.0.1:9")
+        down.setattr(stripe, "max_network_retries", 0)
+        assert webhook_trigger_process(trigger_id=older) is True
 
-    assert webhook_trigger_process(trigger_id=second) is True
+    subscription_id = json.loads(created_body)["data"]["object"]["id"]
     assert Subscription.objects.get(id=subscription_id).metadata["note"] == "later"
     state = SubscriptionState.objects.get(organization=membership.organization)
     assert (state.plan, state.status) == ("premium", "active")
-    assert BillingEmail.objects.filter(template="subscription_started").count() == 1
-    # The latest one is never skipped, whatever order the worker takes them in.
-    assert webhook_intake._superseded(WebhookEventTrigger.objects.get(pk=second)) is False
+    assert Event.objects.filter(type__startswith="customer.subscription.").count() == 2
+
+
+def test_a_delivery_accepted_before_nothing_was_fetched_is_never_skipped(
+    client, monkeypatch, endpoint, subscription_created
+):
+    """The newer delivery, processed second, was accepted before the older one's fetch? No: after. It fetches."""
+    membership, url, created_body = subscription_created
+    updated_body = _later_update_of(created_body)
+    queued = []
+    monkeypatch.setattr(webhook_intake, "_queue", queued.append)
+    assert post(client, url, created_body, sign(created_body, endpoint.secret)).status_code == 200
+    assert webhook_trigger_process(trigger_id=queued[0]) is True
+    # Accepted after that fetch: it must fetch again, so with Stripe down it fails and is kept for the redrive.
+    assert post(client, url, updated_body, sign(updated_body, endpoint.secret)).status_code == 200
+    with monkeypatch.context() as down:
+        down.setattr(stripe, "api_base", "http://127.0.0.1:9")
+        down.setattr(stripe, "max_network_retries", 0)
+        with pytest.raises(stripe.APIConnectionError):
+            webhook_trigger_process(trigger_id=queued[1])
+    assert WebhookEventTrigger.objects.get(pk=queued[1]).processed is False
+    assert webhook_trigger_process(trigger_id=queued[1]) is True
+    subscription_id = json.loads(created_body)["data"]["object"]["id"]
+    assert Subscription.objects.get(id=subscription_id).metadata["note"] == "later"
 
 
 def test_settled_deliveries_are_pruned_after_the_retention_and_unsettled_ones_kept(
@@ -266,11 +341,13 @@ def test_settled_deliveries_are_pruned_after_the_retention_and_unsettled_ones_ke
     _membership, url, body = subscription_created
     stuck = _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, body)
     assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200  # Stripe's retry, processed
-    assert post(client, url, body, sign(body, "whsec_forged")).status_code == 400  # never valid
-    assert WebhookEventTrigger.objects.count() == 3
+    assert post(client, url, body, sign(body, "whsec_forged")).status_code == 400  # refused: counted, not stored
+    assert WebhookEventTrigger.objects.count() == 2
+    assert WebhookRejection.objects.get().count == 1
 
     assert webhook_triggers_prune(now=timezone.now() + timedelta(days=29)) == 0
-    assert webhook_triggers_prune(now=timezone.now() + timedelta(days=31)) == 2
+    assert webhook_triggers_prune(now=timezone.now() + timedelta(days=31)) == 1
+    assert not WebhookRejection.objects.exists()
 
     # The valid one that never got processed waits for a person; dj-stripe's record of the event stays.
     assert list(WebhookEventTrigger.objects.values_list("pk", flat=True)) == [stuck.pk]
@@ -300,3 +377,101 @@ def test_our_part_failing_rolls_back_the_whole_trigger_and_the_redrive_converges
     state = SubscriptionState.objects.get(organization=membership.organization)
     assert (state.plan, state.status) == ("premium", "active")
     assert BillingEmail.objects.filter(template="subscription_started").count() == 1
+
+
+def test_a_timestamp_from_the_future_is_refused(client, endpoint, subscription_created):
+    membership, url, body = subscription_created
+    ahead = sign(body, endpoint.secret, at=int(time.time()) + 400)
+    assert post(client, url, body, ahead).status_code == 400
+    assert not WebhookEventTrigger.objects.exists()
+    assert WebhookRejection.objects.get().reason == "timestamp_outside_tolerance"
+    assert not SubscriptionState.objects.filter(organization=membership.organization, plan="premium").exists()
+
+
+def test_djstripes_debug_secret_header_is_never_honoured(client, settings, endpoint, subscription_created):
+    """Under DEBUG dj-stripe lets `X-Djstripe-Webhook-Secret` replace the endpoint's secret: a forger's own."""
+    settings.DEBUG = True
+    membership, url, body = subscription_created
+    forged = client.post(
+        url,
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body, "whsec_attacker"),
+        HTTP_X_DJSTRIPE_WEBHOOK_SECRET="whsec_attacker",
+    )
+    assert forged.status_code == 400
+    assert not WebhookEventTrigger.objects.exists()
+    # A genuine delivery carrying the header is accepted, and the header is not kept.
+    genuine = client.post(
+        url,
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body, endpoint.secret),
+        HTTP_X_DJSTRIPE_WEBHOOK_SECRET="whsec_attacker",
+    )
+    assert genuine.status_code == 200
+    headers = {name.lower() for name in WebhookEventTrigger.objects.get().headers}
+    assert "x-djstripe-webhook-secret" not in headers and "stripe-signature" in headers
+
+
+def test_refused_deliveries_keep_no_body_and_log_one_line_without_traceback(client, caplog, endpoint):
+    url = f"/stripe/webhook/{endpoint.djstripe_uuid}/"
+    noise = "x" * 200_000
+    with caplog.at_level("INFO"):
+        for _ in range(20):
+            assert post(client, url, noise, "t=1,v1=deadbeef").status_code == 400
+    assert not WebhookEventTrigger.objects.exists()
+    rejection = WebhookRejection.objects.get()
+    assert (rejection.count, rejection.bytes, rejection.reason) == (20, 4_000_000, "timestamp_outside_tolerance")
+    ours = [r for r in caplog.records if r.name == "billing.services.webhook_intake"]
+    assert len(ours) == 20 and {r.levelname for r in ours} == {"WARNING"}
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_a_genuine_event_claiming_an_unpaid_checkout_paid_settles_nothing(client, endpoint, billing_site):
+    """The event body is only a pointer: the purchase is settled from the session as Stripe has it."""
+    from billing import purchasables
+    from billing.models import Purchase
+    from billing.purchasables import PricedItem
+
+    membership = MembershipFactory()
+    purchasables._resolvers["prompt_template"], previous = (
+        lambda item_id: PricedItem("prompt_template", item_id, "Template", 1700, "usd"),
+        purchasables._resolvers.get("prompt_template"),
+    )
+    try:
+        api = APIClient()
+        api.force_authenticate(membership.user)
+        started = api.post("/api/v1/purchases/", {"item_type": "prompt_template", "item_id": "t17"}, format="json")
+    finally:
+        purchasables._resolvers["prompt_template"] = previous
+    purchase = Purchase.objects.get(pk=started.json()["purchase"]["id"])
+    stripe.WebhookEndpoint.modify(endpoint.id, disabled=True)
+    body = json.dumps(
+        {
+            "id": "evt_forged_paid",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "api_version": "2025-03-31.basil",
+            "created": int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "data": {
+                "object": {
+                    "id": purchase.stripe_checkout_session_id,
+                    "object": "checkout.session",
+                    "mode": "payment",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "amount_total": 0,
+                    "metadata": {"purchase_id": str(purchase.pk), "kind": "purchase"},
+                }
+            },
+        }
+    )
+    # Signed with the real secret: only a leaked secret could do this, and still nothing is settled.
+    assert (
+        post(client, f"/stripe/webhook/{endpoint.djstripe_uuid}/", body, sign(body, endpoint.secret)).status_code == 200
+    )
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.amount, purchase.paid_at) == ("pending", 1700, None)

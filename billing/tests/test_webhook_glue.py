@@ -12,7 +12,7 @@ from djstripe.models import Customer, Event, Subscription
 from billing.models import BillingEmail, EntitlementGrant, SubscriptionState
 from billing.receivers import stripe_event_received
 from billing.services.entitlements import plan_effective
-from billing.services.reconcile import grace_periods_expire, subscriptions_reconcile
+from billing.services.reconcile import grace_periods_expire
 from billing.services.webhooks import stripe_event_apply
 from billing.tests.factories import OrganizationFactory
 
@@ -150,26 +150,3 @@ def test_events_for_unknown_customers_are_ignored():
     event = stored_event("customer.subscription.created", subscription_data("cus_nobody"))
     assert stripe_event_apply(event_id=event.id) is None
     assert not SubscriptionState.objects.exists()
-
-
-def test_reconcile_resyncs_every_mirrored_customer():
-    org = OrganizationFactory()
-    mirror(org)
-    assert subscriptions_reconcile() == 1
-    assert plan_of(org) == "premium"
-
-
-def test_a_superseded_event_sends_its_own_email_and_leaves_the_state_to_the_later_one(
-    django_capture_on_commit_callbacks,
-):
-    org = OrganizationFactory()
-    data = mirror(org)
-    stripe_event_apply(event_id=stored_event("customer.subscription.created", data).id)
-    # The mirror already moved on (a later event's sync); this older event is applied without syncing.
-    Subscription.objects.filter(id=data["id"]).update(stripe_data={**data, "status": "canceled"})
-    invoice = {"id": "in_9", "object": "invoice", "customer": data["customer"], "attempt_count": 1}
-    with django_capture_on_commit_callbacks(execute=True):
-        stripe_event_apply(event_id=stored_event("invoice.payment_failed", invoice).id, sync_state=False)
-
-    assert BillingEmail.objects.filter(template="payment_failed", recipient=org.email).count() == 1
-    assert SubscriptionState.objects.get(organization=org).status == "active"

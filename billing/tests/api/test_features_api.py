@@ -192,8 +192,8 @@ def test_feature_endpoints_are_in_the_openapi_schema_with_their_types(
 def test_query_counts_of_the_hot_paths(premium, django_assert_num_queries):
     client, org = key_client(premium), premium.organization
     body = {"customer": org.pk, "feature": "premium_article"}
-    client.post(CHECK, body, format="json")  # fills the cache and the key's last-used time
     client.post(TRACK, {**body, "idempotency_key": "q0"}, format="json")  # opens this period's counter
+    client.post(CHECK, body, format="json")  # fills the cache (a use makes the answer before it stale)
     # A cached check: only the API key lookup.
     with django_assert_num_queries(1):
         assert client.post(CHECK, body, format="json").status_code == 200
@@ -247,3 +247,13 @@ def test_other_endpoints_keep_the_baseline(small_rates, premium):
     for _ in range(3):
         assert sdk.get(ENTITLEMENTS).status_code == 200
     assert_error(sdk.get(ENTITLEMENTS), status=429, code="throttled")
+
+
+def test_an_idempotency_key_reused_for_a_different_use_is_409(premium):
+    client, org = key_client(premium), premium.organization
+    body = {"customer": org.pk, "feature": "premium_article", "idempotency_key": "same-key"}
+    assert client.post(TRACK, {**body, "quantity": 1}, format="json").status_code == 200
+    reused = client.post(TRACK, {**body, "quantity": 2}, format="json")
+    assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")
+    retry = client.post(TRACK, {**body, "quantity": 1}, format="json")
+    assert (retry.status_code, retry.json()["used"]) == (200, 1)
