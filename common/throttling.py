@@ -74,20 +74,22 @@ class WindowCounterThrottle(SimpleRateThrottle):
         return count <= self.num_requests
 
     def _hit_on_redis(self, redis, request, view) -> tuple[int, int]:
-        counts = getattr(request, _REQUEST_COUNTS, None)
-        if counts is None or self.key not in counts:
-            windows = {self.key: self.duration}
-            for other in view.get_throttles() if view is not None else ():
+        # Counted already by the first throttle of this request: take (and consume) the answer.
+        pending = getattr(request, _REQUEST_COUNTS, None)
+        if pending and self.key in pending:
+            return pending.pop(self.key)
+        windows = {self.key: self.duration}
+        if view is not None:  # DRF's dispatch: one request object per request, so it may carry the others' counts
+            for other in view.get_throttles():
                 if isinstance(other, WindowCounterThrottle) and other.rate is not None:
                     other_key = other.get_cache_key(request, view)
                     if other_key is not None:
                         windows.setdefault(other_key, other.duration)
-            counts = _hit_all(redis, self.cache, windows)
-            try:
-                setattr(request, _REQUEST_COUNTS, counts)
-            except AttributeError:  # a request-like object that takes no attributes: nothing to share
-                pass
-        return counts[self.key]
+        counts = _hit_all(redis, self.cache, windows)
+        mine = counts.pop(self.key)
+        if counts:
+            setattr(request, _REQUEST_COUNTS, counts)
+        return mine
 
     def _hit(self) -> int:
         try:
