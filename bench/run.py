@@ -16,6 +16,7 @@ offering about 100 requests/s in all), with the absolute figures beside them.
     python bench/run.py [--rounds 5] [--seconds 10] [--connections 32] [--low-rps 100]
     python bench/run.py --webhooks-only [--webhook-events 200] [--webhook-workers 8]
     python bench/run.py --webhook-events 0      # the API endpoints only
+    python bench/run.py --mixed [--clients 200] [--seconds 120]   # bench/mixed.py
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/plateau_bench,
 created if missing), BENCH_REDIS_URL (default redis://127.0.0.1:6379/13).
@@ -334,6 +335,12 @@ def wait_until_serving(base: str) -> None:
 
 
 def main() -> int:
+    if "--mixed" in sys.argv[1:]:  # `make bench ARGS="--mixed [--clients N] [--seconds S]"`
+        sys.argv.remove("--mixed")
+        sys.path.insert(0, str(ROOT))
+        from bench.mixed import main as mixed_main
+
+        return mixed_main()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)

@@ -92,3 +92,19 @@ def bench_webhook_seed(*, base_url: str, subscribers: int = 1) -> dict:
         )
         subscriptions.append(subscription.id)
     return {"subscriptions": subscriptions}
+
+
+def bench_session_cookie() -> str:
+    """A signed-in browser's session cookie for the bench user (`name=value`), as a login leaves it."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    user = User.objects.get(email="bench@plateau.test")
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
