@@ -13,11 +13,13 @@ from allauth.mfa.signals import authentication_failed as mfa_authentication_fail
 from allauth.mfa.signals import authenticator_added
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.admin_site import MFA_ACTIVATED_SESSION_KEY
 from accounts.middleware import AUTH_SESSION_ID, AUTH_SESSION_SEEN
-from accounts.models import AuthSession, LoginEvent, User
+from accounts.models import ApiKey, AuthSession, LoginEvent, User
+from accounts.services.api_key_cache import api_key_cache_forget
 from accounts.services.lockout import lockout_username
 from accounts.services.login_history import client_user_agent, login_event_record
 from accounts.services.sessions import (
@@ -114,3 +116,13 @@ def on_authenticator_added(sender, request, user, authenticator, **kwargs):
     passed the second factor, so the admin does not ask for another code straight away."""
     if request is not None and hasattr(request, "session") and authenticator.type == Authenticator.Type.TOTP:
         request.session[MFA_ACTIVATED_SESSION_KEY] = time.time()
+@receiver(post_save, sender=ApiKey, dispatch_uid="accounts.api_key_saved")
+@receiver(post_delete, sender=ApiKey, dispatch_uid="accounts.api_key_deleted")
+def on_api_key_changed(sender, instance, **kwargs):
+    """A key saved or deleted outside `api_key_revoke` (the admin, an organization deleted with
+    its keys): the cached row is no longer current on any web process.
+
+    A signal rather than a call in each place, because deletions cascade from the
+    organization (and the user who created the key) without passing through our code.
+    """
+    api_key_cache_forget(prefix=instance.prefix)

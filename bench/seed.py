@@ -38,7 +38,28 @@ def bench_seed() -> dict:
     )
     entitlements_refresh(organization=organization)
     created = api_key_create(organization=organization, name="bench", created_by=user)
-    return {"customer": organization.pk, "api_key": created.secret}
+    return {"customer": organization.pk, "api_key": created.secret, "jwt": bench_access_token(user=user)}
+
+
+def bench_access_token(*, user: User) -> str:
+    """An access token as a login issues it (a live session family, the password's fingerprint),
+    valid for two hours so a whole run uses one token."""
+    from rest_framework_simplejwt.settings import api_settings as jwt_settings
+    from rest_framework_simplejwt.tokens import RefreshToken
+    from rest_framework_simplejwt.utils import get_md5_hash_password
+
+    from accounts.models import AuthSession
+    from accounts.services.sessions import auth_session_start
+    from accounts.services.tokens import FAMILY_CLAIM
+
+    family = uuid.uuid4().hex
+    auth_session_start(user=user, kind=AuthSession.Kind.JWT, ip_address="127.0.0.1", user_agent="bench", family=family)
+    refresh = RefreshToken.for_user(user)
+    refresh[FAMILY_CLAIM] = family
+    refresh[jwt_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+    access = refresh.access_token
+    access.set_exp(lifetime=timedelta(hours=2))
+    return str(access)
 
 
 def bench_webhook_seed(*, base_url: str, subscribers: int = 1) -> dict:
@@ -71,3 +92,19 @@ def bench_webhook_seed(*, base_url: str, subscribers: int = 1) -> dict:
         )
         subscriptions.append(subscription.id)
     return {"subscriptions": subscriptions}
+
+
+def bench_session_cookie() -> str:
+    """A signed-in browser's session cookie for the bench user (`name=value`), as a login leaves it."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    user = User.objects.get(email="bench@plateau.test")
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"

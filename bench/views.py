@@ -1,11 +1,30 @@
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.access import IsMemberOrApiKey
 
 
+class FloorApi(APIView):
+    """The benchmark's floor: same middleware, and no authentication, permission or throttle at all.
+
+    What a DRF view costs on this stack before any of our shared API path runs; every
+    other endpoint is reported as a ratio to it.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def post(self, request):
+        return Response({"allowed": True, "remaining": 1})
+
+    def get(self, request):  # page-like benchmarks (bench/marketplace.py) read it with GET
+        return Response({"allowed": True, "remaining": 1})
+
+
 class ReferenceApi(APIView):
-    """The benchmark's reference: same middleware, authentication and permission, no work of its own."""
+    """The API-key reference: the floor plus the API's authentication, permission and throttles."""
 
     permission_classes = [IsMemberOrApiKey]
 
@@ -13,12 +32,11 @@ class ReferenceApi(APIView):
         return Response({"allowed": True, "remaining": 1})
 
 
-class FloorApi(APIView):
-    """The floor (BENCHMARKS.md): same middleware, no authentication, permission, throttle or database."""
+class JwtReferenceApi(APIView):
+    """The JWT reference: the floor plus a person's JWT (session family checked), IsAuthenticated
+    and the API's default throttles, as every JWT API read pays."""
 
-    authentication_classes = []
-    permission_classes = []
-    throttle_classes = []
+    permission_classes = [IsAuthenticated]
 
-    def get(self, request):
-        return Response({"ok": True})
+    def post(self, request):
+        return Response({"allowed": True, "remaining": 1})

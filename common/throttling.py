@@ -1,20 +1,58 @@
-"""A DRF rate throttle that costs one cache round trip per request.
+"""DRF rate throttles that cost one cache round trip per request, whatever their number.
 
 DRF's SimpleRateThrottle keeps every request's timestamp in one cached list and
 rewrites the whole list on each request: at 6000/minute that is a 6000-entry pickle
-read and written per call, the main cost of a busy SDK's request. This throttle counts
-instead: one atomic increment (Redis INCR through django-redis, or the local-memory
-cache's lock) of a counter whose window starts at the caller's first request and lasts
-the rate's duration. Retry-After is the time left in that window.
+read and written per call. These throttles count instead: a counter per caller and
+limit, whose window starts at the caller's first request and lasts the rate's
+duration; Retry-After is the time left in that window.
+
+On Redis (django-redis) the first window throttle of a request raises the counters of
+*all* the view's window throttles in one small Lua script (INCR, and PEXPIRE when it
+opens the window; PTTL for Retry-After) and leaves the counts on the request for the
+others: one round trip for burst + sustained, atomic on the server, so the count is
+exact across processes and threads. Anywhere else (the local-memory cache of the
+embedded set-up) each throttle increments its own counter through the cache API.
+
+DRF asks every throttle of a view even once one refused (it collects their waits), so
+raising all counters at once counts exactly what asking them one by one did.
 
 A fixed window admits at most 2× the rate across a window edge, which the burst +
 sustained pair bounds in practice; the window follows each caller, so tests and
 callers do not see a shared clock edge.
 """
 
+import hashlib
 import math
 
+from redis.exceptions import NoScriptError
 from rest_framework.throttling import SimpleRateThrottle
+
+# KEYS: the counters; ARGV[i]: the window of KEYS[i] in ms. Returns count, ms left per key.
+_HIT_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local left = redis.call('PTTL', key)
+  if left < 0 then
+    left = tonumber(ARGV[i])
+    redis.call('PEXPIRE', key, left)
+  end
+  out[2 * i - 1] = count
+  out[2 * i] = left
+end
+return out
+"""
+_HIT_SCRIPT_SHA = hashlib.sha1(_HIT_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
+_REQUEST_COUNTS = "_window_counter_counts"  # attribute of the DRF request: cache key → (count, ms left)
+
+
+def _redis_client(cache):
+    """The raw Redis client behind a django-redis cache, or None for any other backend."""
+    client = getattr(cache, "client", None)
+    get_client = getattr(client, "get_client", None)
+    if get_client is None or not type(client).__module__.startswith("django_redis"):
+        return None
+    return get_client(write=True)
 
 
 class WindowCounterThrottle(SimpleRateThrottle):
@@ -27,8 +65,31 @@ class WindowCounterThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        count = self._hit()
+        self.left_ms = None
+        redis = _redis_client(self.cache)
+        if redis is None:
+            count = self._hit()
+        else:
+            count, self.left_ms = self._hit_on_redis(redis, request, view)
         return count <= self.num_requests
+
+    def _hit_on_redis(self, redis, request, view) -> tuple[int, int]:
+        # Counted already by the first throttle of this request: take (and consume) the answer.
+        pending = getattr(request, _REQUEST_COUNTS, None)
+        if pending and self.key in pending:
+            return pending.pop(self.key)
+        windows = {self.key: self.duration}
+        if view is not None:  # DRF's dispatch: one request object per request, so it may carry the others' counts
+            for other in view.get_throttles():
+                if isinstance(other, WindowCounterThrottle) and other.rate is not None:
+                    other_key = other.get_cache_key(request, view)
+                    if other_key is not None:
+                        windows.setdefault(other_key, other.duration)
+        counts = _hit_all(redis, self.cache, windows)
+        mine = counts.pop(self.key)
+        if counts:
+            setattr(request, _REQUEST_COUNTS, counts)
+        return mine
 
     def _hit(self) -> int:
         try:
@@ -44,6 +105,19 @@ class WindowCounterThrottle(SimpleRateThrottle):
         return f"{self.key}:start"
 
     def wait(self):
+        if self.left_ms is not None:
+            return max(1, math.ceil(self.left_ms / 1000))
         started = self.cache.get(self._start_key)
         remaining = self.duration if started is None else self.duration - (self.now - started)
         return max(1, math.ceil(remaining))
+
+
+def _hit_all(redis, cache, windows: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Raise every counter in `windows` (key → window in seconds) in one script call."""
+    keys = list(windows)
+    arguments = [cache.make_key(key) for key in keys] + [windows[key] * 1000 for key in keys]
+    try:
+        answer = redis.evalsha(_HIT_SCRIPT_SHA, len(keys), *arguments)
+    except NoScriptError:  # first use since Redis started (or its scripts were flushed): EVAL loads it
+        answer = redis.eval(_HIT_SCRIPT, len(keys), *arguments)
+    return {key: (int(answer[2 * i]), int(answer[2 * i + 1])) for i, key in enumerate(keys)}

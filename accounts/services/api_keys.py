@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, Organization
+from accounts.services.api_key_cache import api_key_cache_forget, api_key_cached_get
 from accounts.services.organizations import organization_require_admin
 
 KEY_NAMESPACE = "plt"
@@ -85,15 +87,21 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> bool:
     with transaction.atomic():
         updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_key.refresh_from_db(fields=["revoked_at"])
+        # Every web process reads the key from the cache: from the commit on, none serves the old row.
+        api_key_cache_forget(prefix=api_key.prefix)
     return bool(updated)
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """The active key matching `raw_key`, or None (unknown, revoked or expired)."""
+    """The active key matching `raw_key`, or None (unknown, revoked or expired).
+
+    The row comes from the cache (`accounts.services.api_key_cache`: one round trip, never
+    older than the last change to the key); its organization is a deferred instance.
+    """
     prefix = api_key_parse_prefix(raw_key)
     if prefix is None:
         return None
-    api_key = ApiKey.objects.select_related("organization", "created_by").filter(prefix=prefix).first()
+    api_key = api_key_cached_get(prefix=prefix)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, api_key_hash(raw_key)):
         return None
     now = timezone.now()
@@ -103,9 +111,22 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     return api_key
 
 
+# When this process last recorded each key's use ((id, prefix) → time; the prefix too, so
+# a test database that hands out an id again does not inherit the memory). Each web process
+# writes last_used_at at most once per LAST_USED_RESOLUTION per key, with a conditional
+# UPDATE that changes nothing if another process did it within the resolution.
+_touched: dict[tuple[int, str], datetime] = {}
+_touched_lock = threading.Lock()
+_TOUCHED_MAX = 10_000  # forgetting is harmless (one more conditional UPDATE): bound the memory
+
+
 def api_key_touch(*, api_key: ApiKey, now: datetime) -> None:
     """Record use, at most once per LAST_USED_RESOLUTION (conditional UPDATE, no read)."""
-    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
-        return
+    with _touched_lock:
+        last = _touched.get((api_key.pk, api_key.prefix))
+        if last is not None and now - last < LAST_USED_RESOLUTION:
+            return
+        if len(_touched) >= _TOUCHED_MAX:
+            _touched.clear()
+        _touched[api_key.pk, api_key.prefix] = now
     ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(last_used_at=now)
-    api_key.last_used_at = now

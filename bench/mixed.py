@@ -1,0 +1,198 @@
+"""A bounded mixed workload against the real stack: `python bench/mixed.py` (or `make bench ARGS=--mixed`).
+
+gunicorn (gthread 2×4, `config/gunicorn.conf.py`) on PostgreSQL + Redis with a Celery
+worker, driven from this process on 127.0.0.1 by `--clients` concurrent clients (threads,
+one keep-alive connection each) for `--seconds`. Each client picks its next request by
+weight:
+
+- pages signed out (home, learning, marketplace) and signed in (a session cookie);
+- check-access and track-usage with an API key (each track with its own idempotency key);
+- JWT API reads (`GET /api/v1/auth/me/`).
+
+Webhooks and purchases are not part of this mix yet (the webhook phase of `bench/run.py`
+measures them alone). At the end: every 5xx is counted (the goal is none), p50/p95/p99
+per kind, the Celery queue must drain, and the usage ledger must hold exactly one row per
+track-usage answered 200 (nothing lost, nothing counted twice).
+
+    python bench/mixed.py [--clients 200] [--seconds 120]
+
+Environment: BENCH_DATABASE_URL, BENCH_REDIS_URL as for bench/run.py.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import PY, cpu_seconds, ensure_database, serve, server_env, wait_until_serving  # noqa: E402
+
+# kind → (weight, method, path or None when built per request)
+WEIGHTS = {
+    "page-out": 20,
+    "page-in": 15,
+    "check-access": 30,
+    "track-usage": 15,
+    "jwt-read": 20,
+}
+PAGES = ["/", "/learn/", "/marketplace/"]
+
+
+def seed(env: dict) -> dict:
+    code = (
+        "import json; from bench.seed import bench_seed, bench_session_cookie; "
+        "s = bench_seed(); s['session'] = bench_session_cookie(); print(json.dumps(s))"
+    )
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def client_loop(port: int, deadline: float, data: dict, run_id: str, results: list, lock: threading.Lock) -> None:
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    mine, counter = [], 0
+    api_key = {"Authorization": f"Api-Key {data['api_key']}", "Content-Type": "application/json"}
+    check = json.dumps({"customer": data["customer"], "feature": "premium_article"})
+    while time.monotonic() < deadline:
+        kind = random.choices(kinds, weights)[0]
+        if kind == "page-out":
+            method, path, body, headers = "GET", random.choice(PAGES), None, {}
+        elif kind == "page-in":
+            method, path, body, headers = "GET", random.choice(PAGES), None, {"Cookie": data["session"]}
+        elif kind == "check-access":
+            method, path, body, headers = "POST", "/api/v1/features/check-access/", check, api_key
+        elif kind == "track-usage":
+            counter += 1
+            payload = {"customer": data["customer"], "feature": "premium_article"}
+            payload["idempotency_key"] = f"{run_id}-{threading.get_ident()}-{counter}"
+            method, path, body, headers = "POST", "/api/v1/features/track-usage/", json.dumps(payload), api_key
+        else:
+            method, path, body, headers = "GET", "/api/v1/auth/me/", None, {"Authorization": f"Bearer {data['jwt']}"}
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            status = 0  # the connection failed: counted apart from the answers
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine.append((kind, status, (time.perf_counter() - started) * 1000))
+    connection.close()
+    with lock:
+        results.extend(mine)
+
+
+def ledger_count(env: dict, run_id: str) -> int:
+    code = (
+        "from billing.models import UsageLedgerEntry; "
+        f"print(UsageLedgerEntry.objects.filter(idempotency_key__startswith={run_id + '-'!r}).count())"
+    )
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+def wait_until_queue_drained(redis_url: str, queue: str, limit: float = 120.0) -> float:
+    import redis
+
+    broker = redis.Redis.from_url(redis_url)
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if not broker.llen(queue) and not broker.hlen("unacked"):
+            return time.monotonic() - started
+        time.sleep(0.1)  # a script polling a queue, not a test
+    raise RuntimeError(f"the Celery queue still held jobs after {limit:.0f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=120)
+    options = parser.parse_args()
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    queue = f"mixed-{uuid.uuid4().hex[:8]}"
+    # server_env raises the rate limits: the mix is many clients behind one API key and one person.
+    env = {**server_env(database_url, redis_url), "CELERY_TASK_DEFAULT_QUEUE": queue}
+    ensure_database(database_url)
+    print("== migrating the bench database (once; later runs are quick)", flush=True)
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    # The pages name their static files through the manifest, as in production.
+    subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    data = seed(env)
+    run_id = uuid.uuid4().hex[:10]
+
+    server, base = serve(env, connections=options.clients)
+    worker_cmd = [PY, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "1", "-Q", queue]
+    worker_cmd += ["-n", f"{queue}@localhost", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    worker = subprocess.Popen([*worker_cmd, "-l", "WARNING"], cwd=ROOT, env=env)
+    results, lock = [], threading.Lock()
+    try:
+        wait_until_serving(base)
+        port = int(base.rsplit(":", 1)[1])
+        print(f"== {options.clients} clients for {options.seconds} s against {base}", flush=True)
+        cpu_before, started = cpu_seconds(server.pid), time.monotonic()
+        deadline = started + options.seconds
+        threads = [
+            threading.Thread(target=client_loop, args=(port, deadline, data, run_id, results, lock))
+            for _ in range(options.clients)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed, cpu = time.monotonic() - started, cpu_seconds(server.pid) - cpu_before
+        drained_in = wait_until_queue_drained(redis_url, queue)
+        recorded = ledger_count(env, run_id)
+    finally:
+        for process in (server, worker):
+            process.send_signal(signal.SIGTERM)
+        for process in (server, worker):
+            process.wait(timeout=60)
+
+    print(f"\n== {len(results)} requests in {elapsed:.0f} s: {len(results) / elapsed:.0f} requests/s,")
+    per_request = cpu / max(1, len(results)) * 1e6
+    print(f"   site CPU {per_request:.0f} µs per request; the Celery queue drained {drained_in:.1f} s after the run")
+    print(f"{'kind':<14}{'count':>8}{'2xx':>8}{'4xx':>6}{'5xx':>6}{'failed':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    server_errors = 0
+    for kind in WEIGHTS:
+        rows = [r for r in results if r[0] == kind]
+        if not rows:
+            continue
+        latencies = sorted(r[2] for r in rows)
+        quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+        ok = sum(1 for r in rows if 200 <= r[1] < 300)
+        client = sum(1 for r in rows if 400 <= r[1] < 500)
+        errors = sum(1 for r in rows if r[1] >= 500)
+        failed = sum(1 for r in rows if r[1] == 0)
+        server_errors += errors + failed
+        print(
+            f"{kind:<14}{len(rows):>8}{ok:>8}{client:>6}{errors:>6}{failed:>8}"
+            f"{quantiles[49]:>9.1f}{quantiles[94]:>9.1f}{quantiles[98]:>9.1f}"
+        )
+    tracked = sum(1 for r in results if r[0] == "track-usage" and r[1] == 200)
+    print(f"\nusage ledger rows of this run: {recorded}; track-usage answered 200: {tracked}")
+    checks_pass = recorded == tracked and server_errors == 0
+    verdict = "pass (no 5xx or failed connection; every counted use recorded once)" if checks_pass else "FAIL"
+    print("checks: " + verdict)
+    return 0 if checks_pass else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
