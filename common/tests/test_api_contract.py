@@ -56,6 +56,9 @@ def test_every_authenticated_operation_documents_401():
         (method, path) for path, method, operation in _operations() if {} in operation.get("security", [{}])
     )
     assert anonymous == [
+        ("get", "/api/v1/marketplace/templates/"),
+        ("get", "/api/v1/marketplace/templates/{slug}/"),
+        ("get", "/api/v1/marketplace/templates/{slug}/reviews/"),
         ("post", "/api/v1/auth/logout/"),
         ("post", "/api/v1/auth/token/"),
         ("post", "/api/v1/auth/token/refresh/"),

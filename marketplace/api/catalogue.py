@@ -9,11 +9,12 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiKey
+from billing.api.access import IsMemberOrApiKey
 from billing.selectors import Viewer, viewer_for
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
@@ -101,6 +102,7 @@ class TemplateDetailOutput(TemplateOutput):
 
 class TemplateListApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = CappedPagination
 
     @extend_schema(
         tags=["marketplace"],
@@ -173,7 +175,7 @@ class RenderOutput(serializers.Serializer):
 
 
 class TemplateRenderApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsMemberOrApiKey]
 
     @extend_schema(
         tags=["marketplace"],
@@ -196,7 +198,8 @@ class TemplateRenderApi(APIView):
 
 
 class LibraryApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsMemberOrApiKey]
+    pagination_class = DefaultPagination
 
     @extend_schema(
         tags=["marketplace"],
@@ -241,7 +244,11 @@ class ReviewInput(serializers.Serializer):
 
 
 class ReviewListCreateApi(APIView):
-    permission_classes = [AllowAny]
+    pagination_class = DefaultPagination
+
+    def get_permissions(self):
+        # Anyone may read the visible reviews; writing one is a person's (not an API key's) words.
+        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsAuthenticated()]
 
     @extend_schema(
         tags=["marketplace"],
@@ -292,7 +299,7 @@ def _review_for(request, review_id: int) -> Review:
 
 
 class ReviewDetailApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["marketplace"],
@@ -322,7 +329,7 @@ class ReplyInput(serializers.Serializer):
 
 
 class ReviewReplyApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["marketplace"],

@@ -7,7 +7,7 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -106,7 +106,8 @@ def _data(validated: dict) -> dict:
 
 
 class SellerTemplateListApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
+    pagination_class = DefaultPagination
 
     @extend_schema(
         tags=["marketplace seller"],
@@ -134,7 +135,7 @@ class SellerTemplateListApi(APIView):
 
 
 class SellerTemplateDetailApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["marketplace seller"],
@@ -166,7 +167,7 @@ ACTIONS = {
 
 
 class SellerTemplateActionApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
     action_name = ""
 
     @extend_schema(
@@ -201,7 +202,7 @@ class StatsOutput(serializers.Serializer):
 
 
 class SellerStatsApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["marketplace seller"],
@@ -243,7 +244,7 @@ class LedgerOutput(serializers.Serializer):
 
 
 class SellerLedgerApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["marketplace seller"],

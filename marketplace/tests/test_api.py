@@ -223,3 +223,44 @@ def test_the_marketplace_api_is_in_the_openapi_schema():
         "/api/v1/marketplace/seller/{seller_id}/stats/",
     ):
         assert path in schema["paths"], path
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", f"{API}/library/"),
+        ("get", f"{API}/seller/1/templates/"),
+        ("post", f"{API}/seller/1/templates/"),
+        ("get", f"{API}/seller/1/stats/"),
+    ],
+)
+def test_anonymous_calls_to_the_library_and_seller_endpoints_are_401_in_the_error_shape(method, path):
+    response = getattr(APIClient(), method)(path, {}, format="json")
+    assert response.status_code == 401
+    body = response.json()
+    assert set(body) == {"status", "code", "message", "errors", "request_id"}
+    assert (body["status"], body["code"]) == (401, "not_authenticated")
+
+
+def test_the_schema_documents_marketplace_lists_as_paginated_and_401_where_a_person_is_needed():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    def ok_schema(path, method):
+        return paths[path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    for path in ("library/", "seller/{seller_id}/templates/", "templates/", "templates/{slug}/reviews/"):
+        assert ok_schema(f"{API}/{path}", "get")["$ref"].split("/")[-1].startswith("Paginated"), path
+    public = {
+        ("get", f"{API}/templates/"),
+        ("get", f"{API}/templates/{{slug}}/"),
+        ("get", f"{API}/templates/{{slug}}/reviews/"),
+    }
+    for path, item in paths.items():
+        if not path.startswith(f"{API}/"):
+            continue
+        for method, operation in item.items():
+            assert ({} in operation["security"]) == ((method, path) in public), (method, path)
+            if (method, path) not in public:
+                assert "401" in operation["responses"], (method, path)
