@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
     Purchase,
@@ -265,24 +265,23 @@ def customer_totals(*, scope: ItemScope | None = None, organization_id: int | No
     ]
 
 
-def customer_payment_days(*, scope: ItemScope | None = None) -> list[tuple[int, date]]:
-    """(organization, day) of every day a customer paid something (an invoice or a purchase), for cohorts."""
-    purchases = (
+def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int, date]]:
+    """(organization, first day of the month) of every month a customer paid something (an invoice or a purchase)."""
+    months = set(
         _purchases(scope)
         .filter(organization__isnull=False)
-        .annotate(day=_day("paid_at"))
-        .values_list("organization_id", "day")
+        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+        .values_list("organization_id", "month")
         .distinct()
     )
-    days = set(purchases)
     if scope is None:
-        days |= set(
+        months |= set(
             SubscriptionPayment.objects.filter(organization__isnull=False)
-            .annotate(day=_day("paid_at"))
-            .values_list("organization_id", "day")
+            .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+            .values_list("organization_id", "month")
             .distinct()
         )
-    return sorted(days)
+    return {(org, month.date() if isinstance(month, datetime) else month) for org, month in months}
 
 
 def customer_first_payments(*, scope: ItemScope | None = None) -> dict[int, datetime]:
