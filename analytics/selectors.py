@@ -189,11 +189,11 @@ def _daily_paying_customers(period: ReportPeriod) -> dict[date, dict[str, int]]:
     """Customers with a subscription adding to MRR at the end of each day, per currency (a sweep over the states)."""
     starts: dict[date, list] = {}
     ends: dict[date, list] = {}
-    for organization_id, currency, valid_from, valid_to in paying_customer_spans(start=period.start, end=period.end):
+    for organization_id, currency, from_day, to_day in paying_customer_spans(start=period.start, end=period.end):
         key = (organization_id, currency)
-        starts.setdefault(max(valid_from.astimezone(UTC).date(), period.first_day), []).append(key)
-        if valid_to is not None:
-            ends.setdefault(valid_to.astimezone(UTC).date(), []).append(key)
+        starts.setdefault(max(from_day, period.first_day), []).append(key)
+        if to_day is not None:
+            ends.setdefault(to_day, []).append(key)
     active: dict[tuple[int, str], int] = {}  # subscriptions adding to MRR, per customer and currency
     counts: dict[str, int] = {}  # customers with at least one, per currency
     daily = {}

@@ -90,12 +90,16 @@ def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tupl
     return [*((d, c, m, n) for d, c, m, n in began), *((d, c, -m, -n) for d, c, m, n in ended)]
 
 
-def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, str, datetime, datetime | None]]:
-    """(organization, currency, from, to) of every state adding to MRR (amount > 0) that overlaps [start, end)."""
+def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, str, date, date | None]]:
+    """(organization, currency, first UTC day, UTC day of its end) of every state adding to MRR (amount > 0)
+    that overlaps [start, end). Days, not instants: a state counts at the end of day d when d is on or after its
+    first day and before the day of its end (reading dates costs a fraction of reading datetimes).
+    """
     return list(
         SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
-        .values_list("organization_id", "currency", "valid_from", "valid_to")
+        .annotate(from_day=_day("valid_from"), to_day=_day("valid_to"))
+        .values_list("organization_id", "currency", "from_day", "to_day")
     )
 
 
