@@ -26,6 +26,7 @@ def test_default_rates():
         "sustained": "100/minute",
         "auth": "10/minute",
         "features": "6000/minute",
+        "events": "6000/minute",
     }
 
 
