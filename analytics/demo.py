@@ -21,11 +21,16 @@ from analytics.services import events_store, rollups_build
 from billing.models import Purchase, PurchaseStatus, SubscriptionRefund
 from billing.services.revenue import subscription_history_record, subscription_payment_record
 from common.events import event_payload
-from content.models import Lesson, Quiz
+from content.models import Article, Quiz
 from marketplace.models import PromptTemplate
 
 CUSTOMERS = 60
 EVENT_DAYS = 60
+# The same line on every run: seed_demo's output does not change when nothing is added.
+SUMMARY = (
+    f"{CUSTOMERS} demo customers with a year of subscriptions, payments, refunds and purchases, "
+    f"and {EVENT_DAYS} days of product events: /admin/analytics/ (staff)"
+)
 NAMES = (
     "Northwind",
     "Bluebird",
@@ -60,8 +65,8 @@ PLANS = [
 def _catalogue() -> list[tuple[str, str, str, int]]:
     """(page, purchase item type, slug, price) of what the other apps' demos put on sale."""
     items = [
-        ("content:lesson_detail", "article", slug, price)
-        for slug, price in Lesson.objects.filter(price_amount__gt=0).values_list("slug", "price_amount")
+        ("content:article_detail", "article", slug, price)
+        for slug, price in Article.objects.filter(price_amount__gt=0).values_list("slug", "price_amount")
     ]
     items += [
         ("content:quiz_detail", "quiz", slug, price) for slug, price in Quiz.objects.values_list("slug", "price_amount")
@@ -218,17 +223,10 @@ def _events(rng: random.Random, catalogue: list, now) -> None:
         rollups_build(day=today - timedelta(days=back))
 
 
-DEMO_LINE = (
-    f"{CUSTOMERS} demo customers with a year of subscriptions, payments, refunds and purchases, "
-    f"and {EVENT_DAYS} days of product events: /admin/analytics/ (staff)"
-)
-
-
 @transaction.atomic
 def seed_demo() -> list[str]:
-    """Idempotent: a second run adds nothing and says the same (the other apps' demos do too)."""
     if Organization.objects.filter(slug="demo-customer-000").exists():
-        return [DEMO_LINE]
+        return [SUMMARY]
     rng = random.Random(2024)
     now = timezone.now()
     organizations = []
@@ -241,4 +239,4 @@ def seed_demo() -> list[str]:
     catalogue = _catalogue()
     _purchases(rng, organizations, catalogue, now)
     _events(rng, catalogue, now)
-    return [DEMO_LINE]
+    return [SUMMARY]

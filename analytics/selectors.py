@@ -28,7 +28,7 @@ from billing.models import Purchase, PurchaseRefund, PurchaseStatus
 from billing.selectors_revenue import (
     ItemScope,
     customer_first_payments,
-    customer_payment_days,
+    customer_payment_months,
     customer_totals,
     money_by_day,
     paying_customer_spans,
@@ -189,24 +189,25 @@ def _daily_paying_customers(period: ReportPeriod) -> dict[date, dict[str, int]]:
     """Customers with a subscription adding to MRR at the end of each day, per currency (a sweep over the states)."""
     starts: dict[date, list] = {}
     ends: dict[date, list] = {}
-    for organization_id, currency, valid_from, valid_to in paying_customer_spans(start=period.start, end=period.end):
+    for organization_id, currency, from_day, to_day in paying_customer_spans(start=period.start, end=period.end):
         key = (organization_id, currency)
-        starts.setdefault(max(valid_from.astimezone(UTC).date(), period.first_day), []).append(key)
-        if valid_to is not None:
-            ends.setdefault(valid_to.astimezone(UTC).date(), []).append(key)
-    active: dict[tuple[int, str], int] = {}
+        starts.setdefault(max(from_day, period.first_day), []).append(key)
+        if to_day is not None:
+            ends.setdefault(to_day, []).append(key)
+    active: dict[tuple[int, str], int] = {}  # subscriptions adding to MRR, per customer and currency
+    counts: dict[str, int] = {}  # customers with at least one, per currency
     daily = {}
     for day in _days(period):
         for key in starts.get(day, ()):
             active[key] = active.get(key, 0) + 1
+            if active[key] == 1:
+                counts[key[1]] = counts.get(key[1], 0) + 1
         for key in ends.get(day, ()):
             active[key] -= 1
             if not active[key]:
                 del active[key]
-        counts: dict[str, int] = {}
-        for _, currency in active:
-            counts[currency] = counts.get(currency, 0) + 1
-        daily[day] = counts
+                counts[key[1]] -= 1
+        daily[day] = dict(counts)
     return daily
 
 
@@ -387,8 +388,8 @@ def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope |
         if first_month <= month <= last_month:
             cohorts.setdefault(month, set()).add(org)
     paying: dict[int, set[date]] = {}
-    for org, day in customer_payment_days(scope=scope):
-        paying.setdefault(org, set()).add(month_start(day))
+    for org, month in customer_payment_months(scope=scope):
+        paying.setdefault(org, set()).add(month)
     if scope is None:
         last_day = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1) - timedelta(days=1)
         for org, valid_from, valid_to in subscription_history_all().values_list(

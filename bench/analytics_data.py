@@ -239,12 +239,13 @@ def measure(*, rounds: int) -> None:
     from accounts.models import User
     from analytics import views
     from analytics.periods import ReportPeriod
-    from analytics.selectors import cohort_retention, mrr_series
+    from analytics.selectors import cohort_retention, conversion_funnel, customer_lifetime_values, mrr_series
     from billing.services.revenue import revenue_version_bump
 
     today = NOW.date()
     year = ReportPeriod(first_day=today - timedelta(days=364), last_day=today)
     two_years = ReportPeriod(first_day=today - timedelta(days=730), last_day=today)
+    month = ReportPeriod(first_day=today - timedelta(days=29), last_day=today)
 
     def uncached(function):
         def run():
@@ -256,7 +257,7 @@ def measure(*, rounds: int) -> None:
     staff, _ = User.objects.get_or_create(
         email="bench-staff@plateau.test", defaults={"is_staff": True, "is_superuser": True}
     )
-    request = RequestFactory().get("/admin/analytics/")
+    request = RequestFactory().get(f"/admin/analytics/?start={month.first_day}&end={today}&granularity=day")
     request.user = staff
     request.session = {}
 
@@ -264,20 +265,6 @@ def measure(*, rounds: int) -> None:
         response = views.dashboard(request)
         assert response.status_code == 200
 
-    results = {
-        "MRR series, 12 months by day, uncached": _timed(
-            uncached(lambda: mrr_series(period=year, granularity="day")), rounds
-        ),
-        "MRR series, 12 months by day, cached": _timed(lambda: mrr_series(period=year, granularity="day"), rounds),
-        "MRR series, 12 months by month, uncached": _timed(
-            uncached(lambda: mrr_series(period=year, granularity="month")), rounds
-        ),
-        "cohort table, 24 months, uncached": _timed(
-            uncached(lambda: cohort_retention(first_month=two_years.first_day, last_month=today)), rounds
-        ),
-        "dashboard view (default year), uncached": _timed(uncached(dashboard), rounds),
-        "dashboard view (default year), cached": _timed(dashboard, rounds),
-    }
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM billing_subscriptionhistory), (SELECT count(DISTINCT stripe_subscription_id) "
@@ -285,9 +272,21 @@ def measure(*, rounds: int) -> None:
             "(SELECT reltuples::bigint FROM pg_class WHERE relname = 'analytics_event')"
         )
         rows, subs, payments, events = cursor.fetchone()
-    print(f"data: {subs:,} subscriptions ({rows:,} states), {payments:,} payments, ~{events:,} events")
-    for name, ms in results.items():
-        print(f"  {name:<45} {ms:9.1f} ms (median of {rounds})")
+    print(f"data: {subs:,} subscriptions ({rows:,} states), {payments:,} payments, ~{events:,} events", flush=True)
+    cases = {
+        "MRR series, 12 months by day, uncached": uncached(lambda: mrr_series(period=year, granularity="day")),
+        "MRR series, 12 months by day, cached": lambda: mrr_series(period=year, granularity="day"),
+        "MRR series, 12 months by month, uncached": uncached(lambda: mrr_series(period=year, granularity="month")),
+        "cohort table, 24 months, uncached": uncached(
+            lambda: cohort_retention(first_month=two_years.first_day, last_month=today)
+        ),
+        "lifetime value, top 10, uncached": uncached(lambda: customer_lifetime_values(limit=10)),
+        "funnel, 30 days, uncached": uncached(lambda: conversion_funnel(period=month)),
+        "dashboard view (last 30 days), uncached": uncached(dashboard),
+        "dashboard view (last 30 days), cached": dashboard,
+    }
+    for name, function in cases.items():
+        print(f"  {name:<45} {_timed(function, rounds):9.1f} ms (median of {rounds})", flush=True)
 
 
 def events_throughput(*, count: int) -> None:

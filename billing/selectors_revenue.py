@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
     Purchase,
@@ -90,12 +90,16 @@ def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tupl
     return [*((d, c, m, n) for d, c, m, n in began), *((d, c, -m, -n) for d, c, m, n in ended)]
 
 
-def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, str, datetime, datetime | None]]:
-    """(organization, currency, from, to) of every state adding to MRR (amount > 0) that overlaps [start, end)."""
+def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, str, date, date | None]]:
+    """(organization, currency, first UTC day, UTC day of its end) of every state adding to MRR (amount > 0)
+    that overlaps [start, end). Days, not instants: a state counts at the end of day d when d is on or after its
+    first day and before the day of its end (reading dates costs a fraction of reading datetimes).
+    """
     return list(
         SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
-        .values_list("organization_id", "currency", "valid_from", "valid_to")
+        .annotate(from_day=_day("valid_from"), to_day=_day("valid_to"))
+        .values_list("organization_id", "currency", "from_day", "to_day")
     )
 
 
@@ -265,24 +269,23 @@ def customer_totals(*, scope: ItemScope | None = None, organization_id: int | No
     ]
 
 
-def customer_payment_days(*, scope: ItemScope | None = None) -> list[tuple[int, date]]:
-    """(organization, day) of every day a customer paid something (an invoice or a purchase), for cohorts."""
-    purchases = (
+def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int, date]]:
+    """(organization, first day of the month) of every month a customer paid something (an invoice or a purchase)."""
+    months = set(
         _purchases(scope)
         .filter(organization__isnull=False)
-        .annotate(day=_day("paid_at"))
-        .values_list("organization_id", "day")
+        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+        .values_list("organization_id", "month")
         .distinct()
     )
-    days = set(purchases)
     if scope is None:
-        days |= set(
+        months |= set(
             SubscriptionPayment.objects.filter(organization__isnull=False)
-            .annotate(day=_day("paid_at"))
-            .values_list("organization_id", "day")
+            .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+            .values_list("organization_id", "month")
             .distinct()
         )
-    return sorted(days)
+    return {(org, month.date() if isinstance(month, datetime) else month) for org, month in months}
 
 
 def customer_first_payments(*, scope: ItemScope | None = None) -> dict[int, datetime]:

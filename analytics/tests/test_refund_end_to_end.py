@@ -5,11 +5,11 @@ default period (the last 30 days up to today), whichever side of midnight each l
 """
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory
+from analytics.tests.test_api import metrics_viewer
 from billing import purchasables
 from billing.models import Purchase, PurchaseRefund
 from billing.purchasables import PricedItem
@@ -39,9 +39,7 @@ def test_a_staff_refund_lowers_refunds_and_net_by_exactly_the_refunded_amount(st
     purchase = Purchase.objects.get()
     assert (purchase.status, purchase.amount) == ("paid", 6000)
 
-    analyst = UserFactory(is_staff=True)
-    analyst.user_permissions.add(Permission.objects.get(codename="view_metrics"))
-    staff = client_for(analyst)
+    staff = client_for(metrics_viewer())  # staff who may refund and read the metrics
 
     def revenue() -> list[dict]:
         response = staff.get("/api/v1/analytics/revenue/", {"customer": member.organization_id})
