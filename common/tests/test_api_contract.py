@@ -56,12 +56,22 @@ def test_every_authenticated_operation_documents_401():
         (method, path) for path, method, operation in _operations() if {} in operation.get("security", [{}])
     )
     assert anonymous == [
+        ("delete", "/api/v1/content/conversations/{id}/"),  # content's tutor: keyed by the browser session
+        ("get", "/api/v1/content/conversations/"),
+        ("get", "/api/v1/content/conversations/{id}/"),
+        ("get", "/api/v1/content/posts/"),  # content's public reads
+        ("get", "/api/v1/content/posts/{id}/"),
+        ("get", "/api/v1/content/quizzes/{slug}/"),
+        ("get", "/api/v1/content/search/"),
         ("get", "/api/v1/marketplace/templates/"),
         ("get", "/api/v1/marketplace/templates/{slug}/"),
         ("get", "/api/v1/marketplace/templates/{slug}/reviews/"),
+        ("patch", "/api/v1/content/conversations/{id}/"),
         ("post", "/api/v1/auth/logout/"),
         ("post", "/api/v1/auth/token/"),
         ("post", "/api/v1/auth/token/refresh/"),
+        ("post", "/api/v1/content/conversations/"),
+        ("post", "/api/v1/content/conversations/{id}/messages/"),
         ("post", "/api/v1/purchases/"),
     ]
 

@@ -92,6 +92,7 @@ REFUSED = {403: FORBIDDEN, 429: TOO_MANY}
 
 class PostListApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
+    pagination_class = DefaultPagination
 
     @extend_schema(tags=["community"], summary="Posts, newest first (?lesson=<slug> for one lesson's)",
                    responses={200: PostOutput(many=True)})

@@ -6,10 +6,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, NOT_FOUND, UNAUTHENTICATED, error
 from content.api.common import api_viewer
 from content.models import Lesson, Progress
-from content.selectors import progress_list
 from content.services import PROGRESS_MAX_SECONDS_PER_WRITE, progress_record
 
 LOCKED = error("`locked`: the lesson is not open to you.")
@@ -37,10 +37,19 @@ class ProgressOutput(serializers.ModelSerializer):
 
 
 class ProgressListApi(APIView):
+    pagination_class = DefaultPagination
+
     @extend_schema(tags=["content"], summary="Your progress, most recently read first",
                    responses={200: ProgressOutput(many=True), 401: UNAUTHENTICATED})
     def get(self, request):
-        return Response(ProgressOutput(progress_list(user=request.user), many=True).data)
+        progress = (
+            Progress.objects.filter(user=request.user, lesson__is_published=True)
+            .select_related("lesson")
+            .defer("lesson__body", "lesson__body_html", "lesson__search_vector")
+        )
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(progress, request, view=self)
+        return paginator.get_paginated_response(ProgressOutput(page, many=True).data)
 
 
 class ProgressDetailApi(APIView):

@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, NOT_FOUND, UNAUTHENTICATED, error
 from content.api.common import api_viewer
 from content.exceptions import ItemLocked
@@ -81,12 +82,15 @@ class QuizDetailApi(APIView):
 
 class QuizAttemptListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = DefaultPagination
 
     @extend_schema(tags=["content"], summary="Your attempts at a quiz, newest first, with the results",
                    responses={200: AttemptOutput(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND})
     def get(self, request, slug: str):
-        attempts = QuizAttempt.objects.filter(quiz=_quiz(slug), user=request.user).select_related("quiz")[:50]
-        return Response(AttemptOutput(attempts, many=True).data)
+        attempts = QuizAttempt.objects.filter(quiz=_quiz(slug), user=request.user).select_related("quiz")
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(attempts, request, view=self)
+        return paginator.get_paginated_response(AttemptOutput(page, many=True).data)
 
     @extend_schema(tags=["content"], summary="Submit answers: graded on the server, kept, returned with the answers",
                    request=AttemptInput,

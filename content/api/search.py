@@ -1,6 +1,6 @@
 """/api/v1/content/search/: ranked search over lessons, tutorials, quizzes and courses."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -33,11 +33,12 @@ class SearchHitOutput(serializers.Serializer):
 
 class SearchApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = DefaultPagination
 
     @extend_schema(
         tags=["content"],
         summary="Search content, best match first (typos and partial words are found)",
-        parameters=[SearchInput, OpenApiParameter("page", int)],
+        parameters=[SearchInput],
         responses={200: SearchHitOutput(many=True), 400: BAD_REQUEST},
     )
     def get(self, request):

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, NOT_FOUND, error
 from content.api.common import api_viewer
 from content.models import ChatMessage, Conversation
@@ -76,11 +77,14 @@ def _owned(request):
 
 class ConversationListApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = DefaultPagination
 
     @extend_schema(tags=["tutor"], summary="Your conversations, most recent first",
                    responses={200: ConversationOutput(many=True)})
     def get(self, request):
-        return Response(ConversationOutput(_owned(request)[:100], many=True).data)
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(_owned(request), request, view=self)
+        return paginator.get_paginated_response(ConversationOutput(page, many=True).data)
 
     @extend_schema(tags=["tutor"], summary="Start a conversation", request=ConversationInput,
                    responses={201: ConversationOutput, 400: BAD_REQUEST})

@@ -52,7 +52,7 @@ def test_a_stale_device_never_moves_progress_back_and_seconds_add_up(free_member
     again = put(phone, "l1", percent=10).json()
     assert (again["percent"], again["completed"]) == (100, True)
     assert Progress.objects.get().completed_at == completed_at
-    listing = phone.get("/api/v1/content/progress/").json()
+    listing = phone.get("/api/v1/content/progress/").json()["results"]
     assert [(p["lesson"], p["percent"]) for p in listing] == [("l1", 100)]
     assert phone.get(URL.format("l1")).json()["seconds_spent"] == 45
 
@@ -76,7 +76,7 @@ def test_progress_is_private(free_member, course):
 
     put(api(free_member), "l1", percent=30)
     colleague = MembershipFactory(organization=free_member.organization)
-    assert api(colleague).get("/api/v1/content/progress/").json() == []
+    assert api(colleague).get("/api/v1/content/progress/").json()["results"] == []
     assert api(colleague).get(URL.format("l1")).status_code == 404
 
 

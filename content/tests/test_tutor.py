@@ -98,7 +98,7 @@ def test_conversations_are_renamed_and_deleted_and_private(free_member, lessons)
     ask(client, conversation["id"], "meeting owners?")
     renamed = client.patch(url, {"title": "Meeting notes"}, format="json").json()
     assert renamed["title"] == "Meeting notes"
-    assert [c["title"] for c in client.get("/api/v1/content/conversations/").json()] == ["Meeting notes"]
+    assert [c["title"] for c in client.get("/api/v1/content/conversations/").json()["results"]] == ["Meeting notes"]
 
     colleague = api(MembershipFactory(organization=free_member.organization))
     assert colleague.get(url).status_code == 404
@@ -107,7 +107,7 @@ def test_conversations_are_renamed_and_deleted_and_private(free_member, lessons)
     assert signed_in(MembershipFactory()).get(f"/learn/tutor/{conversation['id']}/").status_code == 404
 
     assert client.delete(url).status_code == 204
-    assert client.get("/api/v1/content/conversations/").json() == []
+    assert client.get("/api/v1/content/conversations/").json()["results"] == []
     assert client.get(url).status_code == 404
     assert ChatMessage.objects.count() == 0
 
