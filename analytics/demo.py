@@ -21,7 +21,7 @@ from analytics.services import events_store, rollups_build
 from billing.models import Purchase, PurchaseStatus, SubscriptionRefund
 from billing.services.revenue import subscription_history_record, subscription_payment_record
 from common.events import event_payload
-from content.models import Article, Quiz
+from content.models import Lesson, Quiz
 from marketplace.models import PromptTemplate
 
 CUSTOMERS = 60
@@ -65,8 +65,8 @@ PLANS = [
 def _catalogue() -> list[tuple[str, str, str, int]]:
     """(page, purchase item type, slug, price) of what the other apps' demos put on sale."""
     items = [
-        ("content:article_detail", "article", slug, price)
-        for slug, price in Article.objects.filter(price_amount__gt=0).values_list("slug", "price_amount")
+        ("content:lesson_detail", "article", slug, price)
+        for slug, price in Lesson.objects.filter(price_amount__gt=0).values_list("slug", "price_amount")
     ]
     items += [
         ("content:quiz_detail", "quiz", slug, price) for slug, price in Quiz.objects.values_list("slug", "price_amount")
