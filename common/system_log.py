@@ -30,6 +30,7 @@ from common.request_id import get_request_id
 
 _current_request: ContextVar = ContextVar("system_log_request", default=None)
 MESSAGE_LIMIT = 10_000
+_STOP = object()  # put on the queue by close(): the writer writes what came before it and ends
 IGNORED_LOGGERS = ("common.system_log",)
 
 
@@ -148,12 +149,15 @@ class SystemLogHandler(logging.Handler):
             self._writer.start()
 
     def _run(self) -> None:
+        from django.db import connections
+
         interval = getattr(settings, "SYSTEM_LOG_FLUSH_SECONDS", 2.0)
         batch_size = getattr(settings, "SYSTEM_LOG_BATCH_SIZE", 100)
-        while True:
+        stopping = False
+        while not stopping:
             batch = [self.queue.get()]
             deadline = time.monotonic() + interval
-            while len(batch) < batch_size:
+            while len(batch) < batch_size and batch[-1] is not _STOP:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -161,7 +165,20 @@ class SystemLogHandler(logging.Handler):
                     batch.append(self.queue.get(timeout=remaining))
                 except queue.Empty:
                     break
-            self._write(batch)
+            stopping = batch[-1] is _STOP
+            self._write([row for row in batch if row is not _STOP])
+        connections.close_all()  # this thread's own connections
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer thread (logging calls this at exit, tests when done)."""
+        writer = self._writer
+        if writer is not None and writer.is_alive() and self._writer_pid == os.getpid():
+            try:
+                self.queue.put(_STOP, timeout=1)
+                writer.join(timeout=10)
+            except queue.Full:
+                pass
+        super().close()
 
     def _write(self, rows: list[dict]) -> int:
         if not rows:

@@ -352,7 +352,7 @@ def backup_open(*, path: Path) -> Iterator[tuple[Manifest, Path]]:
         raise BackupError(f"{path} does not exist")
     sidecar = _sidecar(path)
     if sidecar.exists():
-        expected = sidecar.read_text().split()[0] if sidecar.read_text().strip() else ""
+        expected = (sidecar.read_text().split() or [""])[0]
         actual = _sha256_file(path)
         if expected != actual:
             raise BackupError(

@@ -280,3 +280,14 @@ def test_a_second_copy_goes_to_the_backups_storage_and_retention_prunes_it_there
     pruned = backups.backups_prune(directory=tmp_path / "local", daily=1, weekly=0, monthly=0)
     assert pruned == [old]
     assert sorted(p.name for p in remote.iterdir()) == [log.remote_name]
+
+
+def test_beat_backs_up_daily_verifies_weekly_and_prunes_the_system_log(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    backup, verify = schedule["operations-backup"], schedule["operations-backup-verify"]
+    assert backup["task"] == "common.tasks.backup_scheduled"
+    assert (backup["schedule"].hour, backup["schedule"].minute) == ({settings.BACKUP_HOUR}, {0})
+    assert verify["task"] == "common.tasks.backup_verify_scheduled"
+    assert verify["schedule"].day_of_week == {0}  # Sunday
+    assert schedule["operations-system-log-prune"]["task"] == "common.tasks.system_log_prune"
+    assert schedule["operations-beat-heartbeat"]["task"] == "common.tasks.beat_heartbeat"

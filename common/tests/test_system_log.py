@@ -143,6 +143,8 @@ def test_the_background_writer_batches_records_into_the_table(require_postgres):
     finally:
         logger.removeHandler(writer)
         logger.propagate = True
+        writer.close()  # the writer thread ends and closes its connection
+    assert not writer._writer.is_alive()
     messages = set(SystemLog.objects.filter(logger="plateau.test.writer").values_list("message", flat=True))
     assert messages == {f"record {i}" for i in range(250)}
     assert writer.dropped == 0

@@ -7,6 +7,7 @@ workers, one beat, PostgreSQL and Redis. Clients call check-access and track-usa
 (retrying a failed track-usage with its idempotency key, as an SDK does) while the Stripe sandbox
 posts webhooks through the proxy. Then:
 - every request failure was in flight on the killed web instance;
+- every sign-up made one complete account;
 - every use is counted exactly once (the ledger and the counter);
 - every webhook event is stored once and every delivery processed;
 - beat's heartbeat ran no tick twice, and beat sent no more ticks than its schedule allows.
@@ -16,6 +17,7 @@ import http.client
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +28,7 @@ import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import stripe
@@ -36,6 +39,7 @@ from django.db import connection
 from django.utils import timezone
 from djstripe.models import Event, WebhookEventTrigger
 
+from accounts.models import Organization, User
 from accounts.services.api_keys import api_key_create
 from billing.models import UsageCounter, UsageLedgerEntry
 from billing.services.entitlements import entitlements_refresh
@@ -276,6 +280,49 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
             finally:
                 conn.close()
 
+        signed_up: list[str] = []
+
+        def page(method: str, path: str, *, body: str = "", cookie: str = "") -> tuple[int, str, str, str]:
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.server_address[1], timeout=60)
+            try:
+                headers = {"Cookie": cookie} if cookie else {}
+                if body:
+                    headers["Content-Type"] = "application/x-www-form-urlencoded"
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                text = response.read().decode(errors="replace")
+                upstream = response.getheader("X-Upstream") or ""
+                return response.status, text, response.getheader("Set-Cookie") or "", upstream
+            finally:
+                conn.close()
+
+        def sign_up(email: str) -> bool:
+            """allauth's sign-up page, as a browser uses it; True once the account exists."""
+            status, text, set_cookie, upstream = page("GET", "/accounts/signup/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)
+            csrf = re.search(r"csrftoken=([^;]+)", set_cookie)
+            if status != 200 or not (token and csrf):
+                failures.append((status, upstream))
+                return False
+            password = "a long passphrase 4 topology"
+            form = urlencode({"csrfmiddlewaretoken": token.group(1), "email": email,
+                              "password1": password, "password2": password})
+            cookie = f"csrftoken={csrf.group(1)}"
+            status, text, _, upstream = page("POST", "/accounts/signup/", body=form, cookie=cookie)
+            if status == 302 or (status == 200 and "already registered with this email" in text):
+                return True  # the second: an earlier attempt, cut off in flight, had created it
+            failures.append((status, upstream))
+            return False
+
+        def visitor(n: int):
+            for i in itertools.count():
+                if stop.wait(1.0):  # a few sign-ups a second at most: under allauth's rate limit per IP
+                    return
+                email = f"visitor-{n}-{i}@example.com"
+                if any(sign_up(email) for _attempt in range(5)):
+                    with lock:
+                        signed_up.append(email)
+
         def sdk_client(n: int):
             for i in itertools.count():
                 if stop.is_set():
@@ -306,6 +353,7 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
 
         threads = [threading.Thread(target=sdk_client, args=(n,)) for n in range(3)]
         threads.append(threading.Thread(target=stripe_dashboard))
+        threads.append(threading.Thread(target=visitor, args=(1,)))
         for thread in threads:
             thread.start()
         started = time.monotonic()
@@ -365,7 +413,8 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
             conn.default_channel.queue_purge(queue)
 
     print(f"topology: {len(proxy.outcomes)} requests through the proxy, {len(failures)} failed in flight on web1, "
-          f"{len(keys_counted)} uses counted, {len(customers)} customers' webhooks, {len(stranded)} redriven, "
+          f"{len(keys_counted)} uses counted, {len(signed_up)} sign-ups, {len(customers)} customers' webhooks, "
+          f"{len(stranded)} redriven, "
           f"{SystemLog.objects.filter(event='beat_heartbeat').count()} beat ticks in {beat_elapsed:.0f} s")
     # Requests: the only failures were in flight on the killed instance (web1), each answered 502 by the proxy.
     killed = str(web_ports[0])
@@ -375,6 +424,13 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
     assert len(failures) <= len(died)  # the others were webhook deliveries, which the sandbox retried
     assert ("no instance" not in {o for _, o in proxy.outcomes})
     assert {port for port, outcome in proxy.outcomes if outcome == "ok"} == set(web_ports)  # both served
+
+    # Sign-ups: every account once, complete (its personal organization), none half-made.
+    assert signed_up  # production password hashing makes each one slow: a few in the time
+    users = User.objects.filter(email__startswith="visitor-")
+    assert sorted(users.values_list("email", flat=True)) == sorted(signed_up)
+    assert Organization.objects.filter(slug__in=[f"personal-{pk}" for pk in users.values_list("pk", flat=True)],
+                                       is_personal=True).count() == len(signed_up)
 
     # Usage: every use counted exactly once, none lost.
     ledger = UsageLedgerEntry.objects.filter(organization=organization, feature="ai_chat")
