@@ -23,12 +23,15 @@ the clock. Revocation bumps through `api_key_revoke`; any other save or delete o
 receivers in `accounts.receivers`.
 """
 
+import logging
 import secrets
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from accounts.models import ApiKey, Organization
+
+logger = logging.getLogger(__name__)
 
 ENTRY_SECONDS = 600
 # Never expires on its own: an evicted generation only causes misses.
@@ -84,8 +87,13 @@ def api_key_cached_get(*, prefix: str) -> ApiKey | None:
 
     Unknown prefixes are not cached: a client guessing prefixes would only fill the cache.
     """
-    values = cache.get_many([_entry_key(prefix), _generation_key(prefix)])
-    generation = _generation(values, prefix)  # taken before the database is read
+    try:
+        values = cache.get_many([_entry_key(prefix), _generation_key(prefix)])
+        generation = _generation(values, prefix)  # taken before the database is read
+    except Exception:  # noqa: BLE001 — the cache is down: the database answers (authoritative, slower)
+        logger.warning("api keys: cache unavailable, reading key %s from the database", prefix)
+        row = ApiKey.objects.filter(prefix=prefix).values(*_FIELDS).first()
+        return _instance(row) if row is not None else None
     entry = values.get(_entry_key(prefix))
     if isinstance(entry, dict) and entry.get("g") == generation:
         return _instance(entry["row"])

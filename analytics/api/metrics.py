@@ -83,6 +83,12 @@ class MetricsApi(APIView):
     renderer_classes = [JSONRenderer, TableCsvRenderer]
     permission_classes = [ViewsMetrics]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error is always JSON in the error shape, even when CSV was asked for.
+        if response.status_code >= 400:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
 
 class PeriodInput(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First day (UTC), included; default 29 days before end.")

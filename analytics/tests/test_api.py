@@ -189,3 +189,12 @@ def test_top_customers(staff, sales):
         ("Acme", "usd", 18499),
         ("Solo", "usd", 0),
     ]
+
+
+def test_an_error_asked_for_as_csv_is_json_in_the_error_shape(db):
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/api/v1/analytics/mrr/", {"format": "csv"})
+    assert response.status_code in (401, 403)
+    assert response["Content-Type"].startswith("application/json")
+    assert set(response.json()) == {"status", "code", "message", "errors", "request_id"}
