@@ -20,12 +20,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def broker_down():
     """A broker address where nothing listens: publishing fails at once, as with a stopped Redis."""
-    previous = app.conf.broker_url
+    previous = app.conf.broker_url, app.conf.broker_write_url
     app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     _forget_connections()
     yield
-    app.conf.broker_url = previous
+    app.conf.broker_url, app.conf.broker_write_url = previous
     app.conf.task_always_eager = True
     _forget_connections()
     cache.delete(BROKER_DOWN_KEY)
@@ -33,8 +33,11 @@ def broker_down():
 
 def _forget_connections():
     """Celery keeps its connection and producer pools: new ones pick up the broker address."""
+    from kombu import pools
+
     app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()
 
 
 def test_an_invitation_made_while_the_broker_is_down_is_saved_answered_and_emailed_later(broker_down, mailoutbox):
