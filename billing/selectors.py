@@ -305,6 +305,18 @@ OWNING_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED)
 SETTLED_STATUSES = (*OWNING_STATUSES, PurchaseStatus.REFUNDED)
 
 
+def purchase_open_for_buyer(*, user, anonymous_session_id: str, item_type: str, item_id: str) -> Purchase | None:
+    """The buyer's pending purchase of an item: an organization's the user belongs to, or this browser's."""
+    pending = Purchase.objects.filter(status=PurchaseStatus.PENDING, item_type=item_type, item_id=item_id)
+    if user.is_authenticated:
+        pending = pending.filter(organization__memberships__user=user)
+    elif anonymous_session_id:
+        pending = pending.filter(organization__isnull=True, anonymous_session_id=anonymous_session_id)
+    else:
+        return None
+    return pending.order_by("-created_at").first()
+
+
 def purchases_for(*, organization_id: int, limit: int = 50) -> QuerySet[Purchase]:
     """The organization's settled one-time purchases with their refunds, newest first (two queries)."""
     return (

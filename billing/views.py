@@ -29,6 +29,7 @@ from billing.selectors import (
     SETTLED_STATUSES,
     billing_organizations_for,
     invoices_for,
+    purchase_open_for_buyer,
     purchases_for,
     usage_meters,
 )
@@ -200,7 +201,12 @@ def purchase_return(request):
     """
     back = _safe_next(request, request.GET.get("next", ""))
     if request.GET.get("outcome") == "cancel":
-        purchase = _open_purchase_of_viewer(request)
+        purchase = purchase_open_for_buyer(
+            user=request.user,
+            anonymous_session_id=anonymous_buyer_id(request.session),
+            item_type=request.GET.get("item_type", ""),
+            item_id=request.GET.get("item_id", "")[:64],
+        )
         if purchase is not None:
             purchase_checkout_cancel(purchase=purchase)
             messages.info(request, "Checkout was cancelled: nothing was charged.")
@@ -211,22 +217,6 @@ def purchase_return(request):
     elif purchase is not None and purchase.status == PurchaseStatus.PENDING:
         messages.info(request, f"Your payment for {purchase.item_name} is processing: it unlocks as soon as it clears.")
     return redirect(back)
-
-
-def _open_purchase_of_viewer(request) -> Purchase | None:
-    """The pending purchase of the item the buyer just left Checkout for: theirs only (member, or same browser)."""
-    pending = Purchase.objects.filter(
-        status=PurchaseStatus.PENDING,
-        item_type=request.GET.get("item_type", ""),
-        item_id=request.GET.get("item_id", "")[:64],
-    )
-    if request.user.is_authenticated:
-        pending = pending.filter(organization__memberships__user=request.user)
-    else:
-        pending = pending.filter(
-            organization__isnull=True, anonymous_session_id=anonymous_buyer_id(request.session) or "-"
-        )
-    return pending.order_by("-created_at").first()
 
 
 def _safe_next(request, url: str) -> str:
