@@ -115,8 +115,33 @@ def page(chromium, request):
         return path
 
     pw_page.shot = shot
+    in_flight = set()
+    context.on("request", lambda req: in_flight.add(req))
+    context.on("requestfinished", lambda req: in_flight.discard(req))
+    context.on("requestfailed", lambda req: in_flight.discard(req))
     yield pw_page
-    context.close()
+    # The page's last requests (lesson progress sent with keepalive as the page unloads, an
+    # htmx call) must be answered while this test's database still exists: otherwise the
+    # live server runs them during the next test's setup, on the SQLite connection it
+    # shares with the test thread ("database table is locked", a webhook not applied).
+    try:
+        pw_page.goto("about:blank")
+        for _ in range(100):  # at most ~5 s; each wait lets Playwright deliver the request events
+            if not in_flight:
+                break
+            pw_page.wait_for_timeout(50)
+    finally:
+        context.close()
+        _live_server_requests_finish(request)
+
+
+def _live_server_requests_finish(request, timeout: float = 15) -> None:
+    """Join the live server's request threads (keep-alive connections end when the browser closes)."""
+    if "live_server" not in request.fixturenames:
+        return
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    for thread in list(getattr(httpd, "_threads", ())):
+        thread.join(timeout)
 
 
 # --- Celery -------------------------------------------------------------------------
