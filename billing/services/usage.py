@@ -1,5 +1,6 @@
 """Counting usage exactly: one conditional UPDATE per use, plus a ledger row."""
 
+from contextlib import nullcontext
 from datetime import datetime
 from functools import partial
 
@@ -26,6 +27,50 @@ WHERE organization_id = %s AND feature = %s AND period_start = %s AND {{user_cla
   AND ("limit" IS NULL OR used + %s <= "limit")
 RETURNING used, "limit"
 """  # noqa: S608
+
+# PostgreSQL, the usual case (the counter exists and the use fits), in one statement and so
+# one round trip: the counter goes up and the ledger row is written together or not at all.
+# A key already recorded breaks the ledger's unique index, which undoes the whole statement,
+# counter included (a concurrent duplicate first waits for the other's row lock on the
+# counter, then fails the same way). No row back means no counter for this period yet, no
+# room left, or a replay: the transaction below sorts those out.
+_TRACK_SQL = f"""
+WITH counted AS (
+  UPDATE {UsageCounter._meta.db_table} SET used = used + %(quantity)s
+  WHERE organization_id = %(organization_id)s AND feature = %(feature)s AND period_start = %(period_start)s
+    AND {{user_clause}} AND ("limit" IS NULL OR used + %(quantity)s <= "limit")
+  RETURNING used, "limit"
+), recorded AS (
+  INSERT INTO {UsageLedgerEntry._meta.db_table}
+    (organization_id, user_id, feature, quantity, idempotency_key, period_start, created_at)
+  SELECT %(organization_id)s, %(user_id)s, %(feature)s, %(quantity)s, %(idempotency_key)s, %(period_start)s, %(now)s
+  FROM counted
+)
+SELECT used, "limit" FROM counted
+"""  # noqa: S608
+
+
+def _track_in_one_statement(
+    *, organization_id: int, counter_user: int | None, user_id: int | None, feature: str,
+    period_start: datetime, quantity: int, idempotency_key: str, now: datetime,
+) -> tuple[int, int | None] | None:
+    """(used, limit) when the use was counted and recorded; None when the slower path must decide."""
+    sql = _TRACK_SQL.format(user_clause="user_id IS NULL" if counter_user is None else "user_id = %(counter_user)s")
+    params = {
+        "quantity": quantity,
+        "organization_id": organization_id,
+        "feature": feature,
+        "period_start": period_start,
+        "counter_user": counter_user,
+        "user_id": user_id,
+        "idempotency_key": idempotency_key,
+        "now": now,
+    }
+    # Inside a caller's transaction a savepoint keeps a duplicate key's error from breaking it;
+    # on its own the statement is its own transaction.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def _consume(
@@ -77,51 +122,65 @@ def usage_track(
         period_start=start,
         quantity=quantity,
     )
-    try:
-        with transaction.atomic():
-            # The key is claimed first: a concurrent duplicate waits on the unique index,
-            # then fails here and is answered as a replay.
-            UsageLedgerEntry.objects.create(
-                organization=organization,
-                user_id=user_id,
-                feature=feature,
-                quantity=quantity,
-                idempotency_key=idempotency_key,
-                period_start=start,
-                created_at=now,
+    row = None
+    if connection.vendor == "postgresql":
+        try:
+            row = _track_in_one_statement(
+                organization_id=organization.pk, counter_user=counter_user, user_id=user_id, feature=feature,
+                period_start=start, quantity=quantity, idempotency_key=idempotency_key, now=now,
             )
-            row = consume()
-            if row is None:
-                # First use in this period (lazy rollover) or really over the limit.
-                UsageCounter.objects.bulk_create(
-                    [
-                        UsageCounter(
-                            organization=organization,
-                            user_id=counter_user,
-                            feature=feature,
-                            period_start=start,
-                            period_end=end,
-                            limit=grant.limit,
-                        )
-                    ],
-                    ignore_conflicts=True,
+        except IntegrityError:
+            row = None  # a replay: answered below, where the ledger's unique index refuses it again
+    if row is None:
+        try:
+            with transaction.atomic():
+                # The key is claimed first: a concurrent duplicate waits on the unique index,
+                # then fails here and is answered as a replay.
+                UsageLedgerEntry.objects.create(
+                    organization=organization,
+                    user_id=user_id,
+                    feature=feature,
+                    quantity=quantity,
+                    idempotency_key=idempotency_key,
+                    period_start=start,
+                    created_at=now,
                 )
                 row = consume()
-            if row is None:
-                raise QuotaExceeded()
-    except IntegrityError:
-        entry = UsageLedgerEntry.objects.get(organization=organization, idempotency_key=idempotency_key)
-        # A retry repeats the request exactly; the same key on another request is the client's bug, and
-        # answering it with the first request's balance would hide a use that was never counted.
-        if (entry.feature, entry.quantity, entry.user_id) != (feature, quantity, user_id):
-            raise IdempotencyKeyReused() from None
-        return _balance_after_replay(entry=entry)
+                if row is None:
+                    # First use in this period (lazy rollover) or really over the limit.
+                    UsageCounter.objects.bulk_create(
+                        [
+                            UsageCounter(
+                                organization=organization,
+                                user_id=counter_user,
+                                feature=feature,
+                                period_start=start,
+                                period_end=end,
+                                limit=grant.limit,
+                            )
+                        ],
+                        ignore_conflicts=True,
+                    )
+                    row = consume()
+                if row is None:
+                    raise QuotaExceeded()
+        except IntegrityError:
+            entry = UsageLedgerEntry.objects.get(organization=organization, idempotency_key=idempotency_key)
+            # A retry repeats the request exactly; the same key on another request is the client's bug, and
+            # answering it with the first request's balance would hide a use that was never counted.
+            if (entry.feature, entry.quantity, entry.user_id) != (feature, quantity, user_id):
+                raise IdempotencyKeyReused() from None
+            return _balance_after_replay(entry=entry)
 
     used, limit = row
     org_id = organization.pk
-    # Now, for reads later in this transaction, and after the commit, for reads that began before it.
+    # Now, for reads later in this transaction, and after the commit, for reads that began before it
+    # (committed already when no transaction is open: the one statement was its own).
     access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
-    transaction.on_commit(lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature))
+    if connection.in_atomic_block:
+        transaction.on_commit(
+            lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
+        )
     if limit and used - quantity < limit * WARNING_SHARE <= used:
         # The use is recorded either way; the warning follows through the outbox, once per counter period.
         outbox_enqueue(
