@@ -9,7 +9,6 @@ it for the same event, or for events in any order, converges on the same state.
 import logging
 
 from django.db import transaction
-
 from djstripe.models import Customer as MirroredCustomer
 from djstripe.models import Event
 from djstripe.models import Invoice as MirroredInvoice
