@@ -16,6 +16,7 @@ from accounts.services.organizations import membership_mark_used
 from billing import gateway
 from billing.anonymous import SESSION_FIELD, anonymous_buyer_id
 from billing.selectors import billing_data_for_person, organization_paying_for
+from billing.services.emails import welcome_email_queue
 from billing.services.purchases import purchases_attach_anonymous
 from billing.services.subscription_changes import organization_subscriptions_end
 
@@ -41,6 +42,15 @@ def purchases_attach_on_account(sender, request, user, **kwargs):
         anonymous_session_id=anonymous_id, organization=membership.organization, buyer_id=user.pk
     )
     del request.session[SESSION_FIELD]
+
+
+def welcome_on_sign_up(sender, request, user, **kwargs):
+    """allauth's `user_signed_up` (the sign-up page and `POST /api/v1/auth/signup/` alike): queue the welcome email.
+
+    Once per user whatever happens (its business key): a second signal or a replay queues nothing.
+    """
+    membership = membership_primary(user=user)
+    welcome_email_queue(user=user, organization=membership.organization if membership else None)
 
 
 def organization_land_on_paying(sender, request, user, **kwargs):
@@ -78,6 +88,7 @@ def subscriptions_end_on_account_deletion(*, user: User, organizations_closing: 
 def connect() -> None:
     user_logged_in.connect(organization_land_on_paying, dispatch_uid="billing:organization_land_on_paying")
     user_signed_up.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_sign_up")
+    user_signed_up.connect(welcome_on_sign_up, dispatch_uid="billing:welcome_on_sign_up")
     user_logged_in.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_login")
     account_deletion_step_register(name="billing", step=subscriptions_end_on_account_deletion)
     gdpr_export_section_register(section="billing", export=lambda user: billing_data_for_person(user=user))
