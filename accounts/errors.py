@@ -45,3 +45,12 @@ class OrganizationNameInvalid(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "organization_name_invalid"
     default_detail = "Give the organization a name."
+
+
+class AccountDeletionFailed(APIException):
+    """A part of the deletion another app does (e.g. cancelling subscriptions in Stripe) could not be done now;
+    nothing was deleted."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "account_deletion_failed"
+    default_detail = "Your account could not be deleted right now; nothing was changed. Please try again later."

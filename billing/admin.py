@@ -1,5 +1,9 @@
 """Billing back office. Computed tables are read-only; staff grants go through services.
 
+Customers (our copy of each organization's Stripe customer) are listed read-only: searchable by
+name, email, Stripe id and organization, filtered by archived. Each action is tested through the
+changelist in tests/test_admin_actions.py (refund in tests/test_refunds.py).
+
 Failed Stripe webhooks are listed under "Webhook event triggers" with their error and
 traceback; the action "Process again" runs them through the same intake as Stripe's
 deliveries, and replays converge. Refused deliveries are counted under "Webhook rejections".
@@ -14,6 +18,7 @@ from rest_framework.exceptions import APIException
 
 from billing.models import (
     BillingEmail,
+    Customer,
     EntitlementGrant,
     ManualDiscount,
     Purchase,
@@ -43,6 +48,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    """Our copy of each organization's Stripe customer: written by billing's services and Stripe's
+    `customer.*` webhooks (the API's create, update and archive), so read-only here."""
+
+    list_display = ["name", "email", "organization", "stripe_customer_id", "created_at", "updated_at", "archived_at"]
+    list_filter = [("archived_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["name", "email", "stripe_customer_id", "organization__name", "organization__slug"]
+    list_select_related = ["organization"]
+    readonly_fields = [f.name for f in Customer._meta.fields]
+    date_hierarchy = "created_at"
 
 
 @admin.register(SubscriptionState)

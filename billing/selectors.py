@@ -14,7 +14,15 @@ from accounts.models import Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
 from billing.cache import ACCESS_CACHE_SECONDS, access_read, grant_read
 from billing.exceptions import MemberRequired
-from billing.models import Customer, EntitlementGrant, Purchase, PurchaseStatus, SubscriptionState, UsageCounter
+from billing.models import (
+    BillingEmail,
+    Customer,
+    EntitlementGrant,
+    Purchase,
+    PurchaseStatus,
+    SubscriptionState,
+    UsageCounter,
+)
 from billing.money import money_display
 from billing.periods import period_bounds
 from billing.plans import FEATURES, FREE, PLANS, Feature, FeatureKind
@@ -395,3 +403,42 @@ def viewer_for(*, user, anonymous_session_id: str = "", organization_id: str | N
     else:
         chosen = organizations[0] if organizations else None
     return Viewer(organization=chosen, organizations=organizations)
+
+
+def billing_data_for_person(*, user) -> dict:
+    """A person's billing data for their GDPR export: what they bought (with refunds) and the billing
+    emails sent to their address. Amounts in minor units with their currency."""
+    purchases = Purchase.objects.filter(buyer=user).prefetch_related("refunds").order_by("created_at", "id")
+    return {
+        "purchases": [
+            {
+                "id": purchase.pk,
+                "organization_id": purchase.organization_id,
+                "item_type": purchase.item_type,
+                "item_id": purchase.item_id,
+                "item_name": purchase.item_name,
+                "list_amount": purchase.list_amount,
+                "discount_amount": purchase.discount_amount,
+                "amount": purchase.amount,
+                "currency": purchase.currency,
+                "status": purchase.status,
+                "refunded_amount": purchase.refunded_amount,
+                "created_at": purchase.created_at,
+                "paid_at": purchase.paid_at,
+                "refunds": [
+                    {"amount": refund.amount, "reason": refund.reason, "created_at": refund.created_at}
+                    for refund in purchase.refunds.all()
+                ],
+            }
+            for purchase in purchases
+        ],
+        "emails_received": [
+            {
+                "template": email.template,
+                "status": email.status,
+                "created_at": email.created_at,
+                "sent_at": email.sent_at,
+            }
+            for email in BillingEmail.objects.filter(recipient__iexact=user.email).order_by("created_at", "id")
+        ],
+    }

@@ -271,6 +271,10 @@ CELERY_BEAT_SCHEDULE["billing-usage-rollover"] = {"task": "billing.tasks.usage_p
 CELERY_BEAT_SCHEDULE["billing-webhooks-redrive"] = {"task": "billing.tasks.stripe_webhooks_redrive", "schedule": 5 * 60}
 CELERY_BEAT_SCHEDULE["billing-webhooks-prune"] = {"task": "billing.tasks.stripe_webhooks_prune", "schedule": 24 * 3600}
 CELERY_BEAT_SCHEDULE["billing-emails-relay"] = {"task": "billing.tasks.billing_emails_relay", "schedule": 5 * 60}
+# simplejwt's `flushexpiredtokens` as a job: refresh-token records past their expiry go.
+CELERY_BEAT_SCHEDULE["accounts-tokens-flush-expired"] = {
+    "task": "accounts.tasks.tokens_flush_expired", "schedule": 24 * 3600,
+}
 CELERY_BEAT_SCHEDULE["analytics-events-flush"] = {
     "task": "analytics.tasks.events_flush",
     "schedule": env.int("ANALYTICS_FLUSH_SECONDS", default=60),

@@ -20,7 +20,24 @@ from billing.selectors import Viewer, access_check, grant_for
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.search import search_rank, search_snippet
-from content.models import Achievement, Chapter, Course, Difficulty, Lesson, Progress, Question, Quiz, QuizAttempt, Tier
+from content.models import (
+    Achievement,
+    Chapter,
+    ChatMessage,
+    Comment,
+    Conversation,
+    Course,
+    Difficulty,
+    Lesson,
+    Like,
+    Post,
+    Progress,
+    Question,
+    Quiz,
+    QuizAttempt,
+    Report,
+    Tier,
+)
 
 # --- What billing sells ---------------------------------------------------------------
 
@@ -632,3 +649,90 @@ def lessons_recommended(*, user, limit: int = RECOMMENDED_LIMIT) -> list[Lesson]
         )
         picked += list(popular)
     return picked
+
+
+def content_data_for_person(*, user) -> dict:
+    """A person's learning and community data for their GDPR export: progress, quiz attempts,
+    achievements, AI tutor conversations with every message, posts, comments, likes, reports."""
+    conversations = Conversation.objects.filter(user=user).prefetch_related(
+        Prefetch("messages", queryset=ChatMessage.objects.order_by("created_at", "id"))
+    )
+    return {
+        "progress": [
+            {
+                "lesson": p.lesson.slug,
+                "lesson_title": p.lesson.title,
+                "percent": p.percent,
+                "position": p.position,
+                "seconds_spent": p.seconds_spent,
+                "started_at": p.started_at,
+                "completed_at": p.completed_at,
+                "updated_at": p.updated_at,
+            }
+            for p in Progress.objects.filter(user=user).select_related("lesson").order_by("started_at", "id")
+        ],
+        "quiz_attempts": [
+            {"quiz": a.quiz.slug, "answers": a.answers, "score": a.score, "total": a.total, "created_at": a.created_at}
+            for a in QuizAttempt.objects.filter(user=user).select_related("quiz").order_by("created_at", "id")
+        ],
+        "achievements": [
+            {"code": a.code, "awarded_at": a.awarded_at} for a in Achievement.objects.filter(user=user).order_by("id")
+        ],
+        "tutor_conversations": [
+            {
+                "id": c.pk,
+                "title": c.title,
+                "created_at": c.created_at,
+                "messages": [
+                    {"role": m.role, "content": m.content, "citations": m.citations, "created_at": m.created_at}
+                    for m in c.messages.all()
+                ],
+            }
+            for c in conversations.order_by("created_at", "id")
+        ],
+        "posts": [
+            {
+                "id": p.pk,
+                "lesson": p.lesson.slug if p.lesson else None,
+                "title": p.title,
+                "body": p.body,
+                "hidden_by_staff": p.is_hidden,
+                "created_at": p.created_at,
+                "updated_at": p.updated_at,
+            }
+            for p in Post.objects.filter(author=user).select_related("lesson").order_by("created_at", "id")
+        ],
+        "comments": [
+            {
+                "id": c.pk,
+                "post": c.post_id,
+                "reply_to": c.parent_id,
+                "body": c.body,
+                "hidden_by_staff": c.is_hidden,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            }
+            for c in Comment.objects.filter(author=user).order_by("created_at", "id")
+        ],
+        "likes": [
+            {"post": like.post_id, "comment": like.comment_id, "created_at": like.created_at}
+            for like in Like.objects.filter(user=user).order_by("created_at", "id")
+        ],
+        "reports": [
+            {"post": r.post_id, "comment": r.comment_id, "reason": r.reason, "created_at": r.created_at}
+            for r in Report.objects.filter(reporter=user).order_by("created_at", "id")
+        ],
+    }
+
+
+# The models content_data_for_person exports (left out of the GDPR export's generic walk).
+CONTENT_EXPORT_COVERS = [
+    "content.Progress",
+    "content.QuizAttempt",
+    "content.Achievement",
+    "content.Conversation",
+    "content.Post",
+    "content.Comment",
+    "content.Like",
+    "content.Report",
+]

@@ -22,7 +22,16 @@ from billing.selectors import OWNING_STATUSES, Viewer, purchased_item_ids
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.search import search_rank, search_words
-from marketplace.models import Category, LedgerEntry, LedgerKind, OwnedVersion, Payout, PromptTemplate, Review
+from marketplace.models import (
+    Category,
+    LedgerEntry,
+    LedgerKind,
+    OwnedVersion,
+    Payout,
+    PromptTemplate,
+    Review,
+    ReviewReport,
+)
 
 ITEM_TYPE = "prompt_template"
 PUBLISHER_ROLES = (Role.SELLER, Role.ADMIN)
@@ -473,3 +482,26 @@ def library_list(*, organization: Organization) -> QuerySet[PromptTemplate]:
     """The templates the organization owns through a purchase, whatever their status now."""
     owned = purchased_item_ids(item_type=ITEM_TYPE, organization_id=organization.pk)
     return PromptTemplate.objects.filter(slug__in=owned).select_related("seller").order_by("title", "id")
+
+
+def marketplace_data_for_person(*, user) -> dict:
+    """A person's reviews (with the seller's replies) and review reports, for their GDPR export."""
+    return {
+        "reviews": [
+            {
+                "template": review.template.slug,
+                "organization_id": review.organization_id,
+                "rating": review.rating,
+                "text": review.text,
+                "seller_reply": review.seller_reply,
+                "hidden_by_staff": review.is_hidden,
+                "created_at": review.created_at,
+                "updated_at": review.updated_at,
+            }
+            for review in Review.objects.filter(author=user).select_related("template").order_by("created_at", "id")
+        ],
+        "review_reports": [
+            {"review": report.review_id, "reason": report.reason, "created_at": report.created_at}
+            for report in ReviewReport.objects.filter(reporter=user).order_by("created_at", "id")
+        ],
+    }

@@ -1,4 +1,4 @@
-"""/api/v1/auth/: JWT obtain, refresh, logout, and who am I."""
+"""/api/v1/auth/: sign-up, JWT obtain, refresh, logout, and who am I."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -9,8 +9,10 @@ from rest_framework.views import APIView
 from accounts.selectors.organizations import membership_list_for_user_by_name
 from accounts.selectors.users import profile_for
 from accounts.services.tokens import token_logout, token_obtain, token_refresh
+from accounts.services.users import user_sign_up
 from accounts.throttling import AuthEndpointThrottle
 from common.schema import BAD_REQUEST, FORBIDDEN, TOO_MANY, UNAUTHENTICATED
+from common.serializers import StrictInputSerializer
 
 ERROR_RESPONSES = {400: BAD_REQUEST, 401: UNAUTHENTICATED, 429: TOO_MANY}
 
@@ -100,6 +102,46 @@ class LogoutView(CredentialEndpoint):
         data.is_valid(raise_exception=True)
         token_logout(raw_refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignupInput(StrictInputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        trim_whitespace=False, max_length=4096, help_text="Checked by the same validators as the sign-up page."
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=120, help_text="Names the personal workspace."
+    )
+
+
+class SignupOutput(serializers.Serializer):
+    email = serializers.EmailField()
+    detail = serializers.CharField()
+
+
+SIGNUP_ACCEPTED = (
+    "If this address can be used, a message is on its way to it: follow its link to verify the address, then log in."
+)
+
+
+class SignupView(CredentialEndpoint):
+    @extend_schema(
+        tags=["auth"],
+        summary="Sign up: create an account and send the email verification",
+        description="Works as the sign-up page: the same password rules, a personal workspace, a welcome email, "
+        "and a verification email whose link must be followed before `token/` accepts the account. An address "
+        "that already has an account gets the same answer (its owner is emailed instead), as on the page. "
+        "Throttled per IP like the other auth endpoints.",
+        request=SignupInput,
+        responses={202: SignupOutput, 400: BAD_REQUEST, 429: TOO_MANY},
+        auth=[],
+    )
+    def post(self, request):
+        data = SignupInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_sign_up(request=request._request, **data.validated_data)
+        body = {"email": data.validated_data["email"], "detail": SIGNUP_ACCEPTED}
+        return Response(SignupOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MembershipOutput(serializers.Serializer):

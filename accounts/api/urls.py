@@ -5,6 +5,7 @@ from accounts.api import api_keys, auth, gdpr, organizations, sessions
 app_name = "accounts_api"
 
 urlpatterns = [
+    path("auth/signup/", auth.SignupView.as_view(), name="signup"),
     path("auth/token/", auth.TokenObtainView.as_view(), name="token_obtain"),
     path("auth/token/refresh/", auth.TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),

@@ -8,9 +8,23 @@ never exported.
 Deletion keeps the user row as an anonymous tombstone: other records (audit entries,
 financial records the law makes us keep) may still point at it, but nothing in it
 identifies the person any more.
+
+Apps above accounts (billing, content, marketplace) may not be imported here, so they
+register what they add from their AppConfig.ready(), as billing's purchasables do:
+- `gdpr_export_section_register(section=..., export=fn, covers=[model labels])`: `fn(user)`
+  returns the JSON-able data of one top-level section of the export (purchases, tutor chats
+  with their messages…); the models it covers are left out of the generic "other" walk.
+- `account_deletion_step_register(name=..., step=fn)`: `fn(user=..., organizations_closing=[...])`
+  runs inside the deletion's transaction before anything is erased, with the organizations
+  the person is the only member of (they are removed or left empty). Billing cancels their
+  live subscriptions. A step that cannot do its part raises `AccountDeletionFailed`: the
+  whole deletion is rolled back and the person is told why. What a step returns (a dict) is
+  kept on the deletion's audit entry; its "notice", if any, is shown to the person.
 """
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -22,10 +36,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import ApiKey, AuthSession, Invitation, LoginEvent, Membership, Profile, Role, User
+from accounts.models import ApiKey, AuthSession, Invitation, LoginEvent, Membership, Organization, Profile, Role, User
 
 # A column whose name contains one of these holds a credential; it never leaves the database.
 SECRET_FIELD_MARKERS = ("password", "hash", "secret", "token", "session_key")
@@ -44,6 +58,26 @@ AUDIT_ENTRY_FIELDS = [
     "remote_addr",
     "additional_data",
 ]
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    export: Callable[[User], Any]
+    covers: frozenset[str]
+
+
+_EXPORT_SECTIONS: dict[str, ExportSection] = {}
+_DELETION_STEPS: dict[str, Callable[..., dict | None]] = {}
+
+
+def gdpr_export_section_register(*, section: str, export: Callable[[User], Any], covers: list[str] = ()) -> None:
+    """Add a top-level section to every export; `covers` names the models (app_label.Model) it exports."""
+    _EXPORT_SECTIONS[section] = ExportSection(export=export, covers=frozenset(covers))
+
+
+def account_deletion_step_register(*, name: str, step: Callable[..., dict | None]) -> None:
+    """Run `step(user=..., organizations_closing=[...])` in every account deletion, before the erasure."""
+    _DELETION_STEPS[name] = step
 
 
 def _is_secret(field_name: str) -> bool:
@@ -99,15 +133,26 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         ],
     }
     covered = {Profile, Membership, LoginEvent, AuthSession, EmailAddress, Authenticator, LogEntry, ApiKey, Invitation}
+    covered_labels = {label for section in _EXPORT_SECTIONS.values() for label in section.covers}
+    for name, section in _EXPORT_SECTIONS.items():
+        if name in known:
+            raise ValueError(f"GDPR export section {name!r} is already taken")
+        known[name] = section.export(user)
     discovered: dict[str, list[dict]] = {}
     for relation in User._meta.related_objects:
         model = relation.related_model
-        if model in covered:
+        if model in covered or model._meta.label in covered_labels:
             continue
         rows = model._default_manager.filter(**{relation.field.name: user})
         discovered.setdefault(model._meta.label, []).extend(_row(obj) for obj in rows)
     # Round-trip through JSON so the caller gets plain data (datetimes as ISO strings).
     return json.loads(json.dumps({"exported_at": timezone.now(), **known, "other": discovered}, cls=DjangoJSONEncoder))
+
+
+def _organizations_closing(*, user: User) -> list[Organization]:
+    """The organizations the person is the only member of: removed (personal) or left empty (company)."""
+    others = Membership.objects.filter(organization=OuterRef("pk")).exclude(user=user)
+    return list(Organization.objects.filter(memberships__user=user).exclude(Exists(others)).order_by("id"))
 
 
 def _erase_memberships(*, user: User) -> None:
@@ -140,6 +185,8 @@ def user_delete_account(*, user: User) -> LogEntry:
     user is revoked here (the row becomes inactive, which JWT and session auth refuse).
     """
     user_id, email = user.pk, user.email
+    closing = _organizations_closing(user=user)
+    steps = {name: step(user=user, organizations_closing=closing) for name, step in _DELETION_STEPS.items()}
     _erase_memberships(user=user)
     Profile.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
@@ -185,5 +232,5 @@ def user_delete_account(*, user: User) -> LogEntry:
         action=LogEntry.Action.DELETE,
         changes={"account": ["active", "erased on the user's request"]},
         actor=user,
-        additional_data={"event": "gdpr_account_deletion"},
+        additional_data={"event": "gdpr_account_deletion", "steps": {k: v for k, v in steps.items() if v}},
     )

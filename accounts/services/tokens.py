@@ -298,3 +298,14 @@ def token_logout(*, raw_refresh: str) -> None:
         auth_session = AuthSession.objects.filter(family=payload[FAMILY_CLAIM]).first()
         if auth_session is not None:
             auth_session_revoke(auth_session=auth_session)
+
+
+def tokens_flush_expired(*, now: datetime | None = None) -> int:
+    """Delete the refresh-token records past their expiry (simplejwt's `flushexpiredtokens`, same query).
+
+    Their blacklist entries go with them (CASCADE): an expired token is refused by its
+    signature's expiry anyway. Run daily by beat (`accounts-tokens-flush-expired`); returns
+    how many records went.
+    """
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -1,6 +1,13 @@
-"""Writes about people: what every new user gets, profile edits."""
+"""Writes about people: sign-up, what every new user gets, profile edits."""
 
+from allauth.account import app_settings as allauth_settings
+from allauth.account.forms import SignupForm
+from allauth.account.internal.flows.signup import complete_signup
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.utils import get_form_class
 from django.db import transaction
+from django.http import HttpRequest
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import Membership, Organization, Profile, Role, User
 
@@ -52,3 +59,37 @@ def profile_update(
     profile.full_clean()
     profile.save()
     return profile
+
+
+# allauth's sign-up form fields → the API's names.
+_SIGNUP_FIELD_NAMES = {"password1": "password", "password2": "password", "__all__": "non_field_errors"}
+
+
+@transaction.atomic
+def user_sign_up(*, request: HttpRequest, email: str, password: str, name: str = "") -> User | None:
+    """Sign a person up exactly as allauth's sign-up page does, for the API.
+
+    The same form (ACCOUNT_FORMS["signup"] with ACCOUNT_SIGNUP_FORM_CLASS: email rules,
+    password validators), the same adapter (profile and personal organization), the same
+    `user_signed_up` signal (billing's welcome email, anonymous purchases) and the same
+    mandatory verification email; nobody is signed in. An address that already has an
+    account creates nothing: allauth emails its owner instead ("account already exists"),
+    and the caller cannot tell the two apart, as on the page (ACCOUNT_PREVENT_ENUMERATION).
+    Returns the new user, or None for an address already taken. Invalid input: ValidationError
+    naming the API's fields.
+    """
+    form_class = get_form_class(allauth_settings.FORMS, "signup", SignupForm)
+    form = form_class(data={"email": email, "password1": password, "password2": password, "name": name})
+    if not form.is_valid():
+        errors: dict[str, list[str]] = {}
+        for field, messages in form.errors.items():
+            errors.setdefault(_SIGNUP_FIELD_NAMES.get(field, field), []).extend(messages)
+        raise ValidationError(errors)
+    user = None
+    try:
+        user, _ = form.try_save(request)
+        if user is not None:
+            complete_signup(request, user=user)  # sends the signal and the verification email; no login
+    except ImmediateHttpResponse:
+        pass  # a stage answered with a page (the verification one); the API answers on its own
+    return user

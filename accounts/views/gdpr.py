@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.errors import AccountDeletionFailed
 from accounts.services.gdpr import user_delete_account, user_export_data
 
 
@@ -54,7 +55,14 @@ def account_delete(request):
     form = AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
         return render(request, "accounts/data.html", {"form": form}, status=400)
-    user_delete_account(user=request.user)
+    try:
+        entry = user_delete_account(user=request.user)
+    except AccountDeletionFailed as error:
+        messages.error(request, str(error.detail))
+        return render(request, "accounts/data.html", {"form": AccountDeleteForm(user=request.user)}, status=503)
     logout(request)
     messages.success(request, "Your account and personal data have been deleted.")
+    for step in (entry.additional_data or {}).get("steps", {}).values():
+        if step.get("notice"):  # what another app did as part of the deletion, e.g. billing's cancellations
+            messages.info(request, step["notice"])
     return redirect("home")

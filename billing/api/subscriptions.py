@@ -2,6 +2,7 @@
 
 from dataclasses import asdict
 
+from django.urls import reverse
 from djstripe.models import Subscription
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -9,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organization
-from billing.api.access import IsMemberOrApiKey, customer_from_query, require_org_admin
+from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve, require_org_admin
 from billing.plans import PRICES, plan_for_lookup_key
 from billing.selectors import invoice_row, invoices_queryset, subscriptions_for
+from billing.services.checkout import subscription_checkout_start
 from billing.services.subscription_changes import (
     subscription_cancel,
     subscription_change_plan,
@@ -21,7 +23,7 @@ from billing.services.subscription_changes import (
 )
 from billing.services.subscriptions import subscription_fields_from_stripe
 from common.pagination import DefaultPagination, paginated_response
-from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
+from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from common.serializers import StrictInputSerializer
 
 CUSTOMER = OpenApiParameter("customer", int, required=True, description="The organization's id.")
@@ -57,6 +59,17 @@ def subscription_data(subscription: Subscription, organization: Organization) ->
     ).data
 
 
+class SubscriptionCheckoutInput(StrictInputSerializer):
+    customer = serializers.IntegerField(help_text="The organization's id.")
+    price = serializers.ChoiceField(choices=sorted(PRICES), help_text="The lookup key of the price to subscribe to.")
+
+
+class SubscriptionCheckoutOutput(serializers.Serializer):
+    checkout_url = serializers.URLField(help_text="Stripe Checkout's hosted page; the subscription starts once paid.")
+    customer = serializers.IntegerField()
+    price = serializers.CharField()
+
+
 class SubscriptionListApi(APIView):
     permission_classes = [IsMemberOrApiKey]
     pagination_class = DefaultPagination
@@ -75,6 +88,41 @@ class SubscriptionListApi(APIView):
             items=subscriptions_for(organization_id=organization.pk),
             serialize=lambda page: [subscription_data(s, organization) for s in page],
         )
+
+    @extend_schema(
+        tags=["subscriptions"],
+        summary="Subscribe: the Stripe Checkout URL for a price (organization admins)",
+        description="The same service as the pricing page's Subscribe button: one open subscription Checkout per "
+        "organization, so asking again for the same price answers the same URL, and another price closes the "
+        "first Checkout before opening its own. An organization with a subscription is refused (change its plan).",
+        request=SubscriptionCheckoutInput,
+        responses={
+            200: SubscriptionCheckoutOutput,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: error("`already_subscribed`: change the subscription's plan instead"),
+            503: error("`catalogue_not_synced`: the prices are not set up in Stripe"),
+        },
+    )
+    def post(self, request):
+        data = SubscriptionCheckoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = customer_resolve(request=request, customer_id=data.validated_data["customer"])
+        require_org_admin(request=request, organization=organization)
+        success = (
+            request.build_absolute_uri(reverse("billing:checkout_success"))
+            + f"?org={organization.pk}&session_id={{CHECKOUT_SESSION_ID}}"
+        )
+        url = subscription_checkout_start(
+            organization=organization,
+            lookup_key=data.validated_data["price"],
+            success_url=success,
+            cancel_url=request.build_absolute_uri(reverse("billing:checkout_cancel")) + f"?org={organization.pk}",
+        )
+        body = {"checkout_url": url, "customer": organization.pk, "price": data.validated_data["price"]}
+        return Response(SubscriptionCheckoutOutput(body).data)
 
 
 class SubscriptionDetailApi(APIView):

@@ -14,6 +14,7 @@ from common.email import provider_message_id
 from common.outbox import outbox_enqueue
 
 SUBJECTS = {
+    "welcome": "Welcome to Plateau",
     "quota_warning": "You have used 80% of your {feature_name} quota",
     "subscription_started": "Welcome to Plateau {plan_name}",
     "payment_failed": "Your Plateau payment failed",
@@ -40,6 +41,20 @@ def billing_email_queue(
         kwargs={"email_id": email.pk},
     )
     return email
+
+
+def welcome_email_queue(*, user, organization: Organization | None) -> BillingEmail | None:
+    """The welcome email of a new account, to its address, once per user (a second sign-up signal, a
+    double submit or a replay finds the business key taken); sent after the commit like every billing email."""
+    profile = getattr(user, "profile", None)
+    name = (profile.display_name if profile is not None else "") or user.email.split("@")[0]
+    return billing_email_queue(
+        key=f"welcome:{user.pk}",
+        organization=organization,
+        recipient=user.email,
+        template="welcome",
+        context={"name": name, "organization_name": organization.name if organization else ""},
+    )
 
 
 # A worker that claimed an email and died before finishing leaves it "sending": after this

@@ -7,12 +7,13 @@ the page shows it without waiting for the webhook, which then converges on the s
 from datetime import datetime
 
 from django.utils import timezone
+from djstripe.models import Customer as MirroredCustomer
 from djstripe.models import Subscription
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from accounts.models import Organization, User
 from billing import gateway
-from billing.models import SubscriptionState
+from billing.models import Customer, SubscriptionCheckout, SubscriptionState
 from billing.plans import PRICES
 from billing.services.checkout import UnknownPrice, price_for_lookup_key
 from billing.services.customers import customer_ensure
@@ -62,6 +63,36 @@ def subscription_cancel(
     else:
         result = gateway.subscription_cancel(subscription_id=subscription.id)
     return _apply(organization=organization, stripe_subscription=result)
+
+
+# Stripe's statuses of a subscription that may still bill or be paid; the others are over.
+LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
+
+
+def organization_subscriptions_end(*, organization: Organization) -> list[str]:
+    """Cancel at once every live subscription of the organization, and close its open subscription Checkout.
+
+    For an organization that loses its last member (account deletion): nobody is left to
+    use or manage what it pays for. Stripe is asked, not the mirror, so a subscription
+    whose webhook has not landed yet is cancelled too; each answer is mirrored at once.
+    Returns the cancelled subscriptions' ids. Calling it again cancels nothing more.
+    """
+    customer_ids = set(MirroredCustomer.objects.filter(subscriber=organization).values_list("id", flat=True))
+    customer_ids |= set(Customer.objects.filter(organization=organization).values_list("stripe_customer_id", flat=True))
+    cancelled = []
+    for customer_id in sorted(customer_ids):
+        for subscription in gateway.subscription_list(customer=customer_id):
+            if subscription.status in LIVE_STATUSES:
+                Subscription.sync_from_stripe_data(gateway.subscription_cancel(subscription_id=subscription.id))
+                cancelled.append(subscription.id)
+    for checkout in SubscriptionCheckout.objects.filter(
+        organization=organization, status=SubscriptionCheckout.Status.OPEN
+    ).exclude(stripe_checkout_session_id=""):
+        gateway.checkout_session_expire(session_id=checkout.stripe_checkout_session_id)
+        SubscriptionCheckout.objects.filter(pk=checkout.pk).update(status=SubscriptionCheckout.Status.EXPIRED)
+    if cancelled:
+        subscription_state_sync(organization=organization)
+    return cancelled
 
 
 def subscription_resume(*, organization: Organization, subscription_id: str) -> SubscriptionState:

@@ -6,6 +6,9 @@ the event only says which customer to look at and which email to send. Re-runnin
 it for the same event, or for events in any order, converges on the same state.
 """
 
+import logging
+
+from django.db import transaction
 from djstripe.models import Customer as MirroredCustomer
 from djstripe.models import Event
 from djstripe.models import Invoice as MirroredInvoice
@@ -20,6 +23,8 @@ from billing.services.entitlements import ENTITLING_STATUSES
 from billing.services.purchases import purchase_refund_record_from_stripe, purchase_settle_from_stripe
 from billing.services.revenue import subscription_payment_record, subscription_refund_record_from_stripe
 from billing.services.subscriptions import subscription_state_sync
+
+logger = logging.getLogger(__name__)
 
 HANDLED_EVENT_TYPES = (
     "customer.created",
@@ -112,12 +117,14 @@ def _emails_for_event(*, event_type: str, obj: dict, organization: Organization,
         )
     elif event_type == "invoice.payment_failed":
         grace = state.grace_until.strftime("%-d %b %Y") if state.grace_until else "now"
-        billing_email_queue(
+        queued = billing_email_queue(
             key=f"payment_failed:{obj.get('id')}:{obj.get('attempt_count', 1)}",
             template="payment_failed",
             context={**base, "grace_until": grace},
             **queue,
         )
+        if queued is not None:  # the same business key: one system-log event per failed attempt
+            _payment_failed_log(obj=obj, organization=organization, state=state)
     elif event_type == "invoice.paid" and obj.get("amount_paid"):
         billing_email_queue(
             key=f"payment_receipt:{obj.get('id')}",
@@ -129,3 +136,21 @@ def _emails_for_event(*, event_type: str, obj: dict, organization: Organization,
             },
             **queue,
         )
+
+
+def _payment_failed_log(*, obj: dict, organization: Organization, state: SubscriptionState) -> None:
+    """The `payment_failed` business event in the system log, written once the event's effects are committed."""
+    context = {
+        "invoice": obj.get("id") or "",
+        "attempt_count": obj.get("attempt_count", 1),
+        "amount_due": obj.get("amount_due"),
+        "currency": obj.get("currency") or "",
+        "subscription": state.stripe_subscription_id,
+        "grace_until": state.grace_until.isoformat() if state.grace_until else None,
+    }
+    message = f"payment failed for invoice {context['invoice']} of organization {organization.pk}"
+    transaction.on_commit(
+        lambda: logger.warning(
+            message, extra={"event": "payment_failed", "organization_id": organization.pk, "context": context}
+        )
+    )

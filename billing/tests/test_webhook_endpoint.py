@@ -15,8 +15,6 @@ from datetime import timedelta
 
 import pytest
 import stripe
-from django.contrib import admin as django_admin
-from django.test import RequestFactory
 from django.utils import timezone
 from djstripe.models import Event, Subscription, WebhookEndpoint, WebhookEventTrigger
 from rest_framework.test import APIClient
@@ -156,20 +154,20 @@ def _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, bo
 
 
 def test_a_failed_event_is_kept_with_its_error_and_an_admin_replay_converges(
-    client, monkeypatch, endpoint, subscription_created
+    staff_client, monkeypatch, endpoint, subscription_created
 ):
+    client = staff_client  # the deliveries need no session; the same browser is then staff's in the admin
     membership, url, body = subscription_created
     trigger = _accepted_while_stripe_is_unreachable(client, monkeypatch, endpoint, url, body)
     assert trigger.exception.startswith("Unexpected error communicating with Stripe.")
     assert not Event.objects.filter(type="customer.subscription.created").exists()
     assert not SubscriptionState.objects.filter(organization=membership.organization, plan="premium").exists()
 
-    # Stripe is back; staff use the admin's "Reprocess" action on the failed trigger.
-    staff = MembershipFactory(user__is_staff=True, user__is_superuser=True).user
-    request = RequestFactory().post("/admin/djstripe/webhookeventtrigger/")
-    request.user = staff
-    trigger_admin = django_admin.site._registry[WebhookEventTrigger]
-    trigger_admin.reprocess(request, WebhookEventTrigger.objects.filter(pk=trigger.pk))
+    # Stripe is back; staff tick the failed trigger in the admin's list and run "Process again".
+    changelist = "/admin/djstripe/webhookeventtrigger/"
+    assert staff_client.get(changelist).status_code == 200
+    page = staff_client.post(changelist, {"action": "reprocess", "_selected_action": [trigger.pk]}, follow=True)
+    assert [str(m) for m in page.context["messages"]] == ["Processed 1 trigger(s); 0 failed again."]
     trigger.refresh_from_db()
     assert (trigger.processed, trigger.exception) == (True, "")
     state = SubscriptionState.objects.get(organization=membership.organization)

@@ -150,3 +150,39 @@ def test_events_for_unknown_customers_are_ignored():
     event = stored_event("customer.subscription.created", subscription_data("cus_nobody"))
     assert stripe_event_apply(event_id=event.id) is None
     assert not SubscriptionState.objects.exists()
+
+
+def test_a_failed_payment_is_a_payment_failed_event_in_the_system_log_once_per_attempt(
+    django_capture_on_commit_callbacks,
+):
+    from common.models import SystemLog
+    from common.system_log import system_log_handler
+
+    handler = system_log_handler()
+    handler.write_queued()
+    SystemLog.objects.all().delete()
+    org = OrganizationFactory()
+    mirror(org, status="past_due")
+    invoice = {
+        "id": "in_9",
+        "object": "invoice",
+        "customer": f"cus_{org.pk}",
+        "attempt_count": 1,
+        "amount_due": 3200,
+        "currency": "usd",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        stripe_event_apply(event_id=stored_event("invoice.payment_failed", invoice).id)
+        stripe_event_apply(event_id=stored_event("invoice.payment_failed", invoice).id)  # a duplicate delivery
+    handler.write_queued()
+
+    row = SystemLog.objects.get(event="payment_failed")
+    assert (row.level, row.logger, row.organization_id) == (30, "billing.services.webhooks", org.pk)
+    assert row.message == f"payment failed for invoice in_9 of organization {org.pk}"
+    assert row.context["invoice"] == "in_9" and row.context["amount_due"] == 3200
+    assert row.context["subscription"] == f"sub_cus_{org.pk}"
+
+    with django_capture_on_commit_callbacks(execute=True):  # Stripe's next attempt fails too: a new event
+        stripe_event_apply(event_id=stored_event("invoice.payment_failed", {**invoice, "attempt_count": 2}).id)
+    handler.write_queued()
+    assert SystemLog.objects.filter(event="payment_failed").count() == 2
