@@ -17,6 +17,7 @@ measure of record.
 
 import argparse
 import cProfile
+from functools import partial
 import json
 import os
 import pstats
@@ -104,7 +105,7 @@ def main() -> None:
 
     print(f"\n{'endpoint':<14} {'SQL statements':>15} {'Redis commands':>15}   (per request, with what they are)")
     for name in endpoints:
-        statements, commands = round_trips(lambda: run(name, 1))
+        statements, commands = round_trips(partial(run, name, 1))
         print(f"{name:<14} {len(statements):>15} {len(commands):>15}")
         for line in statements + commands:
             print(f"{'':<16}{line[:150]}")
@@ -138,13 +139,11 @@ def round_trips(call) -> tuple[list[str], list[str]]:
         return original_send(self, *args, **kwargs)
 
     AbstractConnection.send_command = send_command
-    original_commit, original_begin = connection.connection.commit, None
     try:
         with connection.execute_wrapper(record_sql):
             call()
     finally:
         AbstractConnection.send_command = original_send
-    del original_commit, original_begin
     return statements, commands
 
 
