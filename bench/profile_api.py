@@ -17,7 +17,6 @@ measure of record.
 
 import argparse
 import cProfile
-from functools import partial
 import json
 import os
 import pstats
@@ -25,6 +24,7 @@ import statistics
 import sys
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
