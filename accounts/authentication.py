@@ -1,15 +1,20 @@
 """DRF authentication: JWT bound to a revocable session family, and API keys."""
 
+from functools import partial
+
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import ApiKey
-from accounts.services.api_keys import api_key_authenticate
+from accounts.services.api_keys import api_key_authenticate, api_key_parse_prefix
 from accounts.services.sessions import auth_session_use_family
 from accounts.services.tokens import FAMILY_CLAIM
+from accounts.throttling import api_key_ident
+from common.throttling import read_and_count, window_throttle_keys
 
 
 class JWTFamilyAuthentication(JWTAuthentication):
@@ -65,13 +70,27 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = raw_key.strip()
         if not raw_key or " " in raw_key:
             raise exceptions.AuthenticationFailed("Malformed Api-Key header.")
-        api_key = api_key_authenticate(raw_key=raw_key)
+        api_key = api_key_authenticate(raw_key=raw_key, cache_read=self._cache_read(request, raw_key))
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):
         return self.keyword
+
+    @staticmethod
+    def _cache_read(request, raw_key: str):
+        """The key's cache read that also raises the view's rate-limit counters for this key (one round trip)."""
+        prefix = api_key_parse_prefix(raw_key)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if prefix is None or view is None:
+            return None
+        windows = window_throttle_keys(request, view, ident=api_key_ident(prefix))
+        return partial(_read_and_count, request=request, windows=windows) if windows else None
+
+
+def _read_and_count(read: list[str], *, request, windows: dict[str, int]) -> dict:
+    return read_and_count(cache, read=read, request=request, windows=windows)
 
 
 class HasApiKey(BasePermission):

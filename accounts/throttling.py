@@ -26,12 +26,20 @@ class SettingsRateThrottle(WindowCounterThrottle):
 class CallerRateThrottle(SettingsRateThrottle):
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiKey):
-            ident = f"key:{request.auth.pk}"
+            ident = api_key_ident(request.auth.prefix)
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def cache_key_for(self, request, view, *, ident):
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def api_key_ident(prefix: str) -> str:
+    """A key's identity in the rate limits: its prefix, known from the header before the key is read."""
+    return f"key:{prefix}"
 
 
 class BurstRateThrottle(CallerRateThrottle):

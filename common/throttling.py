@@ -43,6 +43,30 @@ end
 return out
 """
 _HIT_SCRIPT_SHA = hashlib.sha1(_HIT_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
+
+# The same, after reading ARGV[1] plain keys (GET) first: an authentication that reads its
+# credential from the cache counts the caller's windows in that one round trip.
+# KEYS: the keys to read, then the counters; ARGV[1]: how many to read; ARGV[1 + i]: the
+# window of the i-th counter in ms. Returns the values read, then count, ms left per counter.
+_READ_AND_HIT_SCRIPT = """
+local reads = tonumber(ARGV[1])
+local out = {}
+for i = 1, reads do
+  out[i] = redis.call('GET', KEYS[i])
+end
+for i = reads + 1, #KEYS do
+  local count = redis.call('INCR', KEYS[i])
+  local left = redis.call('PTTL', KEYS[i])
+  if left < 0 then
+    left = tonumber(ARGV[i - reads + 1])
+    redis.call('PEXPIRE', KEYS[i], left)
+  end
+  out[reads + 2 * (i - reads) - 1] = count
+  out[reads + 2 * (i - reads)] = left
+end
+return out
+"""
+_READ_AND_HIT_SCRIPT_SHA = hashlib.sha1(_READ_AND_HIT_SCRIPT.encode()).hexdigest()  # noqa: S324
 _REQUEST_COUNTS = "_window_counter_counts"  # attribute of the DRF request: cache key → (count, ms left)
 
 
@@ -100,6 +124,11 @@ class WindowCounterThrottle(SimpleRateThrottle):
                 return 1
             return self.cache.incr(self.key)  # another request opened it first
 
+    def cache_key_for(self, request, view, *, ident: str) -> str | None:
+        """The key this throttle counts `ident` under, before authentication has finished; None
+        when it would not count by that identity (subclasses that know their identities say)."""
+        return None
+
     @property
     def _start_key(self) -> str:
         return f"{self.key}:start"
@@ -121,3 +150,42 @@ def _hit_all(redis, cache, windows: dict[str, int]) -> dict[str, tuple[int, int]
     except NoScriptError:  # first use since Redis started (or its scripts were flushed): EVAL loads it
         answer = redis.eval(_HIT_SCRIPT, len(keys), *arguments)
     return {key: (int(answer[2 * i]), int(answer[2 * i + 1])) for i, key in enumerate(keys)}
+
+
+def read_and_count(cache, *, read: list[str], request, windows: dict[str, int]) -> dict:
+    """`cache.get_many(read)`, and on Redis the counters of `windows` raised in the same round trip.
+
+    The counts are left on the (DRF) request for the throttles that own those keys, which
+    then take them instead of asking Redis: an API key read from the cache and its
+    caller's burst and sustained windows cost one round trip together. Elsewhere (the
+    local-memory cache) only the read happens here and the throttles count as usual.
+    """
+    redis = _redis_client(cache)
+    if redis is None or not windows:
+        return cache.get_many(read)
+    counters = list(windows)
+    keys = [cache.make_key(key) for key in read] + [cache.make_key(key) for key in counters]
+    arguments = [len(read), *(windows[key] * 1000 for key in counters)]
+    try:
+        answer = redis.evalsha(_READ_AND_HIT_SCRIPT_SHA, len(keys), *keys, *arguments)
+    except NoScriptError:
+        answer = redis.eval(_READ_AND_HIT_SCRIPT, len(keys), *keys, *arguments)
+    decode = cache.client.decode
+    values = {key: decode(answer[i]) for i, key in enumerate(read) if answer[i] is not None}
+    offset = len(read)
+    counts = {key: (int(answer[offset + 2 * i]), int(answer[offset + 2 * i + 1])) for i, key in enumerate(counters)}
+    setattr(request, _REQUEST_COUNTS, {**getattr(request, _REQUEST_COUNTS, {}), **counts})
+    return values
+
+
+def window_throttle_keys(request, view, *, ident: str) -> dict[str, int]:
+    """The counters (key → window in seconds) the view's window throttles would raise for `ident`."""
+    if view is None:
+        return {}
+    windows = {}
+    for throttle in view.get_throttles():
+        if isinstance(throttle, WindowCounterThrottle) and throttle.rate is not None:
+            key = throttle.cache_key_for(request, view, ident=ident)
+            if key is not None:
+                windows[key] = throttle.duration
+    return windows

@@ -25,6 +25,7 @@ receivers in `accounts.receivers`.
 
 import logging
 import secrets
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -82,13 +83,15 @@ def _instance(row: dict) -> ApiKey:
     return api_key
 
 
-def api_key_cached_get(*, prefix: str) -> ApiKey | None:
+def api_key_cached_get(*, prefix: str, cache_read: Callable[[list[str]], dict] | None = None) -> ApiKey | None:
     """The key with this prefix as it stands (revoked and expired ones too), or None if there is none.
 
     Unknown prefixes are not cached: a client guessing prefixes would only fill the cache.
+    `cache_read` replaces `cache.get_many` for the one read (the authentication passes one
+    that also raises the caller's rate-limit counters in the same round trip).
     """
     try:
-        values = cache.get_many([_entry_key(prefix), _generation_key(prefix)])
+        values = (cache_read or cache.get_many)([_entry_key(prefix), _generation_key(prefix)])
         generation = _generation(values, prefix)  # taken before the database is read
     except Exception:  # noqa: BLE001 — the cache is down: the database answers (authoritative, slower)
         logger.warning("api keys: cache unavailable, reading key %s from the database", prefix)

@@ -10,6 +10,7 @@ import hmac
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -92,16 +93,17 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> bool:
     return bool(updated)
 
 
-def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+def api_key_authenticate(*, raw_key: str, cache_read: Callable[[list[str]], dict] | None = None) -> ApiKey | None:
     """The active key matching `raw_key`, or None (unknown, revoked or expired).
 
     The row comes from the cache (`accounts.services.api_key_cache`: one round trip, never
     older than the last change to the key); its organization is a deferred instance.
+    `cache_read`, if given, makes that one read (see `api_key_cached_get`).
     """
     prefix = api_key_parse_prefix(raw_key)
     if prefix is None:
         return None
-    api_key = api_key_cached_get(prefix=prefix)
+    api_key = api_key_cached_get(prefix=prefix, cache_read=cache_read)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, api_key_hash(raw_key)):
         return None
     now = timezone.now()

@@ -88,3 +88,49 @@ def test_concurrent_requests_through_a_view_admit_exactly_the_rate(require_redis
         thread.join()
 
     assert sorted(statuses) == [200] * 10 + [429] * 20
+
+
+class KeyLimited(Limited):
+    """The API's authentication (API key from the cache) and its burst + sustained limits."""
+
+    permission_classes = []
+
+    def post(self, request):
+        return Response({"organization": request.auth.organization_id})
+
+
+@pytest.mark.django_db
+def test_an_api_key_and_its_limits_cost_one_round_trip_together(require_redis, settings, monkeypatch):
+    from accounts.services.api_keys import api_key_create
+    from accounts.tests.factories import MembershipFactory
+
+    _rates(settings, burst="3/minute", sustained="8/minute")
+    admin = MembershipFactory(role="admin")
+    created = api_key_create(organization=admin.organization, name="sdk", created_by=admin.user)
+    view = KeyLimited.as_view()
+
+    def call():
+        request = APIRequestFactory().post("/", {}, format="json", HTTP_AUTHORIZATION=f"Api-Key {created.secret}")
+        return view(request)
+
+    assert call().status_code == 200  # reads the key from the database and caches it
+    commands = []
+    real = Redis.execute_command
+
+    def counted(self, *args, **options):
+        commands.append(args[0])
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+    response = call()
+    monkeypatch.undo()
+
+    assert response.status_code == 200
+    assert response.data == {"organization": admin.organization_id}
+    assert commands in (["EVALSHA"], ["EVALSHA", "EVAL"])  # the key and both counters: one script call
+    # Counted exactly, by the key's identity: the third request is the last the burst admits.
+    assert [call().status_code for _ in range(2)] == [200, 429]
+    redis = get_redis_connection("default")
+    prefix = created.api_key.prefix
+    assert int(redis.get(cache.make_key(f"throttle_burst_key:{prefix}"))) == 4
+    assert int(redis.get(cache.make_key(f"throttle_sustained_key:{prefix}"))) == 4
