@@ -155,6 +155,8 @@ class UsageLedgerEntry(models.Model):
     idempotency_key = models.CharField(max_length=255)
     period_start = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the use was given back (the work it paid for failed): no longer counted.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

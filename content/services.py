@@ -7,7 +7,6 @@ through `transaction.on_commit`.
 
 import logging
 import secrets
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from accounts.models import Organization
 from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.plans import Feature
 from billing.selectors import Viewer, access_check
-from billing.services.usage import usage_track
+from billing.services.usage import usage_release, usage_track
 from common.ai import AIError, Message, Reply, ai_stream
 from content.achievements import ACHIEVEMENTS, BY_CODE
 from content.exceptions import (
@@ -193,12 +192,18 @@ def conversations_attach_anonymous(*, anonymous_owner: str, user) -> int:
     )
 
 
-def _chat_count(*, user, organization: Organization | None, anonymous_owner: str, message_id: str, now: datetime):
+def _chat_usage_key(question: ChatMessage) -> str:
+    """The usage ledger's key for the chat a question spent: its release finds it again."""
+    return f"content-chat:{question.conversation_id}:{question.pk}"
+
+
+def _chat_count(*, user, organization: Organization | None, anonymous_owner: str, question: ChatMessage,
+                now: datetime):
     """Count one chat against the quota, or refuse it (nothing counted then).
 
     Members: billing's usage service, feature `ai_chat` per member (Free: 5 a day;
     Premium: unlimited). Visitors: CONTENT_CHAT_ANONYMOUS_DAILY questions a day per
-    browser, counted from their stored questions.
+    browser, counted from their stored questions (before this one).
     """
     if user is not None:
         if organization is None:
@@ -206,7 +211,7 @@ def _chat_count(*, user, organization: Organization | None, anonymous_owner: str
         try:
             usage_track(
                 organization=organization, user_id=user.pk, feature=Feature.AI_CHAT.value, quantity=1,
-                idempotency_key=f"content-chat:{message_id}", now=now,
+                idempotency_key=_chat_usage_key(question), now=now,
             )
         except NotEntitled:
             raise ChatNotEntitled() from None
@@ -220,7 +225,7 @@ def _chat_count(*, user, organization: Organization | None, anonymous_owner: str
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     asked = ChatMessage.objects.filter(
         conversation__anonymous_owner=anonymous_owner, role=ChatRole.USER, created_at__gte=day_start
-    ).count()
+    ).exclude(pk=question.pk).count()
     if asked >= limit:
         resets_at = day_start + timedelta(days=1)
         raise ChatQuotaExceeded(
@@ -254,7 +259,7 @@ def chat_question_record(
     question: str,
     now: datetime | None = None,
 ) -> ChatMessage:
-    """Count the chat (or refuse it) and keep the question, in one transaction."""
+    """Keep the question and count the chat (or refuse it: then nothing is kept), in one transaction."""
     question = question.strip()
     if not question:
         raise ValidationError({"content": "Ask a question."})
@@ -262,12 +267,14 @@ def chat_question_record(
         raise ValidationError({"content": f"Keep a question under {settings.CONTENT_CHAT_MAX_CHARS} characters."})
     now = now or timezone.now()
     with transaction.atomic():
-        asked = ChatMessage(conversation=conversation, role=ChatRole.USER, content=question, created_at=now)
-        _chat_count(
-            user=user, organization=organization, anonymous_owner=conversation.anonymous_owner,
-            message_id=f"{conversation.pk}:{uuid.uuid4().hex}", now=now,
+        # Saved first so the usage key names it; a refusal below rolls it back.
+        asked = ChatMessage.objects.create(
+            conversation=conversation, role=ChatRole.USER, content=question, created_at=now
         )
-        asked.save()
+        _chat_count(
+            user=user, organization=organization, anonymous_owner=conversation.anonymous_owner, question=asked,
+            now=now,
+        )
         fields = {"updated_at": now}
         if conversation.title == "New conversation":
             fields["title"] = question[:TITLE_CHARS]
@@ -275,11 +282,15 @@ def chat_question_record(
     return asked
 
 
-def chat_answer_stream(*, conversation: Conversation, viewer: Viewer) -> Iterator[str | ChatMessage]:
+def chat_answer_stream(
+    *, conversation: Conversation, viewer: Viewer, question: ChatMessage | None = None
+) -> Iterator[str | ChatMessage]:
     """The tutor's answer to the conversation so far: text pieces, then the stored answer.
 
     Runs outside any transaction (the provider may be slow). A provider failure raises
-    TutorUnavailable and stores nothing: the question stays, unanswered.
+    TutorUnavailable and stores no answer: the question stays, unanswered, and the chat
+    that `question` spent is given back to the member's quota (once: billing's release is
+    claimed by a conditional UPDATE), so a failure never uses up a chat.
     """
     history = list(conversation.messages.order_by("-created_at", "-id")[: settings.CONTENT_CHAT_HISTORY])[::-1]
     messages = [Message(m.role, m.content) for m in history]
@@ -291,7 +302,14 @@ def chat_answer_stream(*, conversation: Conversation, viewer: Viewer) -> Iterato
                 yield piece
     except AIError as error:
         logger.warning("tutor provider failed: %s", error, extra={"conversation": str(conversation.pk)})
-        raise TutorUnavailable(f"{error} Your question is kept; send it again later.") from error
+        given_back = (
+            question is not None
+            and conversation.user_id is not None
+            and viewer.organization is not None
+            and usage_release(organization=viewer.organization, idempotency_key=_chat_usage_key(question))
+        )
+        counted = " It did not count against your chats." if given_back else ""
+        raise TutorUnavailable(f"{error} Your question is kept; send it again later.{counted}") from error
     yield ChatMessage.objects.create(
         conversation=conversation,
         role=ChatRole.ASSISTANT,
@@ -315,13 +333,13 @@ def chat_ask(
 
     The question is stored with its count in one transaction; the provider is called after
     the commit, outside any transaction. If it fails (TutorUnavailable), the question stays
-    in the conversation and nothing else changes.
+    in the conversation, the chat is given back, and nothing else changes.
     """
     asked = chat_question_record(
         conversation=conversation, user=user, organization=organization, question=question, now=now
     )
     answer = None
-    for piece in chat_answer_stream(conversation=conversation, viewer=viewer):
+    for piece in chat_answer_stream(conversation=conversation, viewer=viewer, question=asked):
         if isinstance(piece, ChatMessage):
             answer = piece
     return ChatTurn(asked, answer)
