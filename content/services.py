@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -104,6 +103,27 @@ class ProgressWrite:
     newly_completed: bool
 
 
+def _progress_merge_sql() -> str:
+    """One upsert that merges a device's report: the row is created or moved, never read first.
+
+    PostgreSQL and SQLite (3.35+) both take INSERT … ON CONFLICT DO UPDATE … RETURNING;
+    SQLite spells GREATEST as the two-argument MAX. The table name comes from the model and
+    every value is a parameter.
+    """
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    return f"""
+INSERT INTO {Progress._meta.db_table} AS p
+  (user_id, lesson_id, percent, position, seconds_spent, started_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (user_id, lesson_id) DO UPDATE SET
+  percent = {greatest}(p.percent, EXCLUDED.percent),
+  position = {greatest}(p.position, EXCLUDED.position),
+  seconds_spent = p.seconds_spent + EXCLUDED.seconds_spent,
+  updated_at = EXCLUDED.updated_at
+RETURNING id, user_id, lesson_id, percent, position, seconds_spent, started_at, completed_at, updated_at
+"""  # noqa: S608
+
+
 def progress_record(
     *,
     user,
@@ -117,32 +137,31 @@ def progress_record(
 ) -> ProgressWrite:
     """Merge one device's report into the user's progress on a lesson.
 
-    Conditional UPDATEs, never read-then-write: percent and position keep the maximum of
-    what is stored and what is reported (a stale device cannot move them back), seconds
-    add up, and the completion time is set by the first write that reaches 100 % (exactly
-    one write sees `newly_completed`). Only lessons open to the viewer are recorded.
+    One statement, never read-then-write: an upsert keeps the maximum of the stored and the
+    reported percent and position (a stale device cannot move them back) and adds the
+    seconds, and returns the row. A report reaching 100 % on a lesson not yet completed
+    then claims the completion with one conditional UPDATE, so exactly one write sees
+    `newly_completed` however many devices finish at once. Only lessons open to the viewer
+    are recorded.
     """
     if not article_access(viewer=viewer, article=lesson).is_open:
         raise ItemLocked()
     now = now or timezone.now()
     percent = 100 if completed else max(0, min(100, int(percent)))
     seconds = max(0, min(PROGRESS_MAX_SECONDS_PER_WRITE, int(seconds)))
-    with transaction.atomic():
-        Progress.objects.bulk_create(
-            [Progress(user=user, lesson=lesson, started_at=now, updated_at=now)], ignore_conflicts=True
-        )
-        mine = Progress.objects.filter(user=user, lesson=lesson)
-        mine.update(
-            percent=Greatest(F("percent"), Value(percent)),
-            position=Greatest(F("position"), Value(max(0, int(position)))),
-            seconds_spent=F("seconds_spent") + seconds,
-            updated_at=now,
-        )
-        newly_completed = percent == 100 and mine.filter(completed_at__isnull=True).update(completed_at=now) == 1
-        progress = mine.get()
-        progress.lesson = lesson
+    # Raw SQL bypasses field adaptation: convert the datetime as the ORM stores it.
+    stored_now = connection.ops.adapt_datetimefield_value(now)
+    params = [user.pk, lesson.pk, percent, max(0, int(position)), seconds, stored_now, stored_now]
+    progress = next(iter(Progress.objects.raw(_progress_merge_sql(), params)))
+    newly_completed = False
+    if percent == 100 and progress.completed_at is None:
+        mine = Progress.objects.filter(pk=progress.pk)
+        newly_completed = mine.filter(completed_at__isnull=True).update(completed_at=now) == 1
+        # The loser of a race to complete reads the winner's time.
+        progress.completed_at = now if newly_completed else mine.values_list("completed_at", flat=True).get()
         if newly_completed:
             _achievements_check_after_commit(user_id=user.pk)
+    progress.lesson = lesson
     return ProgressWrite(progress, newly_completed)
 
 
