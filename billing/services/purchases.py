@@ -15,7 +15,13 @@ from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.models import ItemType, ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
-from billing.purchasables import PricedItem, purchasable_refund_recorded, purchasable_resolve, purchasable_settled
+from billing.purchasables import (
+    PricedItem,
+    purchasable_refund_recorded,
+    purchasable_refund_reversed,
+    purchasable_resolve,
+    purchasable_settled,
+)
 from billing.selectors import OWNING_STATUSES, access_check
 from billing.services.customers import customer_ensure
 from billing.services.emails import billing_email_queue
@@ -450,6 +456,22 @@ def purchase_refund(*, purchase: Purchase, amount: int, actor=None, reason: str 
 REFUND_COUNTED_STATUSES = ("succeeded", "pending", "requires_action")
 
 
+def purchase_refund_sync_from_stripe(*, refund: dict) -> PurchaseRefund | None:
+    """A refund event about a purchase's payment, applied from the refund as Stripe has it now.
+
+    Stripe may deliver an event twice or late (a `refund.created` saying `succeeded` after
+    the `refund.updated` saying `failed`): the event only names the refund, so a stale copy
+    cannot count a refund that failed, and the reversal happens once. Refunds of payments
+    that are not purchases cost no call to Stripe.
+    """
+    payment_intent = refund.get("payment_intent")
+    if not refund.get("id") or not payment_intent:
+        return None
+    if not Purchase.objects.filter(stripe_payment_intent_id=payment_intent).exists():
+        return None
+    return purchase_refund_record_from_stripe(refund=gateway.refund_retrieve(refund_id=refund["id"]).to_dict())
+
+
 def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None:
     """A refund made in Stripe (its dashboard or API) counts on the purchase it paid back, once.
 
@@ -472,6 +494,8 @@ def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None
                 purchase.refunded_amount = max(0, purchase.refunded_amount - recorded.amount)
                 purchase.status = _refunded_status(purchase) if purchase.refunded_amount else PurchaseStatus.PAID
                 purchase.save(update_fields=["refunded_amount", "status"])
+                recorded.purchase = purchase
+                purchasable_refund_reversed(refund=recorded)
                 recorded.delete()
             return None
         if recorded is not None:
