@@ -217,6 +217,56 @@ def _purchase_start_locked(
     return PurchaseStart(purchase=purchase, checkout_url=session.url)
 
 
+def purchase_settle_demo(*, organization: Organization, buyer_id: int, item_type: str, item_id: str) -> Purchase:
+    """Seed data (`seed_demo`): the purchase a paid Checkout would leave, made without Stripe and marked `is_demo`.
+
+    Priced as a Buy is (the item type's resolver and its `may_buy`, `purchase_quote`), then
+    paid in one transaction with the plan unit its price used and the item type's
+    `on_settled`, so the selling app's figures follow as after a real payment. It carries no
+    Stripe ids (no session or payment exists), sends no receipt, and cannot be refunded
+    (`not_refundable`, as any purchase with no payment). Analytics counts it like any paid
+    purchase: the demo's sales are its revenue. Idempotent: an item the organization owns
+    is answered as it is.
+    """
+    owned = Purchase.objects.filter(
+        organization=organization, item_type=item_type, item_id=item_id, status__in=OWNING_STATUSES
+    ).first()
+    if owned is not None:
+        return owned
+    item = purchasable_resolve(item_type=item_type, item_id=item_id, buyer=organization)
+    if item is None:
+        raise NotFound("No such item for sale.")
+    quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
+    with transaction.atomic():
+        now = timezone.now()
+        purchase = Purchase.objects.create(
+            organization=organization,
+            buyer_id=buyer_id,
+            item_type=item_type,
+            item_id=item_id,
+            item_name=item.name,
+            list_amount=item.list_amount,
+            discount_amount=quote.discount_amount,
+            discount_rule=quote.rule,
+            amount=quote.amount,
+            currency=item.currency,
+            status=PurchaseStatus.PAID,
+            created_at=now,
+            paid_at=now,
+            is_demo=True,
+        )
+        if quote.consumes:
+            usage_track(
+                organization=organization,
+                user_id=buyer_id,
+                feature=quote.consumes.value,
+                quantity=1,
+                idempotency_key=f"purchase:{purchase.pk}",
+            )
+        purchasable_settled(purchase=purchase)
+    return purchase
+
+
 def _refuse_if_owned(*, item_type: str, item_id: str, owner: dict, exclude_pk: int | None = None) -> None:
     owned = Purchase.objects.filter(item_type=item_type, item_id=item_id, status__in=OWNING_STATUSES, **owner)
     if exclude_pk is not None:
