@@ -164,18 +164,14 @@ def _purchase_start_locked(
             if reused is not None:
                 return reused
         quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
-        purchase = Purchase(
+        purchase = _purchase_priced(
             organization=organization,
             buyer_id=buyer_id,
             anonymous_session_id="" if organization else anonymous_session_id,
             item_type=item_type,
             item_id=item_id,
-            item_name=item.name,
-            list_amount=item.list_amount,
-            discount_amount=quote.discount_amount,
-            discount_rule=quote.rule,
-            amount=quote.amount,
-            currency=item.currency,
+            item=item,
+            quote=quote,
         )
         try:
             with transaction.atomic():
@@ -217,6 +213,26 @@ def _purchase_start_locked(
     return PurchaseStart(purchase=purchase, checkout_url=session.url)
 
 
+def _purchase_priced(
+    *, organization: Organization | None, buyer_id: int | None, item_type: str, item_id: str, item: PricedItem,
+    quote: Quote, anonymous_session_id: str = "",
+) -> Purchase:
+    """The (unsaved) purchase of the item at the quoted price."""
+    return Purchase(
+        organization=organization,
+        buyer_id=buyer_id,
+        anonymous_session_id=anonymous_session_id,
+        item_type=item_type,
+        item_id=item_id,
+        item_name=item.name,
+        list_amount=item.list_amount,
+        discount_amount=quote.discount_amount,
+        discount_rule=quote.rule,
+        amount=quote.amount,
+        currency=item.currency,
+    )
+
+
 def purchase_settle_demo(*, organization: Organization, buyer_id: int, item_type: str, item_id: str) -> Purchase:
     """Seed data (`seed_demo`): the purchase a paid Checkout would leave, made without Stripe and marked `is_demo`.
 
@@ -239,22 +255,11 @@ def purchase_settle_demo(*, organization: Organization, buyer_id: int, item_type
     quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
     with transaction.atomic():
         now = timezone.now()
-        purchase = Purchase.objects.create(
-            organization=organization,
-            buyer_id=buyer_id,
-            item_type=item_type,
-            item_id=item_id,
-            item_name=item.name,
-            list_amount=item.list_amount,
-            discount_amount=quote.discount_amount,
-            discount_rule=quote.rule,
-            amount=quote.amount,
-            currency=item.currency,
-            status=PurchaseStatus.PAID,
-            created_at=now,
-            paid_at=now,
-            is_demo=True,
+        purchase = _purchase_priced(
+            organization=organization, buyer_id=buyer_id, item_type=item_type, item_id=item_id, item=item, quote=quote
         )
+        purchase.status, purchase.created_at, purchase.paid_at, purchase.is_demo = PurchaseStatus.PAID, now, now, True
+        purchase.save()
         if quote.consumes:
             usage_track(
                 organization=organization,
