@@ -52,6 +52,29 @@ class ApiKeyPrincipal(AnonymousUser):
         return f"API key {self.api_key.prefix}"
 
 
+class CsrfFailed(exceptions.PermissionDenied):
+    default_code = "csrf_failed"
+    default_detail = "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header."
+
+
+class BrowserSessionCsrf(authentication.SessionAuthentication):
+    """Last in the list of a view that serves signed-out visitors from their browser session.
+
+    DRF's SessionAuthentication checks CSRF only for a signed-in user; a visitor whose
+    session holds what the view acts on (the tutor's conversations and quota) would
+    otherwise be open to cross-site posts. A request reaches this class only when no JWT
+    or API key authenticated it, so those clients are unaffected; an unsafe request here
+    needs the CSRF token (403 `csrf_failed`), and nobody is authenticated by it.
+    """
+
+    def authenticate(self, request):
+        try:
+            self.enforce_csrf(request)
+        except exceptions.PermissionDenied as error:
+            raise CsrfFailed(f"{CsrfFailed.default_detail} ({error.detail})") from None
+        return None
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key plt_<prefix>_<secret>`.
 
@@ -124,3 +147,16 @@ class JWTFamilyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class BrowserSessionCsrfScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.BrowserSessionCsrf"
+    name = "csrfToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRFToken",
+            "description": "A signed-out browser session: the `csrftoken` cookie's value, on POST, PATCH, DELETE.",
+        }

@@ -170,7 +170,7 @@ def _customer_history(rng: random.Random, n: int, organization: Organization, no
 
 def _purchases(rng: random.Random, organizations: list[Organization], catalogue: list, now) -> None:
     rows = []
-    for k in range(180):
+    for _ in range(180):
         _, item_type, item_id, amount = rng.choice(catalogue)
         paid_at = now - timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 1439))
         refunded = amount if rng.random() < 0.05 else 0
@@ -185,7 +185,7 @@ def _purchases(rng: random.Random, organizations: list[Organization], catalogue:
                 currency="usd",
                 status=PurchaseStatus.REFUNDED if refunded else PurchaseStatus.PAID,
                 refunded_amount=refunded,
-                stripe_payment_intent_id=f"pi_demo_purchase_{k}",
+                is_demo=True,  # billing's mark for seed purchases: no Stripe payment exists
                 created_at=paid_at,
                 paid_at=paid_at,
             )

@@ -191,7 +191,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
     inlines = [PurchaseRefundInline]
     list_display = ["created_at", "organization", "item_type", "item_name", "list_amount", "discount_amount", "amount"]
     list_display += ["currency", "status", "refunded_amount"]
-    list_filter = ["status", "item_type", "discount_rule"]
+    list_filter = ["status", "item_type", "discount_rule", "is_demo"]
     search_fields = ["organization__name", "item_id", "stripe_checkout_session_id", "stripe_payment_intent_id"]
     list_select_related = ["organization"]
     actions = ["refund"]

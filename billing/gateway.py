@@ -199,6 +199,10 @@ def refund_create(*, payment_intent: str, amount: int, idempotency_key: str) -> 
     return client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
 
 
+def refund_retrieve(*, refund_id: str) -> stripe.Refund:
+    return client().v1.refunds.retrieve(refund_id)
+
+
 def subscription_update(*, subscription_id: str, params: dict[str, Any]) -> stripe.Subscription:
     return client().v1.subscriptions.update(subscription_id, params=params)
 

@@ -155,6 +155,8 @@ class UsageLedgerEntry(models.Model):
     idempotency_key = models.CharField(max_length=255)
     period_start = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the use was given back (the work it paid for failed): no longer counted.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -254,6 +256,10 @@ class Purchase(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    is_demo = models.BooleanField(
+        default=False,
+        help_text="Seed data (seed_demo): priced and settled like a paid purchase, but never in Stripe.",
+    )
 
     class Meta:
         constraints = [

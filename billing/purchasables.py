@@ -8,9 +8,11 @@ price always comes from our own records, never from the client.
 An item type may also register `may_buy(item, organization)`, which returns why that
 customer may not buy the item (a message) or None; billing refuses with 403 `own_item`
 (e.g. a seller organization buying its own prompt template); and `on_settled(purchase)` /
-`on_refund_recorded(refund)`, which billing calls inside its own transaction when a
-purchase of that type becomes paid and when a refund row of it is recorded, so the
-selling app's figures (sales, sellers' ledger) commit or roll back with the money rows.
+`on_refund_recorded(refund)` / `on_refund_reversed(refund)`, which billing calls inside
+its own transaction when a purchase of that type becomes paid, when a refund row of it is
+recorded, and when a recorded refund is reversed (Stripe reports it failed or canceled:
+called once, just before billing deletes the row), so the selling app's figures (sales,
+sellers' ledger) commit or roll back with the money rows.
 """
 
 from collections.abc import Callable
@@ -41,6 +43,7 @@ _resolvers: dict[str, Resolver] = {}
 _buyer_checks: dict[str, BuyerCheck] = {}
 _on_settled: dict[str, Callable] = {}
 _on_refund_recorded: dict[str, Callable] = {}
+_on_refund_reversed: dict[str, Callable] = {}
 
 
 def purchasable_register(
@@ -50,6 +53,7 @@ def purchasable_register(
     may_buy: BuyerCheck | None = None,
     on_settled: Callable | None = None,
     on_refund_recorded: Callable | None = None,
+    on_refund_reversed: Callable | None = None,
 ) -> None:
     """`resolver(item_id)` returns the item on sale, or None if there is no such item for sale."""
     _resolvers[item_type] = resolver
@@ -59,6 +63,8 @@ def purchasable_register(
         _on_settled[item_type] = on_settled
     if on_refund_recorded is not None:
         _on_refund_recorded[item_type] = on_refund_recorded
+    if on_refund_reversed is not None:
+        _on_refund_reversed[item_type] = on_refund_reversed
 
 
 def purchasable_settled(*, purchase) -> None:
@@ -71,6 +77,13 @@ def purchasable_settled(*, purchase) -> None:
 def purchasable_refund_recorded(*, refund) -> None:
     """A refund row was just recorded (inside billing's transaction): tell its purchase's item type."""
     callback = _on_refund_recorded.get(refund.purchase.item_type)
+    if callback is not None:
+        callback(refund)
+
+
+def purchasable_refund_reversed(*, refund) -> None:
+    """A recorded refund no longer counts (inside billing's transaction, before its row goes): tell the item type."""
+    callback = _on_refund_reversed.get(refund.purchase.item_type)
     if callback is not None:
         callback(refund)
 

@@ -7,16 +7,14 @@ through `transaction.on_commit`.
 
 import logging
 import secrets
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -24,7 +22,7 @@ from accounts.models import Organization
 from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.plans import Feature
 from billing.selectors import Viewer, access_check
-from billing.services.usage import usage_track
+from billing.services.usage import usage_release, usage_track
 from common.ai import AIError, Message, Reply, ai_stream
 from content.achievements import ACHIEVEMENTS, BY_CODE
 from content.exceptions import (
@@ -105,6 +103,27 @@ class ProgressWrite:
     newly_completed: bool
 
 
+def _progress_merge_sql() -> str:
+    """One upsert that merges a device's report: the row is created or moved, never read first.
+
+    PostgreSQL and SQLite (3.35+) both take INSERT … ON CONFLICT DO UPDATE … RETURNING;
+    SQLite spells GREATEST as the two-argument MAX. The table name comes from the model and
+    every value is a parameter.
+    """
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    return f"""
+INSERT INTO {Progress._meta.db_table} AS p
+  (user_id, lesson_id, percent, position, seconds_spent, started_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (user_id, lesson_id) DO UPDATE SET
+  percent = {greatest}(p.percent, EXCLUDED.percent),
+  position = {greatest}(p.position, EXCLUDED.position),
+  seconds_spent = p.seconds_spent + EXCLUDED.seconds_spent,
+  updated_at = EXCLUDED.updated_at
+RETURNING id, user_id, lesson_id, percent, position, seconds_spent, started_at, completed_at, updated_at
+"""  # noqa: S608
+
+
 def progress_record(
     *,
     user,
@@ -118,32 +137,31 @@ def progress_record(
 ) -> ProgressWrite:
     """Merge one device's report into the user's progress on a lesson.
 
-    Conditional UPDATEs, never read-then-write: percent and position keep the maximum of
-    what is stored and what is reported (a stale device cannot move them back), seconds
-    add up, and the completion time is set by the first write that reaches 100 % (exactly
-    one write sees `newly_completed`). Only lessons open to the viewer are recorded.
+    One statement, never read-then-write: an upsert keeps the maximum of the stored and the
+    reported percent and position (a stale device cannot move them back) and adds the
+    seconds, and returns the row. A report reaching 100 % on a lesson not yet completed
+    then claims the completion with one conditional UPDATE, so exactly one write sees
+    `newly_completed` however many devices finish at once. Only lessons open to the viewer
+    are recorded.
     """
     if not article_access(viewer=viewer, article=lesson).is_open:
         raise ItemLocked()
     now = now or timezone.now()
     percent = 100 if completed else max(0, min(100, int(percent)))
     seconds = max(0, min(PROGRESS_MAX_SECONDS_PER_WRITE, int(seconds)))
-    with transaction.atomic():
-        Progress.objects.bulk_create(
-            [Progress(user=user, lesson=lesson, started_at=now, updated_at=now)], ignore_conflicts=True
-        )
-        mine = Progress.objects.filter(user=user, lesson=lesson)
-        mine.update(
-            percent=Greatest(F("percent"), Value(percent)),
-            position=Greatest(F("position"), Value(max(0, int(position)))),
-            seconds_spent=F("seconds_spent") + seconds,
-            updated_at=now,
-        )
-        newly_completed = percent == 100 and mine.filter(completed_at__isnull=True).update(completed_at=now) == 1
-        progress = mine.get()
-        progress.lesson = lesson
+    # Raw SQL bypasses field adaptation: convert the datetime as the ORM stores it.
+    stored_now = connection.ops.adapt_datetimefield_value(now)
+    params = [user.pk, lesson.pk, percent, max(0, int(position)), seconds, stored_now, stored_now]
+    progress = next(iter(Progress.objects.raw(_progress_merge_sql(), params)))
+    newly_completed = False
+    if percent == 100 and progress.completed_at is None:
+        mine = Progress.objects.filter(pk=progress.pk)
+        newly_completed = mine.filter(completed_at__isnull=True).update(completed_at=now) == 1
+        # The loser of a race to complete reads the winner's time.
+        progress.completed_at = now if newly_completed else mine.values_list("completed_at", flat=True).get()
         if newly_completed:
             _achievements_check_after_commit(user_id=user.pk)
+    progress.lesson = lesson
     return ProgressWrite(progress, newly_completed)
 
 
@@ -193,12 +211,18 @@ def conversations_attach_anonymous(*, anonymous_owner: str, user) -> int:
     )
 
 
-def _chat_count(*, user, organization: Organization | None, anonymous_owner: str, message_id: str, now: datetime):
+def _chat_usage_key(question: ChatMessage) -> str:
+    """The usage ledger's key for the chat a question spent: its release finds it again."""
+    return f"content-chat:{question.conversation_id}:{question.pk}"
+
+
+def _chat_count(*, user, organization: Organization | None, anonymous_owner: str, question: ChatMessage,
+                now: datetime):
     """Count one chat against the quota, or refuse it (nothing counted then).
 
     Members: billing's usage service, feature `ai_chat` per member (Free: 5 a day;
     Premium: unlimited). Visitors: CONTENT_CHAT_ANONYMOUS_DAILY questions a day per
-    browser, counted from their stored questions.
+    browser, counted from their stored questions (before this one).
     """
     if user is not None:
         if organization is None:
@@ -206,7 +230,7 @@ def _chat_count(*, user, organization: Organization | None, anonymous_owner: str
         try:
             usage_track(
                 organization=organization, user_id=user.pk, feature=Feature.AI_CHAT.value, quantity=1,
-                idempotency_key=f"content-chat:{message_id}", now=now,
+                idempotency_key=_chat_usage_key(question), now=now,
             )
         except NotEntitled:
             raise ChatNotEntitled() from None
@@ -220,7 +244,7 @@ def _chat_count(*, user, organization: Organization | None, anonymous_owner: str
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     asked = ChatMessage.objects.filter(
         conversation__anonymous_owner=anonymous_owner, role=ChatRole.USER, created_at__gte=day_start
-    ).count()
+    ).exclude(pk=question.pk).count()
     if asked >= limit:
         resets_at = day_start + timedelta(days=1)
         raise ChatQuotaExceeded(
@@ -254,7 +278,7 @@ def chat_question_record(
     question: str,
     now: datetime | None = None,
 ) -> ChatMessage:
-    """Count the chat (or refuse it) and keep the question, in one transaction."""
+    """Keep the question and count the chat (or refuse it: then nothing is kept), in one transaction."""
     question = question.strip()
     if not question:
         raise ValidationError({"content": "Ask a question."})
@@ -262,12 +286,14 @@ def chat_question_record(
         raise ValidationError({"content": f"Keep a question under {settings.CONTENT_CHAT_MAX_CHARS} characters."})
     now = now or timezone.now()
     with transaction.atomic():
-        asked = ChatMessage(conversation=conversation, role=ChatRole.USER, content=question, created_at=now)
-        _chat_count(
-            user=user, organization=organization, anonymous_owner=conversation.anonymous_owner,
-            message_id=f"{conversation.pk}:{uuid.uuid4().hex}", now=now,
+        # Saved first so the usage key names it; a refusal below rolls it back.
+        asked = ChatMessage.objects.create(
+            conversation=conversation, role=ChatRole.USER, content=question, created_at=now
         )
-        asked.save()
+        _chat_count(
+            user=user, organization=organization, anonymous_owner=conversation.anonymous_owner, question=asked,
+            now=now,
+        )
         fields = {"updated_at": now}
         if conversation.title == "New conversation":
             fields["title"] = question[:TITLE_CHARS]
@@ -275,11 +301,15 @@ def chat_question_record(
     return asked
 
 
-def chat_answer_stream(*, conversation: Conversation, viewer: Viewer) -> Iterator[str | ChatMessage]:
+def chat_answer_stream(
+    *, conversation: Conversation, viewer: Viewer, question: ChatMessage | None = None
+) -> Iterator[str | ChatMessage]:
     """The tutor's answer to the conversation so far: text pieces, then the stored answer.
 
     Runs outside any transaction (the provider may be slow). A provider failure raises
-    TutorUnavailable and stores nothing: the question stays, unanswered.
+    TutorUnavailable and stores no answer: the question stays, unanswered, and the chat
+    that `question` spent is given back to the member's quota (once: billing's release is
+    claimed by a conditional UPDATE), so a failure never uses up a chat.
     """
     history = list(conversation.messages.order_by("-created_at", "-id")[: settings.CONTENT_CHAT_HISTORY])[::-1]
     messages = [Message(m.role, m.content) for m in history]
@@ -291,7 +321,14 @@ def chat_answer_stream(*, conversation: Conversation, viewer: Viewer) -> Iterato
                 yield piece
     except AIError as error:
         logger.warning("tutor provider failed: %s", error, extra={"conversation": str(conversation.pk)})
-        raise TutorUnavailable(f"{error} Your question is kept; send it again later.") from error
+        given_back = (
+            question is not None
+            and conversation.user_id is not None
+            and viewer.organization is not None
+            and usage_release(organization=viewer.organization, idempotency_key=_chat_usage_key(question))
+        )
+        counted = " It did not count against your chats." if given_back else ""
+        raise TutorUnavailable(f"{error} Your question is kept; send it again later.{counted}") from error
     yield ChatMessage.objects.create(
         conversation=conversation,
         role=ChatRole.ASSISTANT,
@@ -315,13 +352,13 @@ def chat_ask(
 
     The question is stored with its count in one transaction; the provider is called after
     the commit, outside any transaction. If it fails (TutorUnavailable), the question stays
-    in the conversation and nothing else changes.
+    in the conversation, the chat is given back, and nothing else changes.
     """
     asked = chat_question_record(
         conversation=conversation, user=user, organization=organization, question=question, now=now
     )
     answer = None
-    for piece in chat_answer_stream(conversation=conversation, viewer=viewer):
+    for piece in chat_answer_stream(conversation=conversation, viewer=viewer, question=asked):
         if isinstance(piece, ChatMessage):
             answer = piece
     return ChatTurn(asked, answer)

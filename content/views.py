@@ -266,7 +266,7 @@ def tutor_stream(request, pk=None):
         conversation = get_object_or_404(_conversations(request), pk=pk)
     viewer = _viewer(request)
     try:
-        chat_question_record(
+        asked = chat_question_record(
             conversation=conversation,
             user=request.user if request.user.is_authenticated else None,
             organization=viewer.organization,
@@ -282,7 +282,7 @@ def tutor_stream(request, pk=None):
     def events():
         yield _sse("start", {"url": url})
         try:
-            for piece in chat_answer_stream(conversation=conversation, viewer=viewer):
+            for piece in chat_answer_stream(conversation=conversation, viewer=viewer, question=asked):
                 if isinstance(piece, str):
                     yield _sse("piece", {"text": piece})
         except TutorUnavailable as error:

@@ -17,7 +17,11 @@ class MarketplaceConfig(AppConfig):
             prompt_template_may_buy,
             prompt_template_priced,
         )
-        from marketplace.services.ledger import template_purchase_settled, template_refund_recorded
+        from marketplace.services.ledger import (
+            template_purchase_settled,
+            template_refund_recorded,
+            template_refund_reversed,
+        )
 
         purchasable_register(
             item_type=ITEM_TYPE,
@@ -25,6 +29,7 @@ class MarketplaceConfig(AppConfig):
             may_buy=prompt_template_may_buy,
             on_settled=template_purchase_settled,
             on_refund_recorded=template_refund_recorded,
+            on_refund_reversed=template_refund_reversed,
         )
         # Publishing and price changes leave a trail (actor, before, after).
         auditlog.register(

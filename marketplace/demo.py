@@ -3,10 +3,11 @@
 Prompt Forge's dozen templates are written by hand; the house library (100 templates, the
 "100+ prompt library") and Data Dojo's 20 are generated (`demo_catalogue.py`). Templates
 are published through the service and reviews written through theirs, so the demo obeys
-the same rules as people do; the demo buyers' purchases are settled through billing's
-own settlement (as a paid Checkout's webhook does, with `pi_demo_...` payment ids that
-exist in no Stripe), so sales figures and the sellers' ledgers follow. Idempotent:
-templates are found by slug and left as they are; purchases and reviews are made once.
+the same rules as people do; the demo buyers' purchases are billing's demo purchases
+(`purchase_settle_demo`: priced and settled as a paid Checkout is, marked `is_demo`, with
+no made-up Stripe ids), so sales figures and the sellers' ledgers follow through the same
+"settled" callback. Idempotent: templates are found by slug and left as they are;
+purchases and reviews are made once.
 """
 
 from allauth.account.models import EmailAddress
@@ -15,10 +16,10 @@ from django.db import transaction
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Membership, Organization, Role, User
 from accounts.services.users import user_create_defaults
-from billing.models import Purchase
-from billing.services.purchases import purchase_complete_from_checkout
+from billing.services.purchases import purchase_settle_demo
 from marketplace.demo_catalogue import RATING_CYCLE, REVIEW_TEXTS, generated_templates
 from marketplace.models import Category, PromptTemplate, Review
+from marketplace.selectors import ITEM_TYPE
 from marketplace.services.reviews import review_create
 from marketplace.services.templates import prompt_template_publish
 
@@ -259,28 +260,8 @@ def _publish_all(rows, sellers: dict[str, tuple[User, Organization]]) -> None:
 
 
 def _buy_and_review(*, buyer: User, organization: Organization, template: PromptTemplate, n: int) -> None:
-    """The demo buyer's purchase, settled as billing settles a paid Checkout, then (mostly) a review."""
-    if not Purchase.objects.filter(organization=organization, item_id=template.slug).exists():
-        purchase = Purchase.objects.create(
-            organization=organization,
-            buyer=buyer,
-            item_type="prompt_template",
-            item_id=template.slug,
-            item_name=template.title,
-            list_amount=template.price_amount,
-            amount=template.price_amount,
-            currency=template.currency,
-        )
-        purchase.stripe_checkout_session_id = f"cs_demo_{purchase.pk}"
-        purchase.save(update_fields=["stripe_checkout_session_id"])
-        session = {
-            "id": purchase.stripe_checkout_session_id,
-            "metadata": {"purchase_id": str(purchase.pk)},
-            "payment_status": "paid",
-            "amount_total": template.price_amount,
-            "payment_intent": f"pi_demo_{purchase.pk}",
-        }
-        purchase_complete_from_checkout(session=session)
+    """The demo buyer's purchase (billing's demo settlement, once), then (mostly) a review."""
+    purchase_settle_demo(organization=organization, buyer_id=buyer.pk, item_type=ITEM_TYPE, item_id=template.slug)
     if n % 4 == 3 or Review.objects.filter(template=template, author=buyer, organization=organization).exists():
         return
     stars = RATING_CYCLE[n % len(RATING_CYCLE)]

@@ -16,8 +16,9 @@ urlpatterns = [
     path("<slug:slug>/", catalogue.detail, name="detail"),
     path("<slug:slug>/try/", catalogue.try_it, name="try_it"),
     path("<slug:slug>/reviews/", reviews.review_write, name="review_write"),
-    path("<slug:slug>/reviews/<int:review_id>/edit/", reviews.review_edit, name="review_edit"),
-    path("<slug:slug>/reviews/<int:review_id>/delete/", reviews.review_remove, name="review_delete"),
-    path("<slug:slug>/reviews/<int:review_id>/reply/", reviews.review_answer, name="review_reply"),
-    path("<slug:slug>/reviews/<int:review_id>/report/", reviews.review_flag, name="review_report"),
+    *[
+        path(f"<slug:slug>/reviews/<int:review_id>/{change}/", reviews.review_change, {"change": change},
+             name=f"review_{change}")
+        for change in reviews.REVIEW_CHANGES
+    ],
 ]

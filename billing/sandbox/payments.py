@@ -2,7 +2,9 @@
 
 Test cards behave as Stripe documents them: 4242… succeeds, 4000 0000 0000 0002 is
 declined (also when attached), 4000 0000 0000 0341 attaches but every charge fails,
-4000 0000 0000 9995 is declined for insufficient funds.
+4000 0000 0000 9995 is declined for insufficient funds, 4000 0000 0000 5126 pays but its
+refunds fail afterwards (the refund is answered `succeeded`, then turns `failed` with a
+`refund.updated` event, and the charge gets the money back).
 """
 
 import hashlib
@@ -18,6 +20,7 @@ TEST_CARDS = {
     "4000000000000002": ("visa", "declined"),
     "4000000000009995": ("visa", "insufficient_funds"),
     "4000000000000341": ("visa", "charges_fail"),
+    "4000000000005126": ("visa", "refunds_fail"),
 }
 # Stripe's test payment-method tokens, usable wherever a payment method id is.
 TEST_TOKENS = {
@@ -188,7 +191,7 @@ class PaymentsMixin:
             self.save(intent)
             self.emit("payment_intent.created", intent)
         behaviour = self.store.internal(pm["id"]).get("behaviour", "succeeds")
-        failure = None if behaviour == "succeeds" else DECLINES[behaviour]
+        failure = DECLINES.get(behaviour)
         charge = self.blank("charge")
         charge.update(
             id=random_id("ch"),
@@ -444,7 +447,25 @@ class PaymentsMixin:
         self.save(charge)
         self.emit("refund.created", refund)
         self.emit("charge.refunded", charge, self.changes(before, charge))
-        return refund
+        answered = dict(refund)
+        if self.store.internal(charge.get("payment_method") or "").get("behaviour") == "refunds_fail":
+            self._refund_fail(refund, charge)
+        return answered
+
+    def _refund_fail(self, refund: dict, charge: dict) -> None:
+        """What Stripe does later with a refund to a card that cannot take it: failed, money back on the charge."""
+        before_refund = dict(refund)
+        refund.update(status="failed", failure_reason="expired_or_canceled_card")
+        self.save(refund)
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
+        charge["refunds"] = {
+            **charge["refunds"],
+            "data": [r for r in self.store.all("refund") if r["charge"] == charge["id"]],
+        }
+        self.save(charge)
+        self.emit("refund.updated", refund, self.changes(before_refund, refund))
+        self.emit("refund.failed", refund, self.changes(before_refund, refund))
 
     def refund_retrieve(self, refund_id: str, params: dict) -> dict:
         return self.fetch(refund_id, "refund")

@@ -15,7 +15,13 @@ from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.models import ItemType, ManualDiscount, Purchase, PurchaseRefund, PurchaseStatus, RefundSource
 from billing.money import money_display
 from billing.plans import Feature
-from billing.purchasables import PricedItem, purchasable_refund_recorded, purchasable_resolve, purchasable_settled
+from billing.purchasables import (
+    PricedItem,
+    purchasable_refund_recorded,
+    purchasable_refund_reversed,
+    purchasable_resolve,
+    purchasable_settled,
+)
 from billing.selectors import OWNING_STATUSES, access_check
 from billing.services.customers import customer_ensure
 from billing.services.emails import billing_email_queue
@@ -158,18 +164,14 @@ def _purchase_start_locked(
             if reused is not None:
                 return reused
         quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
-        purchase = Purchase(
+        purchase = _purchase_priced(
             organization=organization,
             buyer_id=buyer_id,
             anonymous_session_id="" if organization else anonymous_session_id,
             item_type=item_type,
             item_id=item_id,
-            item_name=item.name,
-            list_amount=item.list_amount,
-            discount_amount=quote.discount_amount,
-            discount_rule=quote.rule,
-            amount=quote.amount,
-            currency=item.currency,
+            item=item,
+            quote=quote,
         )
         try:
             with transaction.atomic():
@@ -209,6 +211,65 @@ def _purchase_start_locked(
         purchase.stripe_checkout_session_id = session.id
         purchase.save(update_fields=["stripe_checkout_session_id"])
     return PurchaseStart(purchase=purchase, checkout_url=session.url)
+
+
+def _purchase_priced(
+    *, organization: Organization | None, buyer_id: int | None, item_type: str, item_id: str, item: PricedItem,
+    quote: Quote, anonymous_session_id: str = "",
+) -> Purchase:
+    """The (unsaved) purchase of the item at the quoted price."""
+    return Purchase(
+        organization=organization,
+        buyer_id=buyer_id,
+        anonymous_session_id=anonymous_session_id,
+        item_type=item_type,
+        item_id=item_id,
+        item_name=item.name,
+        list_amount=item.list_amount,
+        discount_amount=quote.discount_amount,
+        discount_rule=quote.rule,
+        amount=quote.amount,
+        currency=item.currency,
+    )
+
+
+def purchase_settle_demo(*, organization: Organization, buyer_id: int, item_type: str, item_id: str) -> Purchase:
+    """Seed data (`seed_demo`): the purchase a paid Checkout would leave, made without Stripe and marked `is_demo`.
+
+    Priced as a Buy is (the item type's resolver and its `may_buy`, `purchase_quote`), then
+    paid in one transaction with the plan unit its price used and the item type's
+    `on_settled`, so the selling app's figures follow as after a real payment. It carries no
+    Stripe ids (no session or payment exists), sends no receipt, and cannot be refunded
+    (`not_refundable`, as any purchase with no payment). Analytics counts it like any paid
+    purchase: the demo's sales are its revenue. Idempotent: an item the organization owns
+    is answered as it is.
+    """
+    owned = Purchase.objects.filter(
+        organization=organization, item_type=item_type, item_id=item_id, status__in=OWNING_STATUSES
+    ).first()
+    if owned is not None:
+        return owned
+    item = purchasable_resolve(item_type=item_type, item_id=item_id, buyer=organization)
+    if item is None:
+        raise NotFound("No such item for sale.")
+    quote = purchase_quote(organization=organization, item_type=item_type, list_amount=item.list_amount)
+    with transaction.atomic():
+        now = timezone.now()
+        purchase = _purchase_priced(
+            organization=organization, buyer_id=buyer_id, item_type=item_type, item_id=item_id, item=item, quote=quote
+        )
+        purchase.status, purchase.created_at, purchase.paid_at, purchase.is_demo = PurchaseStatus.PAID, now, now, True
+        purchase.save()
+        if quote.consumes:
+            usage_track(
+                organization=organization,
+                user_id=buyer_id,
+                feature=quote.consumes.value,
+                quantity=1,
+                idempotency_key=f"purchase:{purchase.pk}",
+            )
+        purchasable_settled(purchase=purchase)
+    return purchase
 
 
 def _refuse_if_owned(*, item_type: str, item_id: str, owner: dict, exclude_pk: int | None = None) -> None:
@@ -450,6 +511,22 @@ def purchase_refund(*, purchase: Purchase, amount: int, actor=None, reason: str 
 REFUND_COUNTED_STATUSES = ("succeeded", "pending", "requires_action")
 
 
+def purchase_refund_sync_from_stripe(*, refund: dict) -> PurchaseRefund | None:
+    """A refund event about a purchase's payment, applied from the refund as Stripe has it now.
+
+    Stripe may deliver an event twice or late (a `refund.created` saying `succeeded` after
+    the `refund.updated` saying `failed`): the event only names the refund, so a stale copy
+    cannot count a refund that failed, and the reversal happens once. Refunds of payments
+    that are not purchases cost no call to Stripe.
+    """
+    payment_intent = refund.get("payment_intent")
+    if not refund.get("id") or not payment_intent:
+        return None
+    if not Purchase.objects.filter(stripe_payment_intent_id=payment_intent).exists():
+        return None
+    return purchase_refund_record_from_stripe(refund=gateway.refund_retrieve(refund_id=refund["id"]).to_dict())
+
+
 def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None:
     """A refund made in Stripe (its dashboard or API) counts on the purchase it paid back, once.
 
@@ -472,6 +549,8 @@ def purchase_refund_record_from_stripe(*, refund: dict) -> PurchaseRefund | None
                 purchase.refunded_amount = max(0, purchase.refunded_amount - recorded.amount)
                 purchase.status = _refunded_status(purchase) if purchase.refunded_amount else PurchaseStatus.PAID
                 purchase.save(update_fields=["refunded_amount", "status"])
+                recorded.purchase = purchase
+                purchasable_refund_reversed(refund=recorded)
                 recorded.delete()
             return None
         if recorded is not None:

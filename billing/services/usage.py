@@ -5,6 +5,7 @@ from datetime import datetime
 from functools import partial
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -194,6 +195,36 @@ def usage_track(
             },
         )
     return Access.counted(feature, used=used, limit=limit, resets_at=end)
+
+
+def usage_release(*, organization: Organization, idempotency_key: str, now: datetime | None = None) -> bool:
+    """Give back a recorded use whose work then failed (the AI provider did not answer, say).
+
+    Once per key: marking the ledger row released is a conditional UPDATE (the claim), and
+    the counter of the row's period goes down by its quantity in the same transaction, so
+    a retried or concurrent release gives nothing back twice and `used` always equals the
+    unreleased rows. Returns whether this call released the use (False for an unknown key).
+    """
+    now = now or timezone.now()
+    mine = UsageLedgerEntry.objects.filter(organization=organization, idempotency_key=idempotency_key)
+    with transaction.atomic():
+        if not mine.filter(released_at__isnull=True).update(released_at=now):
+            return False
+        entry = mine.get()
+        counter_user = counter_user_id(feature=entry.feature, user_id=entry.user_id)
+        UsageCounter.objects.filter(
+            organization=organization,
+            user_id=counter_user,
+            feature=entry.feature,
+            period_start=entry.period_start,
+            used__gte=entry.quantity,
+        ).update(used=F("used") - entry.quantity)
+        org_id, feature = organization.pk, entry.feature
+        access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
+        transaction.on_commit(
+            lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
+        )
+    return True
 
 
 def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:

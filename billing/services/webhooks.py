@@ -20,7 +20,7 @@ from billing.plans import PLANS
 from billing.services.customers import customer_apply_stripe
 from billing.services.emails import billing_email_queue
 from billing.services.entitlements import ENTITLING_STATUSES
-from billing.services.purchases import purchase_refund_record_from_stripe, purchase_settle_from_stripe
+from billing.services.purchases import purchase_refund_sync_from_stripe, purchase_settle_from_stripe
 from billing.services.revenue import subscription_payment_record, subscription_refund_record_from_stripe
 from billing.services.subscriptions import subscription_state_sync
 
@@ -67,7 +67,7 @@ def stripe_event_apply(*, event_id: str) -> Organization | None:
         # One-time purchases may be anonymous: settle them before looking for an organization.
         purchase_settle_from_stripe(session_id=obj.get("id") or "")
     if event.type in ("refund.created", "refund.updated"):
-        purchase_refund_record_from_stripe(refund=obj)
+        purchase_refund_sync_from_stripe(refund=obj)
         subscription_refund_record_from_stripe(refund=obj)
         return None
     if event.type == "customer.updated":

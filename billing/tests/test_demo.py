@@ -61,3 +61,31 @@ def test_with_stripe_running_the_demo_premium_is_a_real_subscription_that_a_resy
     assert len(stripe.Subscription.list(customer=subscription.customer).data) == 1
     article = access_check(organization_id=acme.pk, user_id=None, feature="premium_article", cached=False)
     assert (article.limit, article.used) == (3, 2)
+
+
+@pytest.mark.django_db
+def test_demo_purchases_made_with_made_up_stripe_ids_are_marked_demo_instead():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from billing.models import Purchase
+
+    migration = import_module("billing.migrations.0014_purchase_is_demo")
+    base = {"item_type": "prompt_template", "item_name": "x", "list_amount": 100, "amount": 100, "status": "paid"}
+    seeded = Purchase.objects.create(
+        item_id="a", stripe_checkout_session_id="cs_demo_1", stripe_payment_intent_id="pi_demo_1", **base
+    )
+    analytics = Purchase.objects.create(item_id="b", stripe_payment_intent_id="pi_demo_purchase_3", **base)
+    real = Purchase.objects.create(
+        item_id="c", stripe_checkout_session_id="cs_test_9", stripe_payment_intent_id="pi_3Q", **base
+    )
+    migration.mark_earlier_demo_purchases(apps, None)
+    rows = Purchase.objects.order_by("item_id").values_list(
+        "pk", "is_demo", "stripe_checkout_session_id", "stripe_payment_intent_id"
+    )
+    assert list(rows) == [
+        (seeded.pk, True, "", ""),
+        (analytics.pk, True, "", ""),
+        (real.pk, False, "cs_test_9", "pi_3Q"),
+    ]

@@ -7,7 +7,7 @@ from billing.models import BillingEmail, UsageCounter, UsageLedgerEntry
 from billing.selectors import access_check
 from billing.services.entitlements import entitlements_refresh
 from billing.services.reconcile import usage_periods_rollover
-from billing.services.usage import usage_track
+from billing.services.usage import usage_release, usage_track
 from billing.tests.factories import CYCLE_END, MembershipFactory, SubscriptionStateFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,22 @@ def test_free_member_gets_exactly_five_ai_chats_a_day(free_member):
         track(org, user, "ai_chat", key="sixth")
     assert UsageCounter.objects.get(organization=org).used == 5
     assert not UsageLedgerEntry.objects.filter(idempotency_key="sixth").exists()
+
+
+def test_a_released_use_is_given_back_once_and_frees_its_place(free_member):
+    org, user = free_member.organization, free_member.user
+    for _ in range(4):
+        track(org, user, "ai_chat")
+    track(org, user, "ai_chat", key="failed")
+    assert usage_release(organization=org, idempotency_key="failed", now=NOW) is True
+    assert usage_release(organization=org, idempotency_key="failed", now=NOW) is False  # a retry gives nothing more
+    assert usage_release(organization=org, idempotency_key="unknown", now=NOW) is False
+    assert UsageCounter.objects.get(organization=org).used == 4
+    assert access_check(organization_id=org.pk, user_id=user.pk, feature="ai_chat", now=NOW).remaining == 1
+    entry = UsageLedgerEntry.objects.get(idempotency_key="failed")
+    assert entry.released_at == NOW
+    assert track(org, user, "ai_chat", key="failed").used == 4  # a replay of the released key counts nothing
+    assert track(org, user, "ai_chat").used == 5
 
 
 def test_quantity_that_overshoots_is_refused_whole(free_member):

@@ -3,7 +3,10 @@
 It answers POST /v1/chat/completions (streamed as server-sent events, or whole) with
 `server.reply`, records every request body in `server.requests`, and can be told to fail:
 `server.status = 500` answers with an error, `server.hang = True` holds the request until
-the test ends (so the client's timeout fires; nothing sleeps).
+the test ends (so the client's timeout fires; nothing sleeps). `server.fail_when = "word"`
+fails (500) only the requests whose last message contains the word; clear
+`server.fail_gate` to hold those until it is set again (`server.failing_arrived` is set when
+one comes in), so a test can order a failure against other requests without sleeping.
 
     def test_x(fake_openai, settings):   # the fixture points settings at the server
         fake_openai.reply = "Use roles [1]."
@@ -26,6 +29,10 @@ class FakeOpenAI(ThreadingHTTPServer):
         self.hang = False
         self.released = threading.Event()
         self.requests: list[dict] = []
+        self.fail_when = ""
+        self.fail_gate = threading.Event()
+        self.fail_gate.set()
+        self.failing_arrived = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -43,6 +50,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
         if self.server.hang:
             self.server.released.wait(timeout=30)
+            return
+        last = ((body.get("messages") or [{}])[-1].get("content") or "") if isinstance(body, dict) else ""
+        if self.server.fail_when and self.server.fail_when in last:
+            self.server.failing_arrived.set()
+            self.server.fail_gate.wait(timeout=30)
+            self._json(500, {"error": {"message": "fake failure", "type": "server_error", "code": None}})
             return
         if self.path != "/v1/chat/completions" or self.server.status != 200:
             status = self.server.status if self.server.status != 200 else 404
@@ -99,5 +112,6 @@ def fake_openai(settings):
         yield server
     finally:
         server.released.set()
+        server.fail_gate.set()
         server.shutdown()
         server.server_close()

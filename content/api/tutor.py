@@ -1,17 +1,23 @@
 """/api/v1/content/conversations/: the AI tutor's conversations (list, create, open, rename, delete) and questions.
 
 Signed in (JWT or session), conversations are the user's; signed out, the browser
-session's. Asking counts against the plan's `ai_chat` quota (Free: 5 a day per member):
-past it, 402 `quota_exceeded` whose message names when it resets.
+session's, and then a POST, PATCH or DELETE needs the CSRF token like any session
+request (403 `csrf_failed`; listing the conversations sets the `csrftoken` cookie).
+Asking counts against the plan's `ai_chat` quota (Free: 5 a day per member): past it,
+402 `quota_exceeded` whose message names when it resets.
 """
 
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.authentication import BrowserSessionCsrf
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, NOT_FOUND, error
 from content.api.common import api_viewer
@@ -75,12 +81,19 @@ def _owned(request):
     return Conversation.objects.filter(user__isnull=True, anonymous_owner=owner)
 
 
-class ConversationListApi(APIView):
+class TutorApiView(APIView):
+    """Open to visitors, whose conversations live in their browser session: CSRF applies to them too."""
+
     permission_classes = [AllowAny]
+    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, BrowserSessionCsrf]
+
+
+class ConversationListApi(TutorApiView):
     pagination_class = DefaultPagination
 
     @extend_schema(tags=["tutor"], summary="Your conversations, most recent first",
                    responses={200: ConversationOutput(many=True)})
+    @method_decorator(ensure_csrf_cookie)
     def get(self, request):
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(_owned(request), request, view=self)
@@ -99,9 +112,7 @@ class ConversationListApi(APIView):
         return Response(ConversationOutput(conversation).data, status=status.HTTP_201_CREATED)
 
 
-class ConversationDetailApi(APIView):
-    permission_classes = [AllowAny]
-
+class ConversationDetailApi(TutorApiView):
     @extend_schema(tags=["tutor"], summary="A conversation with its messages",
                    responses={200: ConversationDetailOutput, 404: NOT_FOUND})
     def get(self, request, pk):
@@ -124,9 +135,7 @@ class ConversationDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ConversationAskApi(APIView):
-    permission_classes = [AllowAny]
-
+class ConversationAskApi(TutorApiView):
     @extend_schema(
         tags=["tutor"],
         summary="Ask the tutor: counted against the plan's AI chats, answered from Plateau's lessons with citations",

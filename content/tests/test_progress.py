@@ -117,6 +117,27 @@ def test_the_lesson_page_carries_the_progress_widget_for_members_only(free_membe
     assert 'id="progress"' not in anonymous and "to keep your progress on every device" in anonymous
 
 
+@pytest.mark.django_db
+def test_a_write_is_one_statement_and_completing_adds_one(free_member, django_assert_num_queries):
+    lesson = LessonFactory(slug="counted", free=True)
+    user, viewer = free_member.user, Viewer()
+    with django_assert_num_queries(1):  # the first write creates the row
+        assert progress_record(user=user, lesson=lesson, viewer=viewer, percent=30, position=9, seconds=10).progress.pk
+    with django_assert_num_queries(1):  # a stale device: merged, never read first
+        written = progress_record(user=user, lesson=lesson, viewer=viewer, percent=10, position=3, seconds=5)
+    assert (written.progress.percent, written.progress.position, written.progress.seconds_spent) == (30, 9, 15)
+    with django_assert_num_queries(2):  # the merge, then the claim of the completion
+        done = progress_record(user=user, lesson=lesson, viewer=viewer, percent=0, completed=True)
+    assert (done.newly_completed, done.progress.percent, done.progress.completed_at is not None) == (True, 100, True)
+    with django_assert_num_queries(1):  # already completed: nothing to claim
+        again = progress_record(user=user, lesson=lesson, viewer=viewer, percent=100, completed=True)
+    assert (again.newly_completed, again.progress.completed_at) == (False, done.progress.completed_at)
+    stored = Progress.objects.get()
+    assert (stored.percent, stored.position, stored.seconds_spent, stored.completed_at) == (
+        100, 9, 15, done.progress.completed_at,
+    )
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writes_from_many_devices_lose_nothing(require_postgres, free_member):
@@ -130,9 +151,13 @@ def test_concurrent_writes_from_many_devices_lose_nothing(require_postgres, free
         try:
             barrier.wait(timeout=10)
             written = progress_record(
-                user=user, lesson=lesson, viewer=Viewer(), percent=(i * 9) % 101, seconds=5, completed=i % 4 == 0
+                user=user, lesson=lesson, viewer=Viewer(), percent=(i * 9) % 101, position=i * 10, seconds=5,
+                completed=i % 4 == 0,
             )
             outcomes.append(written.newly_completed)
+            # What a device is answered never goes below what it reported.
+            assert written.progress.percent >= (100 if i % 4 == 0 else (i * 9) % 101)
+            assert written.progress.position >= i * 10
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
         finally:
@@ -145,8 +170,12 @@ def test_concurrent_writes_from_many_devices_lose_nothing(require_postgres, free
         thread.join(timeout=30)
     assert errors == []
     progress = Progress.objects.get()
-    assert (progress.percent, progress.seconds_spent) == (100, 5 * writers)
+    assert (progress.percent, progress.position, progress.seconds_spent) == (100, 10 * (writers - 1), 5 * writers)
     assert outcomes.count(True) == 1 and progress.completed_at is not None
+    # A stale device afterwards moves nothing back.
+    stale = progress_record(user=user, lesson=lesson, viewer=Viewer(), percent=1, position=0, seconds=1)
+    assert (stale.progress.percent, stale.progress.position, stale.newly_completed) == (100, 10 * (writers - 1), False)
+    assert stale.progress.completed_at == progress.completed_at
 
 
 @pytest.mark.django_db

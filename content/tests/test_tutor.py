@@ -7,7 +7,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from billing.models import UsageCounter
+from billing.models import UsageCounter, UsageLedgerEntry
 from content.models import ChatMessage, Conversation
 from content.tests.conftest import signed_in
 from content.tests.factories import LessonFactory
@@ -132,6 +132,11 @@ def test_a_visitor_chats_and_the_conversation_joins_the_account_at_sign_up(lesso
     assert (conversation.user, conversation.anonymous_owner) == (User.objects.get(email="new@example.com"), "")
 
 
+def used_chats(membership) -> int:
+    counter = UsageCounter.objects.filter(organization=membership.organization, feature="ai_chat").first()
+    return counter.used if counter else 0
+
+
 def test_a_provider_failure_keeps_the_question_and_says_so(free_member, lessons, fake_openai):
     fake_openai.status = 500
     client = api(free_member)
@@ -140,9 +145,11 @@ def test_a_provider_failure_keeps_the_question_and_says_so(free_member, lessons,
     assert failed.status_code == 503
     assert failed.json()["code"] == "ai_unavailable"
     assert failed.json()["message"] == (
-        "The assistant refused the request (500). Please try again later. Your question is kept; send it again later."
+        "The assistant refused the request (500). Please try again later. Your question is kept; send it again "
+        "later. It did not count against your chats."
     )
     assert list(ChatMessage.objects.values_list("role", "content")) == [("user", "How do I summarise a meeting?")]
+    assert used_chats(free_member) == 0  # the failure was given back
     fake_openai.status = 200
     fake_openai.reply = "Ask for owners [1]."
     answered = ask(client, conversation, "And the owners?").json()["answer"]
@@ -150,6 +157,35 @@ def test_a_provider_failure_keeps_the_question_and_says_so(free_member, lessons,
     assert answered["citations"][0]["url"] == "/learn/lessons/meetings/"
     sent = fake_openai.requests[-1]["body"]["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "user"]
+    assert used_chats(free_member) == 1
+
+
+def test_a_failure_at_four_of_five_chats_leaves_the_fifth_to_the_learner(free_member, lessons, fake_openai):
+    """The provider really fails (the fake server answers 500 to "boom"); the quota is not spent by it."""
+    fake_openai.fail_when = "boom"
+    client = api(free_member)
+    conversation = client.post("/api/v1/content/conversations/", {}, format="json").json()["id"]
+    for i in range(4):
+        assert ask(client, conversation, f"meeting question {i}").status_code == 201
+    for _ in range(3):  # failing again and again spends nothing
+        failed = ask(client, conversation, "boom: why?")
+        assert (failed.status_code, failed.json()["code"]) == (503, "ai_unavailable")
+        assert failed.json()["message"].endswith("It did not count against your chats.")
+        assert used_chats(free_member) == 4
+    assert ask(client, conversation, "the fifth about meetings").status_code == 201
+    assert ask(client, conversation, "a sixth").status_code == 402
+    ledger = UsageLedgerEntry.objects.filter(organization=free_member.organization, feature="ai_chat")
+    assert (ledger.count(), ledger.filter(released_at__isnull=True).count(), used_chats(free_member)) == (8, 5, 5)
+    assert ChatMessage.objects.filter(role="assistant").count() == 5
+
+
+def test_the_page_says_a_failure_did_not_count(free_member, lessons, fake_openai):
+    fake_openai.status = 500
+    client = signed_in(free_member)
+    page = client.post("/learn/tutor/", {"content": "How do I summarise a meeting?"})
+    assert page.status_code == 503
+    assert "It did not count against your chats." in page.content.decode()
+    assert used_chats(free_member) == 0
 
 
 def test_empty_and_oversized_questions_are_refused(free_member):
@@ -192,14 +228,108 @@ def test_the_stream_refuses_the_sixth_free_chat_as_json_and_a_provider_error_as_
     fake_openai.status = 500
     events = _events(client.post("/learn/tutor/stream/", {"content": "meeting?"}))
     assert events[-1][0] == "error" and "Your question is kept" in events[-1][1]["message"]
+    assert events[-1][1]["message"].endswith("It did not count against your chats.")
     conversation = Conversation.objects.get()
     assert list(conversation.messages.values_list("role", flat=True)) == ["user"]
-    for i in range(4):
-        client.post(f"/learn/tutor/{conversation.pk}/stream/", {"content": f"q{i}"})
+    assert used_chats(free_member) == 0
+    fake_openai.status = 200
+    for i in range(5):
+        assert _events(client.post(f"/learn/tutor/{conversation.pk}/stream/", {"content": f"q{i}"}))[-1][0] == "done"
     refused = client.post(f"/learn/tutor/{conversation.pk}/stream/", {"content": "sixth"})
     assert refused.status_code == 402 and refused.json()["code"] == "quota_exceeded"
     assert refused.json()["message"].startswith("You have used your 5 free AI chats for today.")
-    assert conversation.messages.filter(role="user").count() == 5
+    assert conversation.messages.filter(role="user").count() == 6
     # A refused first question leaves no empty conversation behind.
     assert client.post("/learn/tutor/stream/", {"content": "another"}).status_code == 402
     assert Conversation.objects.count() == 1
+
+
+def _ask_in_thread(outcomes: dict, name: str, membership, question: str, barrier=None):
+    """One learner's chat from its own thread (its own database connection), as a second device would."""
+    from django.db import connection
+    from rest_framework.exceptions import APIException
+
+    from billing.selectors import viewer_for
+    from content.services import chat_ask, conversation_create
+
+    try:
+        if barrier is not None:
+            barrier.wait(timeout=10)
+        viewer = viewer_for(user=membership.user, anonymous_session_id="", organization_id=None)
+        chat_ask(conversation=conversation_create(user=membership.user), user=membership.user,
+                 organization=viewer.organization, viewer=viewer, question=question)
+        outcomes[name] = "answered"
+    except APIException as error:
+        outcomes[name] = error.default_code
+    except Exception as error:  # noqa: BLE001 (reported by the test)
+        outcomes[name] = repr(error)
+    finally:
+        connection.close()
+
+
+def _use_four_chats(membership):
+    client = api(membership)
+    conversation = client.post("/api/v1/content/conversations/", {}, format="json").json()["id"]
+    for i in range(4):
+        assert ask(client, conversation, f"meeting question {i}").status_code == 201
+    assert used_chats(membership) == 4
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_chat_failing_while_another_is_refused_at_four_of_five_gives_the_fifth_back(
+    require_postgres, free_member, lessons, fake_openai
+):
+    import threading
+
+    _use_four_chats(free_member)
+    fake_openai.fail_when = "boom"
+    fake_openai.fail_gate.clear()  # the failing request waits at the provider until the test lets it fail
+    outcomes: dict[str, str] = {}
+    failing = threading.Thread(target=_ask_in_thread, args=(outcomes, "failing", free_member, "boom: meetings?"))
+    failing.start()
+    assert fake_openai.failing_arrived.wait(timeout=10)  # counted (5 of 5) and at the provider
+    other = threading.Thread(target=_ask_in_thread, args=(outcomes, "other", free_member, "meeting owners?"))
+    other.start()
+    other.join(timeout=30)
+    assert outcomes == {"other": "quota_exceeded"}  # the fifth is spoken for while the failing chat runs
+    fake_openai.fail_gate.set()
+    failing.join(timeout=30)
+    assert outcomes == {"other": "quota_exceeded", "failing": "ai_unavailable"}
+    assert used_chats(free_member) == 4  # the failure gave its chat back
+    _ask_in_thread(outcomes, "again", free_member, "meeting owners, again?")
+    assert outcomes["again"] == "answered"
+    ledger = UsageLedgerEntry.objects.filter(organization=free_member.organization, released_at__isnull=True)
+    assert used_chats(free_member) == ledger.count() == ChatMessage.objects.filter(role="assistant").count() == 5
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_chats_at_four_of_five_some_failing_count_exactly_the_answers(
+    require_postgres, free_member, lessons, fake_openai
+):
+    import threading
+
+    _use_four_chats(free_member)
+    fake_openai.fail_when = "boom"
+    writers = 8
+    barrier = threading.Barrier(writers)
+    outcomes: dict[str, str] = {}
+    threads = [
+        threading.Thread(
+            target=_ask_in_thread,
+            args=(outcomes, str(i), free_member, "boom: meetings?" if i % 2 else "meeting owners?", barrier),
+        )
+        for i in range(writers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert set(outcomes.values()) <= {"answered", "ai_unavailable", "quota_exceeded"}, outcomes
+    answered = list(outcomes.values()).count("answered")
+    assert answered <= 1
+    # Only answers spend chats: the counter, the unreleased ledger rows and the answers agree.
+    ledger = UsageLedgerEntry.objects.filter(organization=free_member.organization, released_at__isnull=True)
+    assert used_chats(free_member) == ledger.count() == ChatMessage.objects.filter(role="assistant").count()
+    assert used_chats(free_member) == 4 + answered

@@ -1,8 +1,10 @@
 """Sales figures and the sellers' ledger, kept in step with billing's money rows.
 
-Billing calls `template_purchase_settled` and `template_refund_recorded` (registered in
-MarketplaceConfig.ready) inside the transaction that writes the paid purchase or the
-refund row, so the template's figures and the ledger commit or roll back with them.
+Billing calls `template_purchase_settled`, `template_refund_recorded` and
+`template_refund_reversed` (registered in MarketplaceConfig.ready) inside the transaction
+that writes the paid purchase, writes the refund row, or deletes a refund row Stripe
+reported failed or canceled, so the template's figures and the ledger commit or roll back
+with them, once each (billing calls them once per row, under the purchase's row lock).
 
 A paid purchase credits the seller with the price minus the platform fee
 (MARKETPLACE_PLATFORM_FEE_PERCENT, rounded half up to the minor unit); a refund debits
@@ -89,6 +91,31 @@ def template_refund_recorded(refund: PurchaseRefund, /) -> None:
         amount=amount,
         currency=purchase.currency,
         created_at=refund.created_at,
+    )
+
+
+def template_refund_reversed(refund: PurchaseRefund, /) -> None:
+    """A recorded refund of a template failed or was canceled in Stripe: the money stayed, so it counts again.
+
+    The revenue gets the refunded amount back, and the refund's debit goes. The purchase's
+    other debits were computed on running totals that included it, so their sum may now be
+    a minor unit away from the seller's share of what is still refunded: the newest of them
+    takes the difference (its fee moves the other way), so a purchase's debits always add up
+    to exactly that share.
+    """
+    purchase = refund.purchase
+    PromptTemplate.objects.filter(slug=purchase.item_id).update(revenue_amount=F("revenue_amount") + refund.amount)
+    LedgerEntry.objects.filter(refund=refund).delete()
+    debits = LedgerEntry.objects.filter(purchase=purchase, kind=LedgerKind.DEBIT).exclude(refund=refund)
+    totals = debits.aggregate(gross=Sum("gross_amount"), amount=Sum("amount"))
+    difference = seller_share(totals["gross"] or 0) - (totals["amount"] or 0)
+    if difference == 0:
+        return
+    # |difference| <= 1: four roundings of half a unit at most. Move it where both shares stay >= 0.
+    room = {"fee_amount__gte": difference} if difference > 0 else {"amount__gte": -difference}
+    newest = debits.filter(**room).order_by("-created_at", "-id").first()
+    LedgerEntry.objects.filter(pk=newest.pk).update(
+        amount=F("amount") + difference, fee_amount=F("fee_amount") - difference
     )
 
 

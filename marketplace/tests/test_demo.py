@@ -7,6 +7,7 @@ from accounts.models import Membership, User
 from billing.models import Purchase
 from marketplace.demo import SELLER_EMAIL, seed_demo
 from marketplace.models import LedgerEntry, PromptTemplate, Review
+from marketplace.services.ledger import seller_share
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,31 @@ def test_the_demo_has_three_sellers_132_templates_with_reviews_and_a_rerun_chang
         assert (template.rating_count, template.rating_sum) == (rows.count(), sum(r.rating for r in rows))
         assert template.sales_count == Purchase.objects.filter(item_id=template.slug, status="paid").count()
     assert LedgerEntry.objects.filter(seller__slug="prompt-forge", kind="credit").count() > 10
+    # Billing's demo purchases: priced and paid like a settled Checkout, marked, with no made-up Stripe ids.
+    purchases = Purchase.objects.filter(item_type="prompt_template")
+    assert purchases.count() > 200 and {p.status for p in purchases} == {"paid"}
+    assert set(purchases.values_list("is_demo", "stripe_checkout_session_id", "stripe_payment_intent_id")) == {
+        (True, "", "")
+    }
+    assert all(p.paid_at is not None and p.amount == p.list_amount - p.discount_amount for p in purchases)
+    for purchase in purchases.filter(amount__gt=0)[:20]:
+        credit = LedgerEntry.objects.get(purchase=purchase, kind="credit")
+        assert (credit.gross_amount, credit.amount) == (purchase.amount, seller_share(purchase.amount))
+
+
+def test_a_demo_purchase_cannot_be_refunded_through_stripe():
+    from rest_framework.test import APIClient
+
+    from marketplace.tests.factories import MembershipFactory
+
+    seed_demo()
+    purchase = Purchase.objects.filter(item_type="prompt_template", amount__gt=0).first()
+    staff = APIClient()
+    staff.force_authenticate(MembershipFactory(user__is_staff=True).user)
+    refused = staff.post(f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": 1}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_refundable")
+    purchase.refresh_from_db()
+    assert (purchase.refunded_amount, purchase.status) == (0, "paid")
 
 
 def test_the_demo_seller_sees_the_prompt_of_its_template():

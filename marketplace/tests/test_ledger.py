@@ -13,8 +13,13 @@ from django.test import Client
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from billing import gateway
 from billing.models import Purchase, PurchaseRefund
-from billing.services.purchases import purchase_complete_from_checkout, purchase_refund_record_from_stripe
+from billing.services.purchases import (
+    purchase_complete_from_checkout,
+    purchase_refund_record_from_stripe,
+)
+from billing.services.webhooks import stripe_event_apply
 from billing.tests.checkout_helpers import pay_hosted_checkout
 from billing.tests.factories import PurchaseFactory
 from marketplace.models import LedgerEntry, Payout, PromptTemplate
@@ -149,6 +154,93 @@ def test_paid_in_checkout_then_refunded_by_staff_through_stripe_the_ledger_follo
     assert (template.sales_count, template.revenue_amount) == (1, 1500)
 
 
+def _template_bought_with_a_card_whose_refunds_fail(billing_site, slug: str, price: int):
+    """Checkout paid with Stripe's test card 4000 0000 0000 5126: refunds are answered, then fail."""
+    template = PromptTemplateFactory(published=True, price_amount=price, slug=slug)
+    buyer = MembershipFactory()
+    client = Client()
+    client.force_login(buyer.user)
+    form = {"item_type": "prompt_template", "item_id": slug, "next": f"/marketplace/{slug}/"}
+    checkout = client.post("/billing/purchase/", form)["Location"]
+    assert pay_hosted_checkout(checkout, card="4000000000005126", email=buyer.user.email) == 303
+    billing_site.flush()
+    return template, Purchase.objects.get(item_id=slug)
+
+
+def _figures(template) -> tuple[int, int, int, list]:
+    template.refresh_from_db()
+    ledger = sorted(LedgerEntry.objects.filter(template=template).values_list("kind", "gross_amount", "amount"))
+    return (template.sales_count, template.revenue_amount,
+            seller_balance_amount(seller_id=template.seller_id, currency="usd"), ledger)
+
+
+def _from_billings_rows(template) -> tuple[int, int, int]:
+    """The same figures recomputed from billing's rows alone: purchases and the refund rows still counting."""
+    rows = Purchase.objects.filter(item_id=template.slug).exclude(status="pending")
+    refunded = {p.pk: sum(PurchaseRefund.objects.filter(purchase=p).values_list("amount", flat=True)) for p in rows}
+    assert all(refunded[p.pk] == p.refunded_amount for p in rows)
+    return (
+        rows.count(),
+        sum(p.amount - refunded[p.pk] for p in rows),
+        sum(seller_share(p.amount) - seller_share(refunded[p.pk]) for p in rows),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_refund_that_stripe_then_fails_restores_revenue_and_balance_once(billing_site):
+    billing_site.deliverer.duplicate = True  # every webhook arrives twice
+    template, purchase = _template_bought_with_a_card_whose_refunds_fail(billing_site, "fails-later", 2500)
+    staff = APIClient()
+    staff.force_authenticate(user=MembershipFactory(user__is_staff=True).user)
+    refunded = staff.post(f"/api/v1/purchases/{purchase.pk}/refund/", {"amount": 1000}, format="json")
+    assert (refunded.status_code, refunded.json()["refunded_amount"]) == (200, 1000)  # Stripe said succeeded
+    assert _figures(template) == (1, 1500, 1200, [("credit", 2500, 2000), ("debit", 1000, 800)])
+    refund_id = PurchaseRefund.objects.get().stripe_refund_id
+
+    billing_site.flush()  # refund.created, then refund.updated (failed): each delivered twice
+
+    purchase.refresh_from_db()
+    assert (purchase.refunded_amount, purchase.status, PurchaseRefund.objects.count()) == (0, "paid", 0)
+    assert _figures(template) == (1, 2500, 2000, [("credit", 2500, 2000)])
+    assert _figures(template)[:3] == _from_billings_rows(template)
+    # refund.created ("succeeded") applied again late, as a redelivery or a replay would: Stripe says
+    # failed by now, so nothing counts again.
+    created = next(e for e in billing_site.store.all("event")
+                   if e["type"] == "refund.created" and e["data"]["object"]["id"] == refund_id)
+    assert created["data"]["object"]["status"] == "succeeded"
+    stripe_event_apply(event_id=created["id"])
+    assert _figures(template) == (1, 2500, 2000, [("credit", 2500, 2000)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_made_in_stripe_that_fails_leaves_the_figures_as_they_were(billing_site):
+    billing_site.deliverer.duplicate = True
+    template, purchase = _template_bought_with_a_card_whose_refunds_fail(billing_site, "stripe-side", 1999)
+    before = _figures(template)
+    assert before == (1, 1999, 1599, [("credit", 1999, 1599)])
+    # Someone refunds in Stripe's dashboard (the same API call, made outside billing's refund service).
+    gateway.refund_create(payment_intent=purchase.stripe_payment_intent_id, amount=700, idempotency_key="dashboard")
+    billing_site.flush()
+    assert _figures(template) == before
+    assert _figures(template)[:3] == _from_billings_rows(template)
+
+
+def test_reversed_refunds_in_any_order_keep_the_debits_at_the_sellers_share_of_what_is_refunded():
+    template = PromptTemplateFactory(published=True, price_amount=1000)
+    purchase = settle(pending(template))
+    for n, amount in enumerate([333, 333, 1, 333], start=1):
+        refund_from_stripe(purchase, amount, n)
+    assert _figures(template)[1:3] == (0, 0)
+    for n, amount in [(2, 333), (3, 1)]:  # Stripe reports the second and third failed, each twice
+        refund_from_stripe(purchase, amount, n, status="failed")
+        refund_from_stripe(purchase, amount, n, status="failed")
+    purchase.refresh_from_db()
+    assert purchase.refunded_amount == 666
+    # 334 kept; the seller keeps exactly their share of it, whatever the rounding of each debit was.
+    assert _figures(template)[1:3] == (334, seller_share(1000) - seller_share(666)) == (334, 267)
+    assert _figures(template)[:3] == _from_billings_rows(template)
+
+
 def test_payouts_never_exceed_what_is_owed_and_the_admin_records_them(staff_client):
     template = PromptTemplateFactory(published=True, price_amount=5000)
     settle(pending(template))
@@ -175,21 +267,30 @@ def test_random_purchase_and_refund_sequences_keep_the_figures_and_the_balance_e
         for i in range(4)
     ]
     paid: list[Purchase] = []
-    refunds = 0
-    for _step in range(60):
+    refunds = reversed_refunds = 0
+    for _step in range(80):
         roll = rng.random()
         if roll < 0.45 or not paid:
             template = rng.choice(templates)
             purchase = pending(template)
             if rng.random() < 0.8:  # some Checkouts are never paid
                 paid.append(settle(purchase))
-        elif roll < 0.85:
+        elif roll < 0.7:
             purchase = rng.choice(paid)
             purchase.refresh_from_db()
             left = purchase.amount - purchase.refunded_amount
             if left > 0:
                 refunds += 1
                 refund_from_stripe(purchase, rng.randint(1, left), refunds)
+        elif roll < 0.85:
+            recorded = rng.choice([None, *PurchaseRefund.objects.order_by("id")])
+            if recorded is not None:  # Stripe reports it failed, and the webhook comes twice
+                reversed_refunds += 1
+                for _ in range(2):
+                    purchase_refund_record_from_stripe(refund={
+                        "id": recorded.stripe_refund_id, "payment_intent": f"pi_ledger_{recorded.purchase_id}",
+                        "amount": recorded.amount, "status": rng.choice(["failed", "canceled"]),
+                    })
         else:
             seller = rng.choice(sellers)
             owed = seller_balance_amount(seller_id=seller.pk, currency="usd")
@@ -220,7 +321,8 @@ def test_random_purchase_and_refund_sequences_keep_the_figures_and_the_balance_e
         )
         assert balance == kept - paid_out
         assert balance >= 0
-    assert refunds > 5 and Payout.objects.count() > 2 and len(paid) > 10  # the sequence exercised every path
+    # the sequence exercised every path
+    assert refunds > 5 and reversed_refunds > 2 and Payout.objects.count() > 2 and len(paid) > 10
 
 
 def test_the_seller_dashboard_shows_balance_sales_ledger_and_csv_and_is_the_sellers_alone():

@@ -70,49 +70,38 @@ def review_write(request, slug: str):
     return _back(request, slug)
 
 
+# What each form on a review does: the service call, and the message once it is done.
+REVIEW_CHANGES = {
+    "edit": (
+        lambda request, review: review_update(
+            review=review, actor=request.user, rating=_rating(request), text=request.POST.get("text", "")
+        ),
+        "Your review is updated.",
+    ),
+    "delete": (lambda request, review: review_delete(review=review, actor=request.user), "Your review is deleted."),
+    "reply": (
+        lambda request, review: review_reply(review=review, actor=request.user, text=request.POST.get("text", "")),
+        "Your reply is published.",
+    ),
+    "report": (
+        lambda request, review: review_report(
+            review=review, reporter=request.user, reason=request.POST.get("reason", "")
+        ),
+        "Thank you: a moderator will look at this review.",
+    ),
+}
+
+
 @login_required
 @require_POST
-def review_edit(request, slug: str, review_id: int):
+def review_change(request, slug: str, review_id: int, change: str):
+    """Edit, delete, reply to or report one review (`change`, fixed by the URL)."""
     review = _review_of(request, slug, review_id)
+    write, done = REVIEW_CHANGES[change]
     try:
-        review_update(review=review, actor=request.user, rating=_rating(request), text=request.POST.get("text", ""))
+        write(request, review)
     except APIException as error:
         _say(request, error)
     else:
-        messages.success(request, "Your review is updated.")
-    return _back(request, slug)
-
-
-@login_required
-@require_POST
-def review_remove(request, slug: str, review_id: int):
-    review = _review_of(request, slug, review_id)
-    try:
-        review_delete(review=review, actor=request.user)
-    except APIException as error:
-        _say(request, error)
-    else:
-        messages.success(request, "Your review is deleted.")
-    return _back(request, slug)
-
-
-@login_required
-@require_POST
-def review_answer(request, slug: str, review_id: int):
-    review = _review_of(request, slug, review_id)
-    try:
-        review_reply(review=review, actor=request.user, text=request.POST.get("text", ""))
-    except APIException as error:
-        _say(request, error)
-    else:
-        messages.success(request, "Your reply is published.")
-    return _back(request, slug)
-
-
-@login_required
-@require_POST
-def review_flag(request, slug: str, review_id: int):
-    review = _review_of(request, slug, review_id)
-    review_report(review=review, reporter=request.user, reason=request.POST.get("reason", ""))
-    messages.success(request, "Thank you: a moderator will look at this review.")
+        messages.success(request, done)
     return _back(request, slug)
