@@ -39,6 +39,27 @@ def require_broker():
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite the test database is a file in memory (/dev/shm), not `:memory:`.
+
+    With `:memory:` the live server hands the test thread's one connection to every request
+    thread, and Python's sqlite3 can deadlock on a connection shared by threads (one holds
+    the GIL waiting for SQLite's mutex, the other holds the mutex waiting for the GIL in a
+    Python SQL function): a page firing a few requests at once (the dashboard's charts) hung
+    the run. With a file each thread has its own connection, as in production.
+    """
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        import tempfile
+
+        name = os.path.join(folder or tempfile.gettempdir(), f"plateau-test-{os.getpid()}.sqlite3")
+        settings_dict.setdefault("TEST", {})["NAME"] = name
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Tables come from the models (--nomigrations): enable the PostgreSQL extensions migrations would."""
     from django.db import connection
