@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
+from common.events import event_source
 from common.search import search_words
 from marketplace.forms import BrowseForm
 from marketplace.models import Category, PromptTemplate
@@ -29,6 +30,7 @@ from marketplace.selectors import (
     review_rating_summary,
     seller_list_selling,
 )
+from marketplace.services.browsing import catalogue_browse_record
 from marketplace.services.templates import prompt_template_render
 
 PAGE_SIZE = 24
@@ -96,6 +98,13 @@ def index(request):
     paginator = CappedPaginator(prompt_template_browse(filters=filters), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     viewer = request_viewer(request)
+    if page.number == 1:
+        catalogue_browse_record(
+            source=event_source(request),
+            filters=filters,
+            results=paginator.count,
+            organization_id=viewer.organization.pk if viewer.organization else None,
+        )
     searching = bool(search_words(filters.query))
     sorts = [(value, label) for value, label in Sort.choices if searching or value != Sort.RELEVANCE]
     current_sort = filters.sort or (Sort.RELEVANCE if searching else Sort.NEWEST)
