@@ -17,6 +17,7 @@ from analytics.api.metrics import can_view_metrics
 from analytics.periods import GRANULARITIES, ReportPeriod, month_start
 from analytics.selectors import (
     cohort_retention,
+    content_before_conversion,
     conversion_funnel,
     customer_lifetime_values,
     growth_series,
@@ -95,6 +96,7 @@ def dashboard(request):
         "customers": customer_lifetime_values(limit=10),
         "content": top_content(period=period, limit=10),
         "funnel": conversion_funnel(period=period),
+        "conversion": content_before_conversion(period=period, limit=10),
     }
     return render(request, "analytics/dashboard.html", context)
 
