@@ -13,7 +13,7 @@ payment, a refund or a subscription change, so a cached figure is never stale.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,6 +38,7 @@ from billing.selectors_revenue import (
     subscription_mrr_before,
     subscription_mrr_day_changes,
 )
+from common.item_audience import ItemAudience
 
 # A purchase that was paid stays revenue when refunded; its refunds are subtracted when made.
 SETTLED_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED, PurchaseStatus.REFUNDED)
@@ -629,3 +630,54 @@ def content_before_conversion(*, period: ReportPeriod, limit: int = 20) -> Conte
             for (item_type, item_id), (c, v, f, last) in ranked[:limit]
         ],
     )
+
+
+# --- Audience of items, for other apps (common.item_audience) ---------------------------------------
+
+# An item type and the page (view name) that shows one item of it.
+AUDIENCE_PAGES = {"prompt_template": "marketplace:detail"}
+
+
+def item_audience_from_events(
+    item_type: str, item_ids: Collection[str], first_day: date, last_day: date
+) -> dict[str, ItemAudience] | None:
+    """Views, unique viewers and uses of each item over UTC days [first_day, last_day], from the raw events.
+
+    Registered as common.item_audience's provider (the seller dashboard reads it without
+    importing analytics). Views: page views of the item's page; unique viewers: distinct
+    signed-in users plus distinct anonymous visitor ids among signed-out views (someone who
+    looked both signed out and in counts twice); uses: `template_render` events. None when
+    the period has no page view at all (tracking is not running, or the events are past
+    ANALYTICS_EVENT_RETENTION_DAYS) or the item type has no page: unknown, not zero.
+    """
+    page = AUDIENCE_PAGES.get(item_type)
+    if page is None:
+        return None
+    period = ReportPeriod(first_day=first_day, last_day=last_day)
+    events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+    if not events.filter(name="page_view").exists():
+        return None
+    ids = list(item_ids)
+    views = {
+        item_id: (n, users + anonymous)
+        for item_id, n, users, anonymous in events.filter(name="page_view", item_type=page, item_id__in=ids)
+        .values_list("item_id")
+        .annotate(
+            n=Count("id"),
+            users=Count("user_id", distinct=True),
+            anonymous=Count("anonymous_id", distinct=True, filter=Q(user_id__isnull=True) & ~Q(anonymous_id="")),
+        )
+        .order_by()
+    }
+    uses = dict(
+        events.filter(name="template_render", item_type=item_type, item_id__in=ids)
+        .values_list("item_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        item_id: ItemAudience(
+            views=views.get(item_id, (0, 0))[0], unique_viewers=views.get(item_id, (0, 0))[1], uses=uses.get(item_id, 0)
+        )
+        for item_id in ids
+    }

@@ -45,6 +45,7 @@ EVENT_NAMES = (
     "signup",
     "feature_usage",
     "lesson_progress",
+    "template_render",
 )
 MAX_PROPERTIES_BYTES = 2048
 # The first-party cookie of an anonymous visitor's random id (set by analytics' page-view middleware).

@@ -32,7 +32,7 @@ from marketplace.selectors import (
 )
 from marketplace.services.browsing import catalogue_browse_record
 from marketplace.services.reviews import review_create, review_delete, review_reply, review_update
-from marketplace.services.templates import prompt_template_render
+from marketplace.services.templates import prompt_template_try
 
 
 def api_viewer(request) -> Viewer:
@@ -203,7 +203,12 @@ class TemplateRenderApi(APIView):
             raise PermissionDenied("Buy this template to use it.")
         data = RenderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        text = prompt_template_render(template=template, values=data.validated_data.get("values", {}))
+        text = prompt_template_try(
+            template=template,
+            values=data.validated_data.get("values", {}),
+            organization_id=viewer.organization.pk if viewer.organization else None,
+            source=event_source(request),
+        )
         return Response({"text": text})
 
 

@@ -31,7 +31,7 @@ from marketplace.selectors import (
     seller_list_selling,
 )
 from marketplace.services.browsing import catalogue_browse_record
-from marketplace.services.templates import prompt_template_render
+from marketplace.services.templates import prompt_template_try
 
 PAGE_SIZE = 24
 REVIEWS_SHOWN = 20
@@ -177,7 +177,13 @@ def try_it(request, slug: str):
         raise PermissionDenied("Buy this template to use it.")
     values = {variable["name"]: request.POST.get(variable["name"], "") for variable in template.variables}
     try:
-        context["rendered"] = prompt_template_render(template=template, values=values)
+        organization = context["organization"]
+        context["rendered"] = prompt_template_try(
+            template=template,
+            values=values,
+            organization_id=organization.pk if organization else None,
+            source=event_source(request),
+        )
         errors = {}
     except ValidationError as error:
         errors = error.detail
