@@ -5,7 +5,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
 from accounts.reauthentication import browser_authenticated_recently
-from accounts.services.users import user_create_defaults
+from accounts.services.users import user_signup
+from common.events import event_source
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            user_create_defaults(user=user, display_name=(form.cleaned_data.get("name") or "") if form else "")
+            user_signup(
+                user=user,
+                display_name=(form.cleaned_data.get("name") or "") if form else "",
+                source=event_source(request) if request is not None else None,
+            )
         return user
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:

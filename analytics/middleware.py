@@ -2,9 +2,8 @@
 
 import secrets
 
-from common.events import track
+from common.events import VISITOR_COOKIE, track
 
-VISITOR_COOKIE = "plateau_vid"
 VISITOR_COOKIE_AGE = 365 * 24 * 3600
 SKIPPED_PREFIXES = ("/static/", "/admin/", "/api/", "/stripe/", "/healthz", "/readyz", "/favicon")
 

@@ -13,7 +13,7 @@ payment, a refund or a subscription change, so a cached figure is never stale.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 
-from accounts.models import Organization
+from accounts.models import Membership, Organization
 from analytics.models import DailyRollup, Event
 from analytics.periods import ReportPeriod, buckets, month_start, months_between
 from billing.models import Purchase, PurchaseRefund, PurchaseStatus
@@ -38,6 +38,7 @@ from billing.selectors_revenue import (
     subscription_mrr_before,
     subscription_mrr_day_changes,
 )
+from common.item_audience import ItemAudience
 
 # A purchase that was paid stays revenue when refunded; its refunds are subtracted when made.
 SETTLED_STATUSES = (PurchaseStatus.PAID, PurchaseStatus.PARTIALLY_REFUNDED, PurchaseStatus.REFUNDED)
@@ -519,3 +520,164 @@ def top_content(
         .order_by("-views", "item_type", "item_id")[:limit]
     )
     return [ContentViews(item_type=t, item_id=i, views=v, daily_visitors=d) for t, i, v, d in ranked]
+
+
+# --- Content before conversion --------------------------------------------------------------------
+
+# The pages of the items people read or try before paying: lessons, articles, templates.
+CONVERSION_CONTENT_PAGES = ("content:lesson_detail", "content:article_detail", "marketplace:detail")
+CONVERSION_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ContentConversion:
+    item_type: str  # the page (view name), e.g. "content:article_detail"
+    item_id: str  # its first URL argument (a slug)
+    customers: int  # customers who viewed it in the 7 days before their first payment
+    views: int  # their views of it in those windows
+    first_touch: int  # customers whose first view in the window was this item
+    last_touch: int  # customers whose last view before paying was this item
+
+
+@dataclass(frozen=True)
+class ContentConversionReport:
+    customers: int  # customers whose first payment fell in the period
+    attributed: int  # of them, those with at least one content view in their window
+    items: list[ContentConversion]
+
+
+def content_before_conversion(*, period: ReportPeriod, limit: int = 20) -> ContentConversionReport:
+    """Which lessons, articles and templates customers viewed in the 7 days before their first payment.
+
+    A customer is an organization whose first payment ever (an invoice or a purchase, from
+    billing's records) fell in the period. Its people are its members (today); a view is
+    theirs when a member viewed the page signed in, or when the page was viewed signed out
+    by a visitor id (the `plateau_vid` cookie) that one of them was ever seen with (an event
+    carrying both, e.g. a page view while signed in or the signup). Views are page views of
+    CONVERSION_CONTENT_PAGES in [first payment − 7 days, first payment). Per item: customers
+    who viewed it, their views, and first touch / last touch: customers whose earliest /
+    latest view in the window was this item (ties by time, then by event id). Raw events:
+    as far back as ANALYTICS_EVENT_RETENTION_DAYS. Items ordered by customers, then last
+    touch, first touch, views (all most first), then page and id; the top `limit`.
+    """
+    first_paid = {org: at for org, at in customer_first_payments().items() if period.start <= at < period.end}
+    if not first_paid:
+        return ContentConversionReport(customers=0, attributed=0, items=[])
+    members: dict[int, set[int]] = {}
+    for org, user in Membership.objects.filter(organization_id__in=first_paid).values_list(
+        "organization_id", "user_id"
+    ):
+        members.setdefault(org, set()).add(user)
+    users = set().union(*members.values()) if members else set()
+    visitor_ids: dict[int, set[str]] = {}
+    for user, visitor in (
+        Event.objects.filter(user_id__in=users)
+        .exclude(anonymous_id="")
+        .values_list("user_id", "anonymous_id")
+        .distinct()
+    ):
+        visitor_ids.setdefault(user, set()).add(visitor)
+    anonymous = set().union(*visitor_ids.values()) if visitor_ids else set()
+    views = (
+        Event.objects.filter(
+            name="page_view",
+            item_type__in=CONVERSION_CONTENT_PAGES,
+            occurred_at__gte=min(first_paid.values()) - CONVERSION_WINDOW,
+            occurred_at__lt=max(first_paid.values()),
+        )
+        .exclude(item_id="")
+        .filter(Q(user_id__in=users) | Q(user_id__isnull=True, anonymous_id__in=anonymous))
+        .order_by("occurred_at", "id")
+        .values_list("occurred_at", "id", "user_id", "anonymous_id", "item_type", "item_id")
+    )
+    by_user: dict[int, list] = {}
+    by_visitor: dict[str, list] = {}
+    for view in views.iterator(chunk_size=5000):
+        at, event_id, user, visitor, item_type, item_id = view
+        entry = (at, event_id, (item_type, item_id))
+        if user is not None:
+            by_user.setdefault(user, []).append(entry)
+        else:
+            by_visitor.setdefault(visitor, []).append(entry)
+
+    totals: dict[tuple[str, str], list[int]] = {}  # item: [customers, views, first, last]
+    attributed = 0
+    for org, paid_at in first_paid.items():
+        people = members.get(org, set())
+        visitors = set().union(*(visitor_ids.get(u, set()) for u in people)) if people else set()
+        seen = [e for u in people for e in by_user.get(u, ())] + [e for v in visitors for e in by_visitor.get(v, ())]
+        window = sorted(e for e in seen if paid_at - CONVERSION_WINDOW <= e[0] < paid_at)  # by time, then id
+        if not window:
+            continue
+        attributed += 1
+        counts: dict[tuple[str, str], int] = {}
+        for _, _, item in window:
+            counts[item] = counts.get(item, 0) + 1
+        for item, n in counts.items():
+            line = totals.setdefault(item, [0, 0, 0, 0])
+            line[0] += 1
+            line[1] += n
+        totals[window[0][2]][2] += 1
+        totals[window[-1][2]][3] += 1
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][3], -kv[1][2], -kv[1][1], kv[0]))
+    return ContentConversionReport(
+        customers=len(first_paid),
+        attributed=attributed,
+        items=[
+            ContentConversion(
+                item_type=item_type, item_id=item_id, customers=c, views=v, first_touch=f, last_touch=last
+            )
+            for (item_type, item_id), (c, v, f, last) in ranked[:limit]
+        ],
+    )
+
+
+# --- Audience of items, for other apps (common.item_audience) ---------------------------------------
+
+# An item type and the page (view name) that shows one item of it.
+AUDIENCE_PAGES = {"prompt_template": "marketplace:detail"}
+
+
+def item_audience_from_events(
+    item_type: str, item_ids: Collection[str], first_day: date, last_day: date
+) -> dict[str, ItemAudience] | None:
+    """Views, unique viewers and uses of each item over UTC days [first_day, last_day], from the raw events.
+
+    Registered as common.item_audience's provider (the seller dashboard reads it without
+    importing analytics). Views: page views of the item's page; unique viewers: distinct
+    signed-in users plus distinct anonymous visitor ids among signed-out views (someone who
+    looked both signed out and in counts twice); uses: `template_render` events. None when
+    the period has no page view at all (tracking is not running, or the events are past
+    ANALYTICS_EVENT_RETENTION_DAYS) or the item type has no page: unknown, not zero.
+    """
+    page = AUDIENCE_PAGES.get(item_type)
+    if page is None:
+        return None
+    period = ReportPeriod(first_day=first_day, last_day=last_day)
+    events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+    if not events.filter(name="page_view").exists():
+        return None
+    ids = list(item_ids)
+    views = {
+        item_id: (n, users + anonymous)
+        for item_id, n, users, anonymous in events.filter(name="page_view", item_type=page, item_id__in=ids)
+        .values_list("item_id")
+        .annotate(
+            n=Count("id"),
+            users=Count("user_id", distinct=True),
+            anonymous=Count("anonymous_id", distinct=True, filter=Q(user_id__isnull=True) & ~Q(anonymous_id="")),
+        )
+        .order_by()
+    }
+    uses = dict(
+        events.filter(name="template_render", item_type=item_type, item_id__in=ids)
+        .values_list("item_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        item_id: ItemAudience(
+            views=views.get(item_id, (0, 0))[0], unique_viewers=views.get(item_id, (0, 0))[1], uses=uses.get(item_id, 0)
+        )
+        for item_id in ids
+    }

@@ -8,6 +8,7 @@ older than the retention whichever run gets there first.
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
@@ -16,8 +17,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts.selectors.organizations import organization_id_primary
 from analytics.models import DailyRollup, Event
-from common.events import EVENT_NAMES, STALE_BATCH_SECONDS, buffer
+from common.events import EVENT_NAMES, STALE_BATCH_SECONDS, EventSource, buffer, event_payload, events_buffer
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,43 @@ def events_flush(*, stale_after: float = STALE_BATCH_SECONDS, max_batches: int =
         stored += events_store(payloads=items)
         source.ack(batch_id)
     return stored
+
+
+MAX_CLICKS = 20
+
+
+@dataclass(frozen=True)
+class Click:
+    """A click on an element marked `data-track="<target>"`, as the page's click script reports it."""
+
+    target: str  # the element's data-track name, e.g. "buy"
+    path: str = ""  # the page it was on
+    item_type: str = ""  # data-track-item-type, e.g. "prompt_template"
+    item_id: str = ""  # data-track-item-id, e.g. its slug
+
+
+def clicks_record(*, source: EventSource, clicks: list[Click]) -> int:
+    """Buffer one `click` event per click (a batch the page sent), for the visitor of the request.
+
+    The visitor is the request's user and visitor cookie, never what the page says; their
+    organization is the one that speaks for them by default. Returns how many were buffered
+    (0 when the buffer is down: the clicks are lost and counted, the page is not told).
+    """
+    organization_id = organization_id_primary(user_id=source.user_id)
+    payloads = [
+        event_payload(
+            "click",
+            organization_id=organization_id,
+            user_id=source.user_id,
+            anonymous_id=source.anonymous_id,
+            path=click.path,
+            item_type=click.item_type,
+            item_id=click.item_id,
+            properties={"target": click.target},
+        )
+        for click in clicks[:MAX_CLICKS]
+    ]
+    return events_buffer(payloads)
 
 
 def events_prune(*, now: datetime | None = None, batch_size: int = 10_000, max_batches: int = 100) -> int:

@@ -1,18 +1,23 @@
-"""The staff dashboard of business metrics (in the back office; the admin's login and MFA guard it)."""
+"""The staff dashboard of business metrics (in the back office; the admin's login and MFA guard it),
+and the endpoint the pages' click script sends its batches to."""
 
+import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from analytics.api.metrics import can_view_metrics
 from analytics.periods import GRANULARITIES, ReportPeriod, month_start
 from analytics.selectors import (
     cohort_retention,
+    content_before_conversion,
     conversion_funnel,
     customer_lifetime_values,
     growth_series,
@@ -20,6 +25,8 @@ from analytics.selectors import (
     revenue_trend,
     top_content,
 )
+from analytics.services import MAX_CLICKS, Click, clicks_record
+from common.events import event_source
 
 DEFAULT_DAYS = 365
 
@@ -89,5 +96,44 @@ def dashboard(request):
         "customers": customer_lifetime_values(limit=10),
         "content": top_content(period=period, limit=10),
         "funnel": conversion_funnel(period=period),
+        "conversion": content_before_conversion(period=period, limit=10),
     }
     return render(request, "analytics/dashboard.html", context)
+
+
+CLICK_LIMITS = {"target": 64, "path": 500, "item_type": 32, "item_id": 64}
+
+
+def _clicks_from(raw: str) -> list[Click] | None:
+    """The clicks of a batch, or None when it is not a list of 1 to MAX_CLICKS well-formed clicks."""
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_CLICKS:
+        return None
+    clicks = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) - set(CLICK_LIMITS):
+            return None
+        values = {name: item.get(name, "") for name in CLICK_LIMITS}
+        if not all(isinstance(v, str) and len(v) <= CLICK_LIMITS[k] for k, v in values.items()) or not values["target"]:
+            return None
+        clicks.append(Click(**values))
+    return clicks
+
+
+@require_POST
+def clicks(request):
+    """POST /analytics/clicks from static/analytics/clicks.js (navigator.sendBeacon): a form with the CSRF
+    token and `events`, a JSON list of up to 20 clicks on elements marked `data-track`.
+
+    A page endpoint rather than the events API: visitors who are not signed in click too, and
+    who clicked is the request's session and visitor cookie, never what the page says. 204;
+    400 for a malformed batch (nothing kept); 403 without the CSRF token (Django's check).
+    """
+    batch = _clicks_from(request.POST.get("events", ""))
+    if batch is None:
+        return HttpResponseBadRequest("events: a JSON list of 1 to 20 clicks {target, path, item_type, item_id}.")
+    clicks_record(source=event_source(request), clicks=batch)
+    return HttpResponse(status=204)

@@ -1,9 +1,10 @@
 """Reads: feature access, grants and usage for pages and APIs."""
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -352,6 +353,24 @@ def purchased_item_ids(
         Purchase.objects.filter(owner, item_type=item_type, status__in=OWNING_STATUSES).values_list(
             "item_id", flat=True
         )
+    )
+
+
+def purchases_paid_count_by_item(
+    *, item_type: str, item_ids: Iterable[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """{item id: purchases of it paid in [start, end)}: paid, then perhaps refunded; free ones too."""
+    return dict(
+        Purchase.objects.filter(
+            item_type=item_type,
+            item_id__in=list(item_ids),
+            paid_at__gte=start,
+            paid_at__lt=end,
+            status__in=(*OWNING_STATUSES, PurchaseStatus.REFUNDED),
+        )
+        .values_list("item_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
 
 

@@ -45,6 +45,7 @@ from billing.services.subscription_changes import (
 )
 from billing.services.webhook_intake import webhook_accept
 from common.client_ip import client_ip
+from common.events import event_source
 
 
 def _membership(request) -> Membership:
@@ -134,6 +135,7 @@ def checkout_start(request):
             lookup_key=request.POST.get("lookup_key", ""),
             success_url=success,
             cancel_url=request.build_absolute_uri(_with_org("billing:checkout_cancel", organization)),
+            source=event_source(request),
         )
     except APIException as exc:
         messages.error(request, str(exc.detail))
@@ -173,6 +175,7 @@ def purchase_buy(request):
             # Stripe puts the session's id in place of the placeholder (kept unescaped for it).
             success_url=return_url + "&session_id={CHECKOUT_SESSION_ID}",
             cancel_url=return_url + "&" + urlencode({"outcome": "cancel", "item_type": item_type, "item_id": item_id}),
+            source=event_source(request),
         )
     except NotFound as exc:
         raise Http404(str(exc.detail)) from exc

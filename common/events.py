@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -44,8 +45,11 @@ EVENT_NAMES = (
     "signup",
     "feature_usage",
     "lesson_progress",
+    "template_render",
 )
 MAX_PROPERTIES_BYTES = 2048
+# The first-party cookie of an anonymous visitor's random id (set by analytics' page-view middleware).
+VISITOR_COOKIE = "plateau_vid"
 # A batch left in flight this long belongs to a worker that died: the next flush takes it over.
 STALE_BATCH_SECONDS = 60
 
@@ -92,15 +96,45 @@ def event_payload(
     }
 
 
-def track(name: str, **fields) -> None:
+@dataclass(frozen=True)
+class EventSource:
+    """Who did something and on which page, as a view knows it; services pass it on to `track`.
+
+    A signed-in user's id, and the anonymous visitor id of the browser (the `plateau_vid`
+    cookie, kept beside the user id so a visit before signing up joins the signup).
+    """
+
+    user_id: int | None = None
+    anonymous_id: str = ""
+    path: str = ""
+
+    def fields(self) -> dict:
+        return {"user_id": self.user_id, "anonymous_id": self.anonymous_id, "path": self.path}
+
+
+def event_source(request) -> EventSource:
+    """The source of events a request causes: its user (if signed in), visitor cookie and path."""
+    user = getattr(request, "user", None)
+    visitor = request.COOKIES.get(VISITOR_COOKIE, "")
+    return EventSource(
+        user_id=user.pk if user is not None and user.is_authenticated else None,
+        anonymous_id=visitor if len(visitor) <= 64 else "",
+        path=request.path,
+    )
+
+
+def track(name: str, *, source: EventSource | None = None, **fields) -> None:
     """Buffer one event once the current transaction commits; never raises.
 
     `fields`: organization_id, user_id, anonymous_id, path, item_type, item_id,
-    properties (a small JSON object), at (default now).
+    properties (a small JSON object), at (default now). A `source` gives user_id,
+    anonymous_id and path where `fields` does not.
     """
     try:
         if name not in EVENT_NAMES:
             raise ValueError(f"unknown event {name!r}")
+        if source is not None:
+            fields = {**fields, **{k: v for k, v in source.fields().items() if fields.get(k) in (None, "")}}
         payload = event_payload(name, **fields)
     except (TypeError, ValueError, AttributeError):
         logger.error("track: malformed event dropped: %r %r", name, fields, exc_info=True)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("learn/", include("content.urls")),
     path("marketplace/", include("marketplace.urls")),
+    path("analytics/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

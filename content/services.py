@@ -19,11 +19,13 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Organization
+from accounts.selectors.organizations import organization_id_primary
 from billing.exceptions import NotEntitled, QuotaExceeded
 from billing.plans import Feature
 from billing.selectors import Viewer, access_check
 from billing.services.usage import usage_release, usage_track
 from common.ai import AIError, Message, Reply, ai_stream
+from common.events import EventSource, track
 from content.achievements import ACHIEVEMENTS, BY_CODE
 from content.exceptions import (
     ChatNotEntitled,
@@ -49,7 +51,7 @@ from content.models import (
     QuizAttempt,
     Report,
 )
-from content.selectors import article_access, quiz_access
+from content.selectors import SearchFilters, article_access, quiz_access
 from content.tutor import lesson_retriever
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,24 @@ def quiz_attempt_submit(*, quiz: Quiz, user, viewer: Viewer, answers: Mapping) -
         attempt = QuizAttempt.objects.create(quiz=quiz, user=user, answers=chosen, score=score, total=len(questions))
         _achievements_check_after_commit(user_id=user.pk)
     return attempt
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+
+def content_search_record(*, source: EventSource, query: str, filters: SearchFilters, results: int) -> None:
+    """One `search` event for a search someone made (its first page: turning pages is the same search)."""
+    track(
+        "search",
+        source=source,
+        organization_id=organization_id_primary(user_id=source.user_id),
+        item_type="content",
+        properties={
+            "query": query[:200],
+            "results": results,
+            **{name: value for name, value in vars(filters).items() if value not in ("", None)},
+        },
+    )
 
 
 # --- Progress -----------------------------------------------------------------------------
@@ -134,6 +154,7 @@ def progress_record(
     seconds: int = 0,
     completed: bool = False,
     now: datetime | None = None,
+    source: EventSource | None = None,
 ) -> ProgressWrite:
     """Merge one device's report into the user's progress on a lesson.
 
@@ -143,6 +164,8 @@ def progress_record(
     then claims the completion with one conditional UPDATE, so exactly one write sees
     `newly_completed` however many devices finish at once. Only lessons open to the viewer
     are recorded.
+    The first write and the completing one are `lesson_progress` events (stage "started",
+    "completed"), after the commit; other writes, however many devices send them, are not.
     """
     if not article_access(viewer=viewer, article=lesson).is_open:
         raise ItemLocked()
@@ -162,6 +185,19 @@ def progress_record(
         if newly_completed:
             _achievements_check_after_commit(user_id=user.pk)
     progress.lesson = lesson
+    # Only the write that created the row started it at this call's `now`.
+    newly_started = progress.started_at == now
+    for stage, happened in (("started", newly_started), ("completed", newly_completed)):
+        if happened:
+            track(
+                "lesson_progress",
+                source=source,
+                organization_id=viewer.organization.pk if viewer.organization else None,
+                user_id=user.pk,
+                item_type="lesson",
+                item_id=lesson.slug,
+                properties={"stage": stage, "percent": progress.percent},
+            )
     return ProgressWrite(progress, newly_completed)
 
 

@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
+from common.events import event_source
 from content.exceptions import (
     ChatNotEntitled,
     ChatQuotaExceeded,
@@ -60,6 +61,7 @@ from content.services import (
     chat_owner_id,
     chat_question_record,
     comment_create,
+    content_search_record,
     conversation_create,
     conversation_delete,
     conversation_rename,
@@ -163,6 +165,8 @@ def search(request):
     filters = search_filters_from(request.GET)
     hits = content_search(query=query, filters=filters) if query else []
     page = Paginator(hits, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    if query and page.number == 1:
+        content_search_record(source=event_source(request), query=query, filters=filters, results=len(hits))
     params = request.GET.copy()
     params.pop("page", None)
     return render(

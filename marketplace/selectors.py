@@ -3,8 +3,8 @@
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -18,9 +18,10 @@ from accounts.models import Membership, Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
 from billing.money import money_display
 from billing.purchasables import PricedItem
-from billing.selectors import OWNING_STATUSES, Viewer, purchased_item_ids
+from billing.selectors import OWNING_STATUSES, Viewer, purchased_item_ids, purchases_paid_count_by_item
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
+from common.item_audience import item_audience
 from common.search import search_rank, search_words
 from marketplace.models import (
     Category,
@@ -297,6 +298,56 @@ def seller_sales_by_day(*, seller: Organization, days: int = 30, today: date | N
         else:
             bucket["revenue"] -= row["gross"]
     return [{"day": day.isoformat(), **values} for day, values in by_day.items()]
+
+
+@dataclass(frozen=True)
+class TemplateAudience:
+    template: PromptTemplate
+    views: int
+    unique_viewers: int
+    renders: int  # "Try it" renders by owners
+    purchases: int  # paid in the period (free ones too; refunded later still counted)
+
+    @property
+    def conversion(self) -> Decimal | None:
+        """purchases ÷ unique viewers × 100, two places, rounded half up; None without viewers."""
+        if not self.unique_viewers:
+            return None
+        return (Decimal(self.purchases) * 100 / self.unique_viewers).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def seller_template_audience(
+    *, seller: Organization, days: int = 30, today: date | None = None, limit: int = 10
+) -> list[TemplateAudience] | None:
+    """The seller's most viewed templates over the last `days` days: views, unique viewers, renders,
+    purchases and conversion; None when nothing tracks views (the page says so instead of zeros).
+
+    Views and renders come from whatever registered itself with common.item_audience (analytics
+    does when it loads; the marketplace does not import it). Ordered by views, unique viewers,
+    purchases (most first), then title.
+    """
+    end = today or timezone.localdate()
+    start = end - timedelta(days=days - 1)
+    templates = {t.slug: t for t in PromptTemplate.objects.filter(seller=seller).exclude(slug="")}
+    audience = item_audience(item_type=ITEM_TYPE, item_ids=list(templates), first_day=start, last_day=end)
+    if audience is None:
+        return None
+    period_start = datetime.combine(start, time.min, tzinfo=UTC)
+    purchases = purchases_paid_count_by_item(
+        item_type=ITEM_TYPE, item_ids=list(templates), start=period_start, end=period_start + timedelta(days=days)
+    )
+    rows = [
+        TemplateAudience(
+            template=template,
+            views=audience[slug].views if slug in audience else 0,
+            unique_viewers=audience[slug].unique_viewers if slug in audience else 0,
+            renders=audience[slug].uses if slug in audience else 0,
+            purchases=purchases.get(slug, 0),
+        )
+        for slug, template in templates.items()
+    ]
+    rows.sort(key=lambda row: (-row.views, -row.unique_viewers, -row.purchases, row.template.title, row.template.pk))
+    return rows[:limit]
 
 
 def seller_top_templates(*, seller: Organization, limit: int = 10) -> QuerySet[PromptTemplate]:

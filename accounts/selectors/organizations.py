@@ -42,6 +42,18 @@ def membership_primary(*, user) -> Membership | None:
     return membership_list_for_user(user=user).first()
 
 
+def organization_id_primary(*, user_id: int | None) -> int | None:
+    """The id of the organization that speaks for a user by default (`membership_primary`); None signed out."""
+    if user_id is None:
+        return None
+    return (
+        Membership.objects.filter(user_id=user_id)
+        .order_by(F("last_used_at").desc(nulls_last=True), "-organization__is_personal", "created_at", "id")
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+
+
 def membership_list_for_user(*, user) -> QuerySet[Membership]:
     """Every organization the user belongs to, as memberships: the one used last first,
     then their personal one, then by age."""

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Membership, Organization, Profile, Role, User
+from common.events import EventSource, track
 
 
 def personal_organization_name(*, display_name: str, email: str) -> str:
@@ -24,7 +25,8 @@ def user_create_defaults(*, user: User, display_name: str = "") -> Organization:
     """Give a new user their profile and personal organization (they are its admin),
     named after them ("Ada's workspace"; they may rename it).
 
-    Called by the sign-up adapter and the demo seed; calling it again changes nothing.
+    Called at sign-up (`user_signup`), by the admin, the `users` command and the demo seed;
+    calling it again changes nothing.
     """
     profile, created = Profile.objects.get_or_create(user=user, defaults={"display_name": display_name.strip()[:120]})
     organization, _ = Organization.objects.get_or_create(
@@ -36,6 +38,15 @@ def user_create_defaults(*, user: User, display_name: str = "") -> Organization:
         },
     )
     Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": Role.ADMIN})
+    return organization
+
+
+@transaction.atomic
+def user_signup(*, user: User, display_name: str = "", source: EventSource | None = None) -> Organization:
+    """A person signed up: their defaults (`user_create_defaults`), and one `signup` event
+    for their personal organization, buffered when the sign-up commits."""
+    organization = user_create_defaults(user=user, display_name=display_name)
+    track("signup", source=source, organization_id=organization.pk, user_id=user.pk)
     return organization
 
 

@@ -18,6 +18,7 @@ from analytics.api.csv import TableCsvRenderer
 from analytics.periods import GRANULARITIES, report_period
 from analytics.selectors import (
     cohort_retention,
+    content_before_conversion,
     conversion_funnel,
     customer_lifetime_values,
     growth_series,
@@ -422,3 +423,61 @@ class TopContentApi(MetricsApi):
             items = top_content(period=period, limit=20, item_type="marketplace:detail", item_ids=scope.item_ids)
         body = {"start": period.first_day, "end": period.last_day, "organization": organization, "items": items}
         return Response(TopContentOutput(body).data)
+
+
+class ContentConversionInput(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day (UTC), included; default 29 days before end.")
+    end = serializers.DateField(required=False, help_text="Last day (UTC), included; default today.")
+    limit = serializers.IntegerField(
+        required=False, default=20, min_value=1, max_value=100, help_text="How many items, most converting first."
+    )
+
+    def validate(self, values):
+        period = report_period(first_day=values.get("start"), last_day=values.get("end"))
+        if period.is_empty:
+            raise serializers.ValidationError({"end": ["The end is before the start."]})
+        if (period.last_day - period.first_day).days > 3 * 366:
+            raise serializers.ValidationError({"start": ["At most three years at a time."]})
+        return {"period": period, "limit": values["limit"]}
+
+
+class ContentConversionItemOutput(serializers.Serializer):
+    item_type = serializers.CharField(help_text='The page, e.g. "content:lesson_detail" or "marketplace:detail".')
+    item_id = serializers.CharField(help_text="Its first URL argument (a slug).")
+    customers = serializers.IntegerField(help_text="Customers who viewed it in the 7 days before their first payment.")
+    views = serializers.IntegerField(help_text="Their views of it in those 7 days.")
+    first_touch = serializers.IntegerField(help_text="Customers whose first view in the window was this item.")
+    last_touch = serializers.IntegerField(help_text="Customers whose last view before paying was this item.")
+
+
+class ContentConversionOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    customers = serializers.IntegerField(help_text="Customers whose first payment fell in the period.")
+    attributed = serializers.IntegerField(help_text="Of them, those with a content view in the 7 days before it.")
+    items = ContentConversionItemOutput(many=True)
+
+
+class ContentConversionApi(MetricsApi):
+    csv_name = "content-conversion"
+
+    @extend_schema(
+        tags=["analytics"],
+        summary="Lessons, articles and templates viewed in the 7 days before a customer's first payment: "
+        "customers, views, first touch and last touch per item (staff)",
+        parameters=[ContentConversionInput, CSV],
+        responses={200: ContentConversionOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    )
+    def get(self, request):
+        data = ContentConversionInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        period = data.validated_data["period"]
+        report = content_before_conversion(period=period, limit=data.validated_data["limit"])
+        body = {
+            "start": period.first_day,
+            "end": period.last_day,
+            "customers": report.customers,
+            "attributed": report.attributed,
+            "items": report.items,
+        }
+        return Response(ContentConversionOutput(body).data)

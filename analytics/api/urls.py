@@ -14,4 +14,5 @@ urlpatterns = [
     path("analytics/cohorts/", metrics.CohortsApi.as_view(), name="cohorts"),
     path("analytics/funnel/", metrics.FunnelApi.as_view(), name="funnel"),
     path("analytics/top-content/", metrics.TopContentApi.as_view(), name="top_content"),
+    path("analytics/content-conversion/", metrics.ContentConversionApi.as_view(), name="content_conversion"),
 ]

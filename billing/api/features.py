@@ -12,9 +12,10 @@ from accounts.selectors.organizations import membership_primary
 from accounts.throttling import FeaturesRateThrottle
 from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve, member_resolve
 from billing.models import FEATURE_CHOICES
-from billing.selectors import access_check, entitlements_for
+from billing.selectors import entitlements_for
 from billing.services.entitlements import plan_effective
-from billing.services.usage import usage_track
+from billing.services.usage import feature_access_check, usage_track
+from common.events import event_source
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from common.serializers import StrictInputSerializer
 
@@ -85,8 +86,15 @@ class CheckAccessApi(APIView):
         data.is_valid(raise_exception=True)
         organization = customer_resolve(request=request, customer_id=data.validated_data["customer"])
         user_id = member_resolve(request=request, organization=organization, user_id=data.validated_data["user"])
-        access = access_check(organization_id=organization.pk, user_id=user_id, feature=data.validated_data["feature"])
-        return Response(access_data(access, data.validated_data["quantity"]))
+        quantity = data.validated_data["quantity"]
+        access = feature_access_check(
+            organization=organization,
+            user_id=user_id,
+            feature=data.validated_data["feature"],
+            quantity=quantity,
+            source=event_source(request),
+        )
+        return Response(access_data(access, quantity))
 
 
 class TrackUsageApi(APIView):
@@ -119,6 +127,7 @@ class TrackUsageApi(APIView):
             feature=values["feature"],
             quantity=values["quantity"],
             idempotency_key=values["idempotency_key"],
+            source=event_source(request),
         )
         return Response(access_data(access))
 

@@ -14,6 +14,7 @@ from billing.anonymous import anonymous_buyer_id
 from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve
 from billing.models import ItemType, Purchase, PurchaseRefund
 from billing.services.purchases import purchase_refund, purchase_start
+from common.events import event_source
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from common.serializers import StrictInputSerializer
@@ -109,6 +110,7 @@ class PurchaseListCreateApi(APIView):
             item_id=values["item_id"],
             success_url=request.build_absolute_uri(reverse("billing:checkout_success")),
             cancel_url=request.build_absolute_uri(reverse("billing:checkout_cancel")),
+            source=event_source(request),
         )
         body = PurchaseStartOutput({"purchase": started.purchase, "checkout_url": started.checkout_url}).data
         return Response(body, status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK)

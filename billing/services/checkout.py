@@ -12,6 +12,7 @@ from billing.plans import PRICES
 from billing.selectors import subscription_known
 from billing.services.customers import customer_ensure
 from billing.services.entitlements import ENTITLING_STATUSES
+from common.events import EventSource, track
 
 
 class AlreadySubscribed(APIException):
@@ -45,14 +46,20 @@ def price_for_lookup_key(*, lookup_key: str):
 
 
 def subscription_checkout_start(
-    *, organization: Organization, lookup_key: str, success_url: str, cancel_url: str
+    *,
+    organization: Organization,
+    lookup_key: str,
+    success_url: str,
+    cancel_url: str,
+    source: EventSource | None = None,
 ) -> str:
     """A hosted Checkout URL where the organization subscribes to the price `lookup_key`.
 
     One open subscription Checkout per organization: a second start (another tab, a double
     click, a concurrent API call) gets the open session's URL back for the same price, or
     closes it first for another price, so it can never be paid beside the new one.
-    Concurrent starts queue on the organization's state row (PostgreSQL).
+    Concurrent starts queue on the organization's state row (PostgreSQL). A new session is a
+    `checkout_started` event (after the commit); the open one answered again is not.
     """
     if lookup_key not in PRICES:
         raise UnknownPrice()
@@ -86,6 +93,14 @@ def subscription_checkout_start(
         )
         record.stripe_checkout_session_id = session.id
         record.save(update_fields=["stripe_checkout_session_id"])
+        track(
+            "checkout_started",
+            source=source,
+            organization_id=organization.pk,
+            item_type="subscription",
+            item_id=lookup_key,
+            properties={"mode": "subscription"},
+        )
     return session.url
 
 

@@ -27,6 +27,7 @@ from billing.services.customers import customer_ensure
 from billing.services.emails import billing_email_queue
 from billing.services.pricing import RULE_FEATURE, Quote, price_quote
 from billing.services.usage import usage_track
+from common.events import EventSource, track
 
 
 class RefundTooLarge(APIException):
@@ -102,6 +103,7 @@ def purchase_start(
     item_id: str,
     success_url: str,
     cancel_url: str,
+    source: EventSource | None = None,
 ) -> PurchaseStart:
     """Price the item for this buyer and either complete it (free) or open a Checkout for it.
 
@@ -111,6 +113,9 @@ def purchase_start(
     concurrent Buys of one customer queue up (PostgreSQL); anonymous buyers are held to
     one open purchase by a unique constraint. A Buy after paying settles the purchase
     from Stripe's answer and is refused as already owned, even before the webhook lands.
+
+    Product events (after the commit): `checkout_started` when a new Checkout is opened (not
+    when the open one is answered again), `purchase` when a free one completes at once.
     """
     item = purchasable_resolve(item_type=item_type, item_id=item_id, buyer=organization)
     if item is None:
@@ -127,6 +132,7 @@ def purchase_start(
             item_id=item_id,
             success_url=success_url,
             cancel_url=cancel_url,
+            source=source,
         )
     except _PaidMeanwhile as paid:
         # Paid on Stripe, the webhook not here yet: settle it now (committed), then refuse as owned.
@@ -151,6 +157,7 @@ def _purchase_start_locked(
     item_id: str,
     success_url: str,
     cancel_url: str,
+    source: EventSource | None,
 ) -> PurchaseStart:
     with transaction.atomic():
         if organization is not None:
@@ -186,7 +193,7 @@ def _purchase_start_locked(
                 raise AlreadyOwned() from None
             return reused
         if quote.amount == 0:
-            return _purchase_complete_free(purchase=purchase, consumes=quote.consumes)
+            return _purchase_complete_free(purchase=purchase, consumes=quote.consumes, source=source)
         customer = customer_ensure(organization=organization) if organization else None
         session = gateway.checkout_session_create(
             mode="payment",
@@ -210,6 +217,15 @@ def _purchase_start_locked(
         )
         purchase.stripe_checkout_session_id = session.id
         purchase.save(update_fields=["stripe_checkout_session_id"])
+        track(
+            "checkout_started",
+            source=source,
+            organization_id=purchase.organization_id,
+            user_id=purchase.buyer_id,
+            item_type=purchase.item_type,
+            item_id=purchase.item_id,
+            properties={"mode": "payment", "amount": purchase.amount, "currency": purchase.currency},
+        )
     return PurchaseStart(purchase=purchase, checkout_url=session.url)
 
 
@@ -280,7 +296,27 @@ def _refuse_if_owned(*, item_type: str, item_id: str, owner: dict, exclude_pk: i
         raise AlreadyOwned()
 
 
-def _purchase_complete_free(*, purchase: Purchase, consumes: Feature | None) -> PurchaseStart:
+def _purchase_tracked(*, purchase: Purchase, source: EventSource | None = None) -> None:
+    """The `purchase` event of a purchase just settled paid (buffered if the settling commits)."""
+    track(
+        "purchase",
+        source=source,
+        organization_id=purchase.organization_id,
+        user_id=purchase.buyer_id,
+        item_type=purchase.item_type,
+        item_id=purchase.item_id,
+        properties={
+            "purchase_id": purchase.pk,
+            "amount": purchase.amount,
+            "currency": purchase.currency,
+            "discount_rule": purchase.discount_rule,
+        },
+    )
+
+
+def _purchase_complete_free(
+    *, purchase: Purchase, consumes: Feature | None, source: EventSource | None = None
+) -> PurchaseStart:
     """Nothing to pay: the purchase is the buyer's now, and the plan's unit it uses is counted once."""
     purchase.status = PurchaseStatus.PAID
     purchase.paid_at = timezone.now()
@@ -296,6 +332,7 @@ def _purchase_complete_free(*, purchase: Purchase, consumes: Feature | None) -> 
         )
     purchasable_settled(purchase=purchase)
     _receipt_queue(purchase=purchase)
+    _purchase_tracked(purchase=purchase, source=source)
     return PurchaseStart(purchase=purchase, checkout_url="")
 
 
@@ -400,6 +437,9 @@ def purchase_complete_from_checkout(*, session: dict) -> Purchase | None:
                 pass
         purchasable_settled(purchase=purchase)
         _receipt_queue(purchase=purchase)
+        # Inside the branch that flips it to paid, once: a replayed webhook or the return page
+        # finds it paid and returns above; a rolled-back settle buffers nothing (after commit).
+        _purchase_tracked(purchase=purchase)
     return purchase
 
 

@@ -14,8 +14,9 @@ from billing.exceptions import FeatureNotMetered, IdempotencyKeyReused, NotEntit
 from billing.models import UsageCounter, UsageLedgerEntry
 from billing.periods import period_bounds
 from billing.plans import FEATURES, Feature, FeatureKind
-from billing.selectors import Access, counter_user_id, grant_for
+from billing.selectors import Access, access_check, counter_user_id, grant_for
 from billing.services.emails import billing_email_queue
+from common.events import EventSource, track
 from common.outbox import outbox_enqueue
 
 # The "quota nearly used" email goes out when a use crosses this share of the limit.
@@ -95,6 +96,7 @@ def usage_track(
     quantity: int,
     idempotency_key: str,
     now: datetime | None = None,
+    source: EventSource | None = None,
 ) -> Access:
     """Record `quantity` uses of a metered feature and return the new balance.
 
@@ -103,6 +105,8 @@ def usage_track(
     idempotency key already recorded returns the current balance without counting again;
     the same key with another feature, quantity or member is IdempotencyKeyReused (409).
     The period rolls over lazily: the first use in a new period creates its counter.
+    A counted use is a `feature_usage` event (action "use"), after the commit; a replay or a
+    refused use is not.
     """
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
@@ -194,6 +198,15 @@ def usage_track(
                 "period_start": start.isoformat(),
             },
         )
+    track(
+        "feature_usage",
+        source=source,
+        organization_id=org_id,
+        user_id=user_id,
+        item_type="feature",
+        item_id=feature,
+        properties={"action": "use", "quantity": quantity, "used": used, "limit": limit},
+    )
     return Access.counted(feature, used=used, limit=limit, resets_at=end)
 
 
@@ -225,6 +238,29 @@ def usage_release(*, organization: Organization, idempotency_key: str, now: date
             lambda: access_cache_forget(organization_id=org_id, user_id=counter_user, feature=feature)
         )
     return True
+
+
+def feature_access_check(
+    *,
+    organization: Organization,
+    user_id: int | None,
+    feature: str,
+    quantity: int = 1,
+    source: EventSource | None = None,
+) -> Access:
+    """The feature-access API's answer (`access_check`), and a `feature_usage` event (action "check")
+    saying whether `quantity` was allowed: how often customers reach for a feature, and hit its limit."""
+    access = access_check(organization_id=organization.pk, user_id=user_id, feature=feature)
+    track(
+        "feature_usage",
+        source=source,
+        organization_id=organization.pk,
+        user_id=user_id,
+        item_type="feature",
+        item_id=feature,
+        properties={"action": "check", "quantity": quantity, "allowed": access.allows(quantity)},
+    )
+    return access
 
 
 def _balance_after_replay(*, entry: UsageLedgerEntry) -> Access:

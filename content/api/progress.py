@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.events import event_source
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, NOT_FOUND, UNAUTHENTICATED, error
 from content.api.common import api_viewer
@@ -71,7 +72,13 @@ class ProgressDetailApi(APIView):
         lesson = get_object_or_404(Lesson.objects.published().defer("body", "body_html", "search_vector"), slug=item)
         data = ProgressInput(data=request.data)
         data.is_valid(raise_exception=True)
-        written = progress_record(user=request.user, lesson=lesson, viewer=api_viewer(request), **data.validated_data)
+        written = progress_record(
+            user=request.user,
+            lesson=lesson,
+            viewer=api_viewer(request),
+            source=event_source(request),
+            **data.validated_data,
+        )
         return Response(ProgressOutput(written.progress).data)
 
 

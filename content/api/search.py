@@ -5,10 +5,12 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from common.events import event_source
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST
 from content.models import Difficulty, Tier
 from content.selectors import SearchFilters, SearchType, content_search
+from content.services import content_search_record
 
 
 class SearchInput(serializers.Serializer):
@@ -47,5 +49,8 @@ class SearchApi(APIView):
         data = params.validated_data
         filters = SearchFilters(**{k: v for k, v in data.items() if k != "q"})
         paginator = DefaultPagination()
-        page = paginator.paginate_queryset(content_search(query=data["q"], filters=filters), request, view=self)
+        hits = content_search(query=data["q"], filters=filters)
+        page = paginator.paginate_queryset(hits, request, view=self)
+        if paginator.page.number == 1:
+            content_search_record(source=event_source(request), query=data["q"], filters=filters, results=len(hits))
         return paginator.get_paginated_response(SearchHitOutput(page, many=True).data)

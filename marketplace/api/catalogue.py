@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import ApiKey
 from billing.api.access import IsMemberOrApiKey
 from billing.selectors import Viewer, viewer_for
+from common.events import event_source
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from marketplace.forms import BrowseForm
@@ -29,8 +30,9 @@ from marketplace.selectors import (
     review_list_visible,
     review_rating_summary,
 )
+from marketplace.services.browsing import catalogue_browse_record
 from marketplace.services.reviews import review_create, review_delete, review_reply, review_update
-from marketplace.services.templates import prompt_template_render
+from marketplace.services.templates import prompt_template_try
 
 
 def api_viewer(request) -> Viewer:
@@ -128,7 +130,15 @@ class TemplateListApi(APIView):
         if not form.is_valid():
             raise serializers.ValidationError(form.errors)
         paginator = CappedPagination()
-        page = paginator.paginate_queryset(prompt_template_browse(filters=form.filters()), request, view=self)
+        filters = form.filters()
+        page = paginator.paginate_queryset(prompt_template_browse(filters=filters), request, view=self)
+        if paginator.page.number == 1:
+            catalogue_browse_record(
+                source=event_source(request),
+                filters=filters,
+                results=paginator.page.paginator.count,
+                organization_id=request.auth.organization_id if isinstance(request.auth, ApiKey) else None,
+            )
         return paginator.get_paginated_response(TemplateOutput(page, many=True).data)
 
 
@@ -193,7 +203,12 @@ class TemplateRenderApi(APIView):
             raise PermissionDenied("Buy this template to use it.")
         data = RenderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        text = prompt_template_render(template=template, values=data.validated_data.get("values", {}))
+        text = prompt_template_try(
+            template=template,
+            values=data.validated_data.get("values", {}),
+            organization_id=viewer.organization.pk if viewer.organization else None,
+            source=event_source(request),
+        )
         return Response({"text": text})
 
 

@@ -23,8 +23,9 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from accounts.models import Membership, Organization, User
 from common.ai import AIError, Message, ai_answer
+from common.events import EventSource, track
 from marketplace.models import Category, PromptTemplate, TemplateStatus, VariableType, Visibility
-from marketplace.selectors import PUBLISHER_ROLES
+from marketplace.selectors import ITEM_TYPE, PUBLISHER_ROLES
 
 # `{{ name }}`: letters, digits and underscores, not starting with a digit; spaces inside the braces allowed.
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -335,6 +336,26 @@ def prompt_template_render(*, template: PromptTemplate, values: Mapping[str, obj
     if errors:
         raise ValidationError(errors)
     return PLACEHOLDER.sub(lambda match: filled.get(match.group(1), match.group(0)), template.body)
+
+
+def prompt_template_try(
+    *,
+    template: PromptTemplate,
+    values: Mapping[str, object],
+    organization_id: int | None,
+    source: EventSource | None = None,
+) -> str:
+    """An owner's "Try it" (the page or the API): the render, and one `template_render` event when it
+    rendered (a refused one raises before), which the seller's dashboard counts as a use."""
+    text = prompt_template_render(template=template, values=values)
+    track(
+        "template_render",
+        source=source,
+        organization_id=organization_id,
+        item_type=ITEM_TYPE,
+        item_id=template.slug,
+    )
+    return text
 
 
 VALIDATION_INSTRUCTIONS = (

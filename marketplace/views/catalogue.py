@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from billing.anonymous import anonymous_buyer_id
 from billing.selectors import Viewer, billing_organizations_for, viewer_for
+from common.events import event_source
 from common.search import search_words
 from marketplace.forms import BrowseForm
 from marketplace.models import Category, PromptTemplate
@@ -29,7 +30,8 @@ from marketplace.selectors import (
     review_rating_summary,
     seller_list_selling,
 )
-from marketplace.services.templates import prompt_template_render
+from marketplace.services.browsing import catalogue_browse_record
+from marketplace.services.templates import prompt_template_try
 
 PAGE_SIZE = 24
 REVIEWS_SHOWN = 20
@@ -96,6 +98,13 @@ def index(request):
     paginator = CappedPaginator(prompt_template_browse(filters=filters), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     viewer = request_viewer(request)
+    if page.number == 1:
+        catalogue_browse_record(
+            source=event_source(request),
+            filters=filters,
+            results=paginator.count,
+            organization_id=viewer.organization.pk if viewer.organization else None,
+        )
     searching = bool(search_words(filters.query))
     sorts = [(value, label) for value, label in Sort.choices if searching or value != Sort.RELEVANCE]
     current_sort = filters.sort or (Sort.RELEVANCE if searching else Sort.NEWEST)
@@ -168,7 +177,13 @@ def try_it(request, slug: str):
         raise PermissionDenied("Buy this template to use it.")
     values = {variable["name"]: request.POST.get(variable["name"], "") for variable in template.variables}
     try:
-        context["rendered"] = prompt_template_render(template=template, values=values)
+        organization = context["organization"]
+        context["rendered"] = prompt_template_try(
+            template=template,
+            values=values,
+            organization_id=organization.pk if organization else None,
+            source=event_source(request),
+        )
         errors = {}
     except ValidationError as error:
         errors = error.detail

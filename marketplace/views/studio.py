@@ -26,6 +26,7 @@ from marketplace.selectors import (
     seller_payouts,
     seller_recent_reviews,
     seller_sales_by_day,
+    seller_template_audience,
     seller_top_templates,
     studio_seat_for,
     studio_template_get,
@@ -187,6 +188,8 @@ def dashboard(request):
             "revenue": money_display(amount=sum(day["revenue"] for day in days), currency="usd"),
         },
         "top_templates": seller_top_templates(seller=seller),
+        # None when nothing tracks views: the page says "not tracked yet" rather than show zeros.
+        "audience": seller_template_audience(seller=seller, days=30),
         "recent_reviews": seller_recent_reviews(seller=seller),
         "entries": seller_ledger_entries(seller=seller)[:LEDGER_SHOWN],
         "payouts": seller_payouts(seller=seller)[:LEDGER_SHOWN],
