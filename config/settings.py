@@ -550,9 +550,9 @@ BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=6)
 # Beat backs up daily at this UTC hour and verifies the newest backup weekly (Sunday) an hour later.
 BACKUP_HOUR = env.int("BACKUP_HOUR", default=3)
 BACKUP_SCHEDULE_ENABLED = env.bool("BACKUP_SCHEDULE_ENABLED", default=True)
-# A second copy of each backup in a Django storage, e.g. S3-compatible with django-storages:
+# A second copy of each backup in a Django storage, e.g. S3-compatible with django-storages (installed):
 # BACKUP_REMOTE_STORAGE=storages.backends.s3.S3Storage and BACKUP_REMOTE_OPTIONS as JSON
-# ({"bucket_name": "...", "endpoint_url": "..."}). Off (empty) by default.
+# ({"bucket_name": "...", "endpoint_url": "...", "region_name": "..."}; docs/operations.md). Off (empty) by default.
 BACKUP_REMOTE_STORAGE = env.str("BACKUP_REMOTE_STORAGE", default="")
 if BACKUP_REMOTE_STORAGE:
     STORAGES["backups"] = {"BACKEND": BACKUP_REMOTE_STORAGE, "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={})}

@@ -283,6 +283,75 @@ def test_a_second_copy_goes_to_the_backups_storage_and_retention_prunes_it_there
     assert sorted(p.name for p in remote.iterdir()) == [log.remote_name]
 
 
+@pytest.fixture
+def s3_bucket(monkeypatch):
+    """An S3-compatible server (moto's, in this process) on 127.0.0.1 at a free port, with one empty bucket.
+
+    Yields the `OPTIONS` of a django-storages S3Storage pointed at it. The credentials are
+    given explicitly (moto accepts any), so boto3 never looks for others (the instance
+    metadata endpoint included, which is also switched off: nothing leaves 127.0.0.1).
+    """
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        options = {
+            "bucket_name": "plateau-backups",
+            "endpoint_url": f"http://{host}:{port}",
+            "access_key": "test-access-key",
+            "secret_key": "test-secret-key",
+            "region_name": "eu-west-1",
+        }
+        client = boto3.client(
+            "s3", endpoint_url=options["endpoint_url"], region_name=options["region_name"],
+            aws_access_key_id=options["access_key"], aws_secret_access_key=options["secret_key"],
+        )
+        client.create_bucket(
+            Bucket=options["bucket_name"],
+            CreateBucketConfiguration={"LocationConstraint": options["region_name"]},
+        )
+        yield client, options
+    finally:
+        server.stop()
+
+
+def _bucket_keys(client, bucket: str) -> list[str]:
+    return sorted(item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def test_a_second_copy_goes_to_an_s3_bucket_and_retention_prunes_it_there(tmp_path, settings, s3_bucket):
+    client, options = s3_bucket
+    bucket = options["bucket_name"]
+    # What BACKUP_REMOTE_STORAGE=storages.backends.s3.S3Storage and BACKUP_REMOTE_OPTIONS build in settings.py.
+    settings.STORAGES = {
+        **settings.STORAGES, "backups": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    from django.core.files.storage import storages
+    from storages.backends.s3 import S3Storage
+
+    assert isinstance(storages["backups"], S3Storage)  # the changed setting reached Django's storages
+    make_rows()
+    log = run_backup(tmp_path / "local")
+    local = Path(log.path).read_bytes()
+    assert log.status == "succeeded" and log.remote_name == Path(log.path).name
+    assert _bucket_keys(client, bucket) == [log.remote_name]
+    stored = client.get_object(Bucket=bucket, Key=log.remote_name)["Body"].read()
+    assert stored == local
+    assert hashlib.sha256(stored).hexdigest() == log.checksum
+
+    old = tmp_path / "local" / backups.backup_filename(at=datetime(2020, 1, 1, tzinfo=UTC))
+    old.write_bytes(b"old")
+    client.put_object(Bucket=bucket, Key=old.name, Body=b"old")
+    assert _bucket_keys(client, bucket) == sorted([old.name, log.remote_name])
+    pruned = backups.backups_prune(directory=tmp_path / "local", daily=1, weekly=0, monthly=0)
+    assert pruned == [old]
+    assert _bucket_keys(client, bucket) == [log.remote_name]
+
+
 def test_beat_backs_up_daily_verifies_weekly_and_prunes_the_system_log(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     backup, verify = schedule["operations-backup"], schedule["operations-backup-verify"]
