@@ -53,13 +53,14 @@ VISITOR_COOKIE = "plateau_vid"
 # A batch left in flight this long belongs to a worker that died: the next flush takes it over.
 STALE_BATCH_SECONDS = 60
 
-_flusher: Callable[[int], None] | None = None
+_flusher: Callable[[int, int], None] | None = None
 _lost = 0
 _lost_lock = threading.Lock()
 
 
-def flusher_register(flusher: Callable[[int], None]) -> None:
-    """Called once by the app that stores events (analytics): told how many wait after each push, it may flush."""
+def flusher_register(flusher: Callable[[int, int], None]) -> None:
+    """Called once by the app that stores events (analytics): told how many wait after each push
+    and how many that push added, it may flush."""
     global _flusher
     _flusher = flusher
 
@@ -158,7 +159,7 @@ def events_buffer(payloads: list[dict]) -> int:
         return 0
     if _flusher is not None:
         try:
-            _flusher(waiting)
+            _flusher(waiting, len(payloads))
         except Exception:  # noqa: BLE001 — beat flushes within a minute anyway
             logger.warning("track: could not start a flush; beat will", exc_info=True)
     return len(payloads)

@@ -224,3 +224,23 @@ def test_retention_deletes_old_raw_events_and_keeps_rollups(settings):
     assert events_prune(now=now, batch_size=10) == 25
     assert Event.objects.count() == 3
     assert DailyRollup.objects.get(day=old.date()).events == 25
+
+
+def test_a_long_buffer_asks_for_one_flush_per_hundred_events_not_one_per_event(settings, monkeypatch):
+    """With the worker slow or away the buffer stays long; each push must not publish a flush."""
+    from analytics import tasks
+    from config.celery import app
+
+    settings.ANALYTICS_FLUSH_AT = 100
+    published = []
+    app.conf.task_always_eager = False  # the suite's autouse fixture makes it eager again for the next test
+    monkeypatch.setattr(tasks.events_flush, "delay", lambda: published.append(len(published)))
+
+    for _ in range(250):
+        tracking.events_buffer([tracking.event_payload("page_view", path="/")])
+    assert len(published) == 2  # at 100 and at 200 waiting
+
+    batch = [tracking.event_payload("page_view", path="/") for _ in range(100)]
+    tracking.events_buffer(batch)  # 250 → 350 waiting: past 300
+    assert len(published) == 3
+    assert tracking.buffer().waiting() == 350
