@@ -37,8 +37,11 @@ def test_sign_up_to_api_key_journey(live_server, page):
     page.shot("verification-sent")
 
     # The verification email (same process, so the locmem outbox is visible here).
-    assert [m.to for m in mail.outbox] == [[EMAIL]]
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
+    # ...and the welcome email (billing's, through the outbox), both to the new address.
+    assert [m.to for m in mail.outbox] == [[EMAIL], [EMAIL]]
+    verification = next(m for m in mail.outbox if "/accounts/confirm-email/" in m.body)
+    assert [m.subject for m in mail.outbox if m is not verification] == ["Welcome to Plateau"]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", verification.body).group(0)
     page.goto(link)
     page.shot("confirm-email")
     page.get_by_role("button", name="Confirm").click()

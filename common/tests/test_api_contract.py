@@ -51,7 +51,7 @@ def test_every_authenticated_operation_documents_401():
         if operation.get("security") and {} not in operation["security"] and "401" not in operation["responses"]
     ]
     assert missing == []
-    # And the anonymous ones are exactly the credential endpoints and buying.
+    # And the anonymous ones are exactly the credential endpoints (sign-up included) and buying.
     anonymous = sorted(
         (method, path) for path, method, operation in _operations() if {} in operation.get("security", [{}])
     )
@@ -68,6 +68,7 @@ def test_every_authenticated_operation_documents_401():
         ("get", "/api/v1/marketplace/templates/{slug}/reviews/"),
         ("patch", "/api/v1/content/conversations/{id}/"),
         ("post", "/api/v1/auth/logout/"),
+        ("post", "/api/v1/auth/signup/"),
         ("post", "/api/v1/auth/token/"),
         ("post", "/api/v1/auth/token/refresh/"),
         ("post", "/api/v1/content/conversations/"),
