@@ -4,11 +4,13 @@ worker are killed (SIGKILL) and restarted.
 Two gunicorn instances behind a small round-robin proxy written here (like deploy/nginx.conf: a
 refused connection goes to the next instance, a request already sent is never replayed), two Celery
 workers, one beat, PostgreSQL and Redis. Clients call check-access and track-usage with an API key
-(retrying a failed track-usage with its idempotency key, as an SDK does) while the Stripe sandbox
-posts webhooks through the proxy. Then:
+(retrying a failed track-usage with its idempotency key, as an SDK does), buy prompt templates
+(clicking Buy again after a failure, then paying on the sandbox's Checkout page) while the Stripe
+sandbox posts webhooks through the proxy. Then:
 - every request failure was in flight on the killed web instance;
 - every sign-up made one complete account;
 - every use is counted exactly once (the ledger and the counter);
+- every template paid for is owned once: one purchase per item, paid, none charged twice;
 - every webhook event is stored once and every delivery processed;
 - beat's heartbeat ran no tick twice, and beat sent no more ticks than its schedule allows.
 """
@@ -41,13 +43,15 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from accounts.models import Organization, User
 from accounts.services.api_keys import api_key_create
-from billing.models import UsageCounter, UsageLedgerEntry
+from billing.models import Purchase, UsageCounter, UsageLedgerEntry
 from billing.services.entitlements import entitlements_refresh
 from billing.services.webhook_intake import webhook_triggers_redrive
+from billing.tests.checkout_helpers import pay_hosted_checkout
 from billing.tests.factories import MembershipFactory, SubscriptionStateFactory
 from billing.webhooks import webhook_endpoint_register
 from common.models import SystemLog
 from config.celery import app
+from marketplace.tests.factories import PromptTemplateFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -211,6 +215,11 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
 ):
     member, api_key = premium_key
     organization = member.organization
+    for_sale = [PromptTemplateFactory(published=True, price_amount=900).slug for _ in range(40)]
+    # The buyer is another organization: buying makes it a Stripe customer, and the webhooks then mirror
+    # its subscriptions from Stripe, where the SDK organization's local Premium has none.
+    shopper = MembershipFactory()
+    shopper_key = api_key_create(organization=shopper.organization, name="shop", created_by=shopper.user).secret
     call_command("billing_setup", stdout=open(os.devnull, "w"))  # noqa: SIM115
     web_ports = [free_port(), free_port()]
     proxy = Proxy(web_ports)
@@ -344,6 +353,40 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
                     with lock:
                         failures.append((status, upstream))
 
+        bought: list[str] = []
+
+        def buy(slug: str) -> tuple[int, str, dict]:
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.server_address[1], timeout=60)
+            try:
+                conn.request("POST", "/api/v1/purchases/", body=json.dumps(
+                    {"item_type": "prompt_template", "item_id": slug}), headers={
+                    "Authorization": f"Api-Key {shopper_key}", "Content-Type": "application/json"})
+                response = conn.getresponse()
+                body = response.read()
+                answer = json.loads(body) if response.status in (200, 201) else {}
+                return response.status, response.getheader("X-Upstream") or "", answer
+            finally:
+                conn.close()
+
+        def buyer():
+            for slug in for_sale:
+                if stop.wait(0.3):
+                    return
+                for _attempt in range(5):  # a Buy lost with the killed instance: the buyer clicks again
+                    status, upstream, answer = buy(slug)
+                    if status in (200, 201):  # 200: the open Checkout of an earlier click, the same URL
+                        break
+                    with lock:
+                        failures.append((status, upstream))
+                else:
+                    continue
+                # Paid on the sandbox's page; its checkout.session.completed reaches the site through the
+                # proxy with the dashboard's flushes, and a worker settles the purchase.
+                paid = pay_hosted_checkout(answer["checkout_url"], card="4242424242424242", email="buyer@example.com")
+                if paid == 303:
+                    with lock:
+                        bought.append(slug)
+
         def stripe_dashboard():
             for i in itertools.count():
                 if stop.is_set():
@@ -354,6 +397,7 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
         threads = [threading.Thread(target=sdk_client, args=(n,)) for n in range(3)]
         threads.append(threading.Thread(target=stripe_dashboard))
         threads.append(threading.Thread(target=visitor, args=(1,)))
+        threads.append(threading.Thread(target=buyer))
         for thread in threads:
             thread.start()
         started = time.monotonic()
@@ -405,7 +449,8 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
         finally:
             app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
         wait_until(lambda: not valid.filter(processed=False).exists(), what="every delivery processed", every=0.5)
-        wait_until(lambda: customers_processed() == set(customers), what="every customer.created event processed",
+        # (The shopper's organization became a Stripe customer too: its customer.created is among them.)
+        wait_until(lambda: set(customers) <= customers_processed(), what="every customer.created event processed",
                    every=0.5, explain=lambda: f"not yet: {sorted(set(customers) - customers_processed())}")
     finally:
         for process in processes.values():
@@ -417,7 +462,8 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
             conn.default_channel.queue_purge(queue)
 
     print(f"topology: {len(proxy.outcomes)} requests through the proxy, {len(failures)} failed in flight on web1, "
-          f"{len(keys_counted)} uses counted, {len(signed_up)} sign-ups, {len(customers)} customers' webhooks, "
+          f"{len(keys_counted)} uses counted, {len(signed_up)} sign-ups, {len(bought)} templates bought, "
+          f"{len(customers)} customers' webhooks, "
           f"{len(stranded)} redriven, "
           f"{SystemLog.objects.filter(event='beat_heartbeat').count()} beat ticks in {beat_elapsed:.0f} s")
     # Requests: the only failures were in flight on the killed instance (web1), each answered 502 by the proxy.
@@ -443,10 +489,18 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
     counters = UsageCounter.objects.filter(organization=organization, feature="ai_chat")
     assert sum(counters.values_list("used", flat=True)) == len(keys_counted)
 
+    # Purchases: each template paid for is owned once, settled from its webhook; a second click made no
+    # second purchase (one open Checkout per buyer and item), so nobody paid twice.
+    purchases = Purchase.objects.filter(organization=shopper.organization, item_type="prompt_template")
+    assert len(bought) >= 3
+    assert sorted(purchases.filter(status="paid").values_list("item_id", flat=True)) == sorted(bought)
+    items = list(purchases.values_list("item_id", flat=True))
+    assert len(items) == len(set(items))
+
     # Webhooks: each event stored once (however often it was delivered), every delivery processed.
     delivered = {t["event"] for t in deliveries()}
     assert Event.objects.filter(id__in=delivered).count() == len(delivered)
-    assert customers_processed() == set(customers)
+    assert set(customers) <= customers_processed()
     assert len(customers) > 3
     assert not WebhookEventTrigger.objects.filter(valid=True, processed=False).exists()
     assert not WebhookEventTrigger.objects.filter(valid=False).exists()
