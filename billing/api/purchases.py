@@ -6,8 +6,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.authentication import BrowserSessionCsrf
 from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from billing.anonymous import anonymous_buyer_id
@@ -68,6 +70,8 @@ class PurchaseStartOutput(serializers.Serializer):
 
 class PurchaseListCreateApi(APIView):
     pagination_class = DefaultPagination
+    # A signed-out visitor buys with their browser session: that POST needs the session's CSRF token.
+    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, BrowserSessionCsrf]
 
     def get_permissions(self):
         # Anyone may buy (anonymous purchases are kept with the browser session); history needs a customer.

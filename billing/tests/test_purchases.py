@@ -115,6 +115,22 @@ def test_anonymous_purchase_keeps_an_id_in_the_session_not_the_session_key(strip
 
 
 @pytest.mark.django_db
+def test_a_signed_out_buy_needs_its_sessions_csrf_token(stripe_sandbox):
+    """Another site's form cannot start purchases in a visitor's browser session."""
+    client = APIClient(enforce_csrf_checks=True)
+    refused = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "csrf_failed"
+    assert not Purchase.objects.exists()
+
+    client.get("/accounts/login/")  # any page of the site gives the browser its csrftoken cookie
+    token = client.cookies["csrftoken"].value
+    bought = client.post(PURCHASES, {"item_type": "article", "item_id": "a10"}, format="json", HTTP_X_CSRFTOKEN=token)
+    assert bought.status_code == 201
+    assert Purchase.objects.get().anonymous_session_id
+
+
+@pytest.mark.django_db
 def test_signing_up_in_the_same_session_attaches_the_purchases_to_the_personal_organization(stripe_sandbox):
     client = APIClient()
     first, second = _buy_anonymously(client), _buy_anonymously(client, item=("quiz", "q40"))
