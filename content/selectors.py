@@ -505,7 +505,7 @@ def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
         lessons = lessons.filter(difficulty=filters.difficulty)
     if filters.tier:
         lessons = lessons.filter(tier=filters.tier)
-    ranked = search_rank(queryset=lessons.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    ranked = search_rank(queryset=lessons.defer("search_vector"), query=query, limit=SEARCH_CANDIDATES)
     return [
         SearchHit(
             lesson.kind, lesson.slug, lesson.title, reverse("content:lesson_detail", args=[lesson.slug]),
@@ -524,7 +524,7 @@ def _quiz_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
         quizzes = quizzes.filter(chapter__course__slug=filters.course)
     if filters.difficulty:
         quizzes = quizzes.filter(difficulty=filters.difficulty)
-    ranked = search_rank(queryset=quizzes.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    ranked = search_rank(queryset=quizzes.defer("search_vector"), query=query, limit=SEARCH_CANDIDATES)
     return [
         SearchHit(
             SearchType.QUIZ, quiz.slug, quiz.title, reverse("content:quiz_detail", args=[quiz.slug]),
@@ -542,7 +542,7 @@ def _course_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
         courses = courses.filter(slug=filters.course)
     if filters.difficulty:
         courses = courses.filter(difficulty=filters.difficulty)
-    ranked = search_rank(queryset=courses.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    ranked = search_rank(queryset=courses.defer("search_vector"), query=query, limit=SEARCH_CANDIDATES)
     return [
         SearchHit(
             SearchType.COURSE, course.slug, course.title, reverse("content:course_detail", args=[course.slug]),
