@@ -351,3 +351,20 @@ def test_counts_stop_at_the_cap_on_the_page_and_in_the_api(monkeypatch):
     assert APIClient().get("/api/v1/marketplace/templates/").json()["count"] == 6
     PromptTemplate.objects.filter(slug__in=["capped-0", "capped-1", "capped-2"]).delete()
     assert '<p class="muted" id="result-count">4 templates</p>' in Client().get("/marketplace/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_search_ranks_and_counts_up_to_its_own_cap(monkeypatch):
+    from rest_framework.test import APIClient
+
+    from marketplace import pagination
+
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 3)
+    seller = OrganizationFactory()
+    for n in range(5):
+        PromptTemplateFactory(published=True, seller=seller, slug=f"ranked-{n}", title=f"Ranked prompt {n}")
+    assert '<p class="muted" id="result-count">3+ templates for “prompt”</p>' in (
+        Client().get("/marketplace/?q=prompt").content.decode()
+    )
+    assert APIClient().get("/api/v1/marketplace/templates/?q=prompt").json()["count"] == 4
+    assert APIClient().get("/api/v1/marketplace/templates/").json()["count"] == 5  # browsing keeps COUNT_CAP
