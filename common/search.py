@@ -39,7 +39,7 @@ expression in place; `search_index_refresh` does it for a queryset after bulk wr
 each "A" field, in the model's Meta (pg_trgm is enabled by `common/migrations/0001_pg_trgm.py`,
 which models that search depend on). A word matches `search_vector @@ 'word:*'` or
 `title %> 'word'` (pg_trgm's word similarity operator; its threshold, MIN_SIMILARITY, is set
-on the connection before each search): both operators are answered by the indexes, so the
+with SET LOCAL in the candidates' transaction): both operators are answered by the indexes, so the
 candidates are bitmap index scans, never a read of every row. One query ranks them: the first
 STRONG_CANDIDATES items with every word in an "A" field (`'word:*A'`) and the first `limit`
 matches, each capped by a LIMIT without ORDER BY (it stops reading once it has enough), with
@@ -69,7 +69,7 @@ from django.contrib.postgres.search import (
     SearchVectorField,
     TrigramWordSimilarity,
 )
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, Value
 from django.db.models.functions import Greatest
 from django.utils.safestring import SafeString, mark_safe
@@ -228,15 +228,14 @@ def _title_fields(model) -> list[str]:
     return fields
 
 
-def _use_similarity_threshold(alias: str, value: float) -> None:
-    """Make pg_trgm's `%>` operator mean "word similarity >= value" on this connection.
+def _similarity_threshold(cursor, value: float) -> None:
+    """Make pg_trgm's `%>` operator mean "word similarity >= value", until the transaction ends.
 
     The operator takes its threshold from a setting, not an argument (that is what lets a GIN
-    index answer it). Set for the session, not SET LOCAL: the queryset runs later, maybe after
-    the transaction this call is in. Only search uses the operator, and every search sets it.
+    index answer it): SET LOCAL, in the candidates' own transaction, so nothing outlives the
+    search on a pooled connection (PgBouncer in transaction mode included).
     """
-    with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(value)])
+    cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(value)])
 
 
 def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
@@ -251,7 +250,6 @@ def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
     """
     # Words are \w+ only: nothing in them is tsquery syntax. "engin:*" matches prefixes.
     title_fields = _title_fields(model)
-    _use_similarity_threshold(queryset.db, min_similarity)
     matches, similarity_sum = Q(), None
     for word in words:
         near = Q()
@@ -279,7 +277,10 @@ def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
     # rows are checked against the words in the select list, which keeps the planner on the index.
     in_titles = Q(search_vector=_tsquery(" & ".join(f"{w}:*A" for w in words)))
     strong = candidates(in_titles, min(limit, STRONG_CANDIDATES), check=matches)
-    return {pk: score for pk, score, ok in strong.union(candidates(matches, limit)) if ok}
+    with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
+        _similarity_threshold(cursor, min_similarity)
+        found = list(strong.union(candidates(matches, limit)))
+    return {pk: score for pk, score, ok in found if ok}
 
 
 def _tsquery(raw: str) -> SearchQuery:
