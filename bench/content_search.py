@@ -172,7 +172,8 @@ def _seed(*, lessons: int, progress: int) -> dict:
 def _search(i):
     from content.selectors import content_search
 
-    return content_search(query=QUERIES[i % len(QUERIES)])[:10]
+    # What the search page shows: the first 10 hits with their snippets.
+    return [hit.snippet for hit in content_search(query=QUERIES[i % len(QUERIES)])[:10]]
 
 
 def _reference_select(i):

@@ -7,10 +7,12 @@ so this module never decides a price or a right on its own.
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.safestring import SafeString
 
 from billing.models import ItemType
 from billing.money import money_display
@@ -487,10 +489,18 @@ class SearchHit:
     slug: str
     title: str
     url: str
-    snippet: str
     rank: float
     difficulty: str
     tier: str
+    query: str = field(default="", repr=False)
+    text: str = field(default="", repr=False)  # the snippet's source, plain text...
+    html: str = field(default="", repr=False)  # ...then HTML whose tags are dropped
+
+    @cached_property
+    def snippet(self) -> SafeString:
+        """Made when shown (a page shows 10 of up to 300 hits): escaped, matches in <mark>."""
+        text = f"{self.text} {strip_tags(self.html)}" if self.html else self.text
+        return search_snippet(text=text, query=self.query)
 
 
 def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
@@ -509,8 +519,7 @@ def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
     return [
         SearchHit(
             lesson.kind, lesson.slug, lesson.title, reverse("content:lesson_detail", args=[lesson.slug]),
-            search_snippet(text=f"{lesson.summary} {strip_tags(lesson.body_html)}", query=query),
-            lesson.search_rank, lesson.difficulty, lesson.tier,
+            lesson.search_rank, lesson.difficulty, lesson.tier, query=query, text=lesson.summary, html=lesson.body_html,
         )
         for lesson in ranked
     ]
@@ -528,7 +537,7 @@ def _quiz_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
     return [
         SearchHit(
             SearchType.QUIZ, quiz.slug, quiz.title, reverse("content:quiz_detail", args=[quiz.slug]),
-            search_snippet(text=quiz.description, query=query), quiz.search_rank, quiz.difficulty, "purchasable",
+            quiz.search_rank, quiz.difficulty, "purchasable", query=query, text=quiz.description,
         )
         for quiz in ranked
     ]
@@ -546,8 +555,7 @@ def _course_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
     return [
         SearchHit(
             SearchType.COURSE, course.slug, course.title, reverse("content:course_detail", args=[course.slug]),
-            search_snippet(text=f"{course.summary} {course.description}", query=query),
-            course.search_rank, course.difficulty, "",
+            course.search_rank, course.difficulty, "", query=query, text=f"{course.summary} {course.description}",
         )
         for course in ranked
     ]
