@@ -40,11 +40,12 @@ each "A" field, in the model's Meta (pg_trgm is enabled by `common/migrations/00
 which models that search depend on). A word matches `search_vector @@ 'word:*'` or
 `title %> 'word'` (pg_trgm's word similarity operator; its threshold, MIN_SIMILARITY, is set
 with SET LOCAL in the candidates' transaction): both operators are answered by the indexes, so the
-candidates are bitmap index scans, never a read of every row. One query ranks them: the first
-STRONG_CANDIDATES items with every word in an "A" field (`'word:*A'`) and the first `limit`
-matches, each capped by a LIMIT without ORDER BY (it stops reading once it has enough), with
+candidates are bitmap index scans, never a read of every row. One query finds and ranks the
+first `limit` matches (a LIMIT without ORDER BY: it stops reading once it has enough), with
 `ts_rank` plus `word_similarity()` computed for those rows only. With fewer matches than the
-limit (nearly every real query) that is every match, and the order is exact. The queryset
+limit (nearly every real query) that is every match, and the order is exact; with more, a
+second query adds the first STRONG_CANDIDATES items with every word in an "A" field
+(`'word:*A'`), so the obvious title matches are never left out. The queryset
 returned holds the best `limit` by primary key, with their rank, so counting and paging it
 read only them.
 
@@ -82,9 +83,8 @@ MIN_SIMILARITY = 0.5
 MAX_QUERY_WORDS = 8
 # How many items a search ranks and returns at most, unless the caller says (search_rank's limit).
 SEARCH_LIMIT = 1000
-# With more matches than the limit, the items ranked are the first found of those matching every
-# word in an "A" field (up to STRONG_CANDIDATES) and the first found of all matches (up to the
-# limit). With fewer matches than the limit, every match is ranked.
+# With more matches than the limit, the items ranked are the first `limit` matches found plus the
+# first STRONG_CANDIDATES found with every word in an "A" field. With fewer, every match is ranked.
 STRONG_CANDIDATES = 100
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -239,14 +239,15 @@ def _similarity_threshold(cursor, value: float) -> None:
 
 
 def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
-    """{pk: rank} of up to about `limit` candidates, found through the indexes and ranked, in one query.
+    """{pk: rank} of up to `limit` (+ STRONG_CANDIDATES) candidates, found through the indexes and ranked.
 
     A word matches `search_vector @@ 'word:*'` (the GIN index on the stored document) OR
     `title %> 'word'` (word similarity ≥ min_similarity: the GIN trigram index on each "A"
-    field); every word must match. The candidates are the first found of two sets, each capped
-    (a LIMIT without ORDER BY stops reading once it has enough): every word in an "A" field
-    (a weighted prefix tsquery, `'word:*A'`), and any match; the rank (ts_rank, which weighs "A" above "C",
-    plus the mean word_similarity() to the "A" fields) is computed for those rows only.
+    field); every word must match. The candidates are the first `limit` matches found (a LIMIT
+    without ORDER BY stops reading once it has enough) and, when there are that many, the first
+    STRONG_CANDIDATES with every word in an "A" field (`'word:*A'`, a second query). The rank
+    (ts_rank, which weighs "A" above "C", plus the mean word_similarity() to the "A" fields) is
+    computed in the same queries, for those rows only.
     """
     # Words are \w+ only: nothing in them is tsquery syntax. "engin:*" matches prefixes.
     title_fields = _title_fields(model)
@@ -276,10 +277,11 @@ def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
     # Every word in an "A" field implies a match, but for stop words (dropped from a tsquery): those
     # rows are checked against the words in the select list, which keeps the planner on the index.
     in_titles = Q(search_vector=_tsquery(" & ".join(f"{w}:*A" for w in words)))
-    strong = candidates(in_titles, min(limit, STRONG_CANDIDATES), check=matches)
     with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
         _similarity_threshold(cursor, min_similarity)
-        found = list(strong.union(candidates(matches, limit)))
+        found = list(candidates(matches, limit))
+        if len(found) >= limit:  # more matches than ranked: add the strongest, wherever they are
+            found += candidates(in_titles, min(limit, STRONG_CANDIDATES), check=matches)
     return {pk: score for pk, score, ok in found if ok}
 
 
