@@ -143,7 +143,7 @@ def search_rank(
 ) -> models.QuerySet:
     """The best `limit` items of `queryset` that match `query`, best first, annotated with `search_rank`.
 
-    The candidates are found and ranked when this is called (one query on PostgreSQL); the
+    The candidates are found and ranked when this is called (one or two queries on PostgreSQL); the
     returned queryset holds those items, so counting and slicing it are cheap. Filter before
     calling: a filter added afterwards only narrows the ranked items. Ordering it differently
     (newest first...) orders the same best `limit` items.
