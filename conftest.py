@@ -10,6 +10,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.db.models.signals import pre_migrate
 
 pytest_plugins = ["billing.sandbox.pytest_plugin"]
 
@@ -59,15 +60,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         settings_dict.setdefault("TEST", {})["NAME"] = name
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Tables come from the models (--nomigrations): enable the PostgreSQL extensions migrations would."""
-    from django.db import connection
+def _enable_postgres_extensions(sender, using, **kwargs):
+    """Tables come from the models (--nomigrations): enable the PostgreSQL extensions the migrations
+    would, before the tables (and their gin_trgm_ops indexes) are made. Sent per app; idempotent."""
+    from django.db import connections
 
-    with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # common.search (common 0001)
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # common.search (common 0001)
+
+
+pre_migrate.connect(_enable_postgres_extensions, dispatch_uid="plateau-tests-postgres-extensions")
 
 
 @pytest.fixture(autouse=True)

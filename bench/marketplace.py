@@ -4,10 +4,11 @@ and 1,000,000 reviews, against the floor (a bare DRF GET view) in the same run.
 The real stack as `bench/run.py` serves it (gunicorn gthread 2×4, PostgreSQL, Redis, DEBUG
 off, production settings), driven by wrk from this process on 127.0.0.1. Per round, for each
 endpoint: throughput and server CPU per request at 8 connections (--connections), then latency (p50, p95)
-at low load (4 connections offering about 25 % of the floor's throughput). Reported as medians
+at a fixed low load (4 connections offering --low-rps requests/s in all, 100 by default, as
+BENCHMARKS.md and bench/run.py measure it). Reported as medians
 over rounds, with ratios to the floor.
 
-    python bench/marketplace.py [--rounds 3] [--seconds 5]
+    python bench/marketplace.py [--rounds 3] [--seconds 5] [--connections 8] [--low-rps 100]
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/plateau_mkt_bench, created and
 migrated if missing; seeding takes a few minutes once), BENCH_REDIS_URL (default db 14).
@@ -26,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import (  # noqa: E402
     LOW_CONNECTIONS,
-    LOW_LOAD_SHARE,
     PY,
     ROOT,
     cpu_seconds,
@@ -56,13 +56,24 @@ def wrk_get(base: str, paths: list[str], *, connections: int, seconds: int, paus
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "-s", GET_LUA, base, "--"]
     out = subprocess.run([*command, str(pause_ms), *paths], capture_output=True, text=True, check=True).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    # Requests wrk gave up on (2 s) are in no latency figure: counted as errors, or a slow
+    # endpoint would look fast.
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0) + (int(timeouts.group(1)) if timeouts else 0),
         "p50_ms": int(re.search(r"p50_us (\d+)", out).group(1)) / 1000,
         "p95_ms": int(re.search(r"p95_us (\d+)", out).group(1)) / 1000,
     }
+
+
+def vacuum(database_url: str, tables: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        for table in tables:
+            connection.execute(f"VACUUM (ANALYZE) {table}")
 
 
 def main() -> int:
@@ -71,6 +82,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     # 32 connections of 1-second searches would queue for minutes on 2 cores: 8 by default.
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--low-rps", type=int, default=100, help="offered load of the latency runs, in all")
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_mkt_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -85,6 +97,10 @@ def main() -> int:
         [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     print(seeded.stdout.strip().splitlines()[-1], flush=True)
+    # The seed's set-based UPDATEs leave 200,000 dead rows and a long GIN pending list (every
+    # full-text index scan reads it) that autovacuum would clear in production before anyone
+    # searched; measured here with them, search and browse were 2-3x slower. Quick when clean.
+    vacuum(database_url, ["marketplace_prompttemplate", "marketplace_review"])
 
     # The template page is HTML: production settings serve hashed static files from a manifest.
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -100,7 +116,8 @@ def main() -> int:
                 before = cpu_seconds(server.pid)
                 row[name] = wrk_get(base, paths, connections=options.connections, seconds=options.seconds)
                 row[name]["cpu_us"] = (cpu_seconds(server.pid) - before) / max(1, row[name]["requests"]) * 1e6
-            pause_ms = round(LOW_CONNECTIONS * 1000 / (LOW_LOAD_SHARE * row["floor"]["rps"]))
+            # A fixed offered load (each connection waits between requests), the same for every endpoint.
+            pause_ms = round(LOW_CONNECTIONS * 1000 / options.low_rps)
             for name, paths in ENDPOINTS.items():
                 row[name]["low"] = wrk_get(
                     base, paths, connections=LOW_CONNECTIONS, seconds=options.seconds, pause_ms=pause_ms
@@ -115,7 +132,7 @@ def main() -> int:
 
     print(
         f"\n== medians over {options.rounds} rounds of {options.seconds} s ({options.connections} connections; "
-        f"latency at {LOW_CONNECTIONS} connections, about {LOW_LOAD_SHARE:.0%} of the floor's rps)"
+        f"latency at {LOW_CONNECTIONS} connections offering {options.low_rps} requests/s in all)"
     )
     print(
         f"{'endpoint':<15}{'rps':>8}{'× floor':>9}{'CPU µs/req':>12}{'CPU × floor':>13}"

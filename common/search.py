@@ -11,11 +11,11 @@ and how much (PostgreSQL's weights, "A" highest to "D" lowest)::
         SEARCH_FIELDS = {"title": "A", "summary": "B", "body": "C"}
 
         class Meta:
-            indexes = search_indexes("content_lesson")
+            indexes = search_indexes("content_lesson")   # GIN on the document, GIN trigram on "title"
 
 Reading::
 
-    ranked = search_rank(queryset=Lesson.objects.published(), query="promt enginering")
+    ranked = search_rank(queryset=Lesson.objects.published(), query="promt enginering", limit=100)
     for lesson in ranked[:10]:          # best first; each has .search_rank (a float, higher is better)
         search_snippet(text=lesson.body, query="promt enginering")   # escaped HTML with <mark>s
 
@@ -28,14 +28,26 @@ The rules, on both databases:
 - Rank: full-text rank (a hit in an "A" field counts more than one in "C") plus the mean
   trigram similarity of the words to the "A" fields. Ties go to the lower primary key, so the order is
   stable and pagination never repeats an item.
+- At most `limit` items (SEARCH_LIMIT unless given), the best ranked. With more matches than
+  that, PostgreSQL ranks a bounded set of candidates (below), not every match.
 - An empty query (no words) matches nothing.
 
 PostgreSQL: `search_vector` is a weighted `tsvector` (`SearchVector(..., weight=...)`)
 stored in the row and written in the same INSERT/UPDATE as the fields (`save()` puts the
-expression in place; `search_index_refresh` does it for a queryset after bulk writes), with
-a GIN index; matching uses a prefix `tsquery` and `word_similarity()` from pg_trgm (the
-extension is enabled by `common/migrations/0001_pg_trgm.py`, which models that search
-depend on). `SearchRank` ranks.
+expression in place; `search_index_refresh` does it for a queryset after bulk writes).
+`search_indexes()` declares a GIN index on it and a GIN trigram index (`gin_trgm_ops`) on
+each "A" field, in the model's Meta (pg_trgm is enabled by `common/migrations/0001_pg_trgm.py`,
+which models that search depend on). A word matches `search_vector @@ 'word:*'` or
+`title %> 'word'` (pg_trgm's word similarity operator; its threshold, MIN_SIMILARITY, is set
+with SET LOCAL in the candidates' transaction): both operators are answered by the indexes, so the
+candidates are bitmap index scans, never a read of every row. One query finds and ranks the
+first `limit` matches (a LIMIT without ORDER BY: it stops reading once it has enough), with
+`ts_rank` plus `word_similarity()` computed for those rows only. With fewer matches than the
+limit (nearly every real query) that is every match, and the order is exact; with more, a
+second query adds the first STRONG_CANDIDATES items with every word in an "A" field
+(`'word:*A'`), so the obvious title matches are never left out. The queryset
+returned holds the best `limit` by primary key, with their rank, so counting and paging it
+read only them.
 
 SQLite (the embedded default): the same rules computed in Python over the queryset's
 rows (their searchable fields only), with the same trigram measure as pg_trgm; good for
@@ -50,6 +62,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -57,8 +70,8 @@ from django.contrib.postgres.search import (
     SearchVectorField,
     TrigramWordSimilarity,
 )
-from django.db import connections, models
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db import connections, models, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, Value
 from django.db.models.functions import Greatest
 from django.utils.safestring import SafeString, mark_safe
 
@@ -68,6 +81,11 @@ WEIGHT_VALUES = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 # Below this word similarity a near-miss is noise (a typo of one letter in a 5-letter word is 0.67).
 MIN_SIMILARITY = 0.5
 MAX_QUERY_WORDS = 8
+# How many items a search ranks and returns at most, unless the caller says (search_rank's limit).
+SEARCH_LIMIT = 1000
+# With more matches than the limit, the items ranked are the first `limit` matches found plus the
+# first STRONG_CANDIDATES found with every word in an "A" field. With fewer, every match is ranked.
+STRONG_CANDIDATES = 100
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -98,9 +116,21 @@ class SearchIndexed(models.Model):
         self.__dict__.pop("search_vector", None)
 
 
-def search_indexes(prefix: str) -> list[models.Index]:
-    """The GIN index on the stored document, for a model's Meta.indexes (SQLite gets a plain one)."""
-    return [GinIndex(fields=["search_vector"], name=f"{prefix}_search_gin"[:30])]
+def search_indexes(prefix: str, trigram_fields: Iterable[str] = ("title",)) -> list[models.Index]:
+    """The indexes search reads, for a model's Meta.indexes: GIN on the stored document, and a GIN
+    trigram index (gin_trgm_ops) on each "A" field for the typo match. `trigram_fields` must name
+    every field of weight "A" (a test checks every SearchIndexed model).
+
+    Declared on the model, so tables built from the models (tests, --nomigrations) have them too.
+    SQLite makes plain indexes of them (it has no GIN and ignores the operator class).
+    """
+    return [
+        GinIndex(fields=["search_vector"], name=f"{prefix}_search_gin"[:30]),
+        *(
+            GinIndex(fields=[name], opclasses=["gin_trgm_ops"], name=f"{prefix}_{name}_trgm"[:30])
+            for name in trigram_fields
+        ),
+    ]
 
 
 def search_words(query: str) -> list[str]:
@@ -108,19 +138,33 @@ def search_words(query: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(query or "")][:MAX_QUERY_WORDS]
 
 
-def search_rank(*, queryset: models.QuerySet, query: str, min_similarity: float = MIN_SIMILARITY) -> models.QuerySet:
-    """The items of `queryset` that match `query`, best first, annotated with `search_rank`.
+def search_rank(
+    *, queryset: models.QuerySet, query: str, min_similarity: float = MIN_SIMILARITY, limit: int = SEARCH_LIMIT
+) -> models.QuerySet:
+    """The best `limit` items of `queryset` that match `query`, best first, annotated with `search_rank`.
 
-    Filters and slices compose as usual on the returned queryset (filter before calling
-    when you can: on SQLite the ranking reads every row of the queryset).
+    The candidates are found and ranked when this is called (one or two queries on PostgreSQL); the
+    returned queryset holds those items, so counting and slicing it are cheap. Filter before
+    calling: a filter added afterwards only narrows the ranked items. Ordering it differently
+    (newest first...) orders the same best `limit` items.
     """
     words = search_words(query)
-    if not words:
+    if not words or limit <= 0:
         return queryset.none()
     model = queryset.model
     if _is_postgres(queryset.db):
-        return _rank_postgres(queryset, model, words, min_similarity)
-    return _rank_python(queryset, model, words, min_similarity)
+        scores = _rank_postgres(queryset, model, words, min_similarity, limit)
+    else:
+        scores = _rank_python(queryset, model, words, min_similarity)
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    if not best:
+        return queryset.none()
+    ids, ranks = [pk for pk, _ in best], [rank for _, rank in best]
+    return (
+        queryset.filter(pk__in=ids)
+        .annotate(search_rank=_RankOf(F("pk"), ids=ids, ranks=ranks))
+        .order_by("-search_rank", "pk")
+    )
 
 
 def search_index_refresh(*, queryset: models.QuerySet) -> int:
@@ -184,24 +228,83 @@ def _title_fields(model) -> list[str]:
     return fields
 
 
-def _rank_postgres(queryset, model, words, min_similarity):
+def _similarity_threshold(cursor, value: float) -> None:
+    """Make pg_trgm's `%>` operator mean "word similarity >= value", until the transaction ends.
+
+    The operator takes its threshold from a setting, not an argument (that is what lets a GIN
+    index answer it): SET LOCAL, in the candidates' own transaction, so nothing outlives the
+    search on a pooled connection (PgBouncer in transaction mode included).
+    """
+    cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(value)])
+
+
+def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
+    """{pk: rank} of up to `limit` (+ STRONG_CANDIDATES) candidates, found through the indexes and ranked.
+
+    A word matches `search_vector @@ 'word:*'` (the GIN index on the stored document) OR
+    `title %> 'word'` (word similarity ≥ min_similarity: the GIN trigram index on each "A"
+    field); every word must match. The candidates are the first `limit` matches found (a LIMIT
+    without ORDER BY stops reading once it has enough) and, when there are that many, the first
+    STRONG_CANDIDATES with every word in an "A" field (`'word:*A'`, a second query). The rank
+    (ts_rank, which weighs "A" above "C", plus the mean word_similarity() to the "A" fields) is
+    computed in the same queries, for those rows only.
+    """
     # Words are \w+ only: nothing in them is tsquery syntax. "engin:*" matches prefixes.
     title_fields = _title_fields(model)
-    annotations, matches, similarity_sum = {}, Q(), None
-    for i, word in enumerate(words):
-        prefix = SearchQuery(f"{word}:*", search_type="raw", config=SEARCH_CONFIG)
+    matches, similarity_sum = Q(), None
+    for word in words:
+        near = Q()
+        for name in title_fields:
+            near |= Q(TrigramWordSimilar(F(name), Value(word)))
+        matches &= Q(search_vector=_tsquery(f"{word}:*")) | near
         per_field = [TrigramWordSimilarity(Value(word), F(name)) for name in title_fields]
-        annotations[f"_search_sim{i}"] = per_field[0] if len(per_field) == 1 else Greatest(*per_field)
-        matches &= Q(search_vector=prefix) | Q(**{f"_search_sim{i}__gte": min_similarity})
-        similarity_sum = F(f"_search_sim{i}") if similarity_sum is None else similarity_sum + F(f"_search_sim{i}")
+        similarity = per_field[0] if len(per_field) == 1 else Greatest(*per_field)
+        similarity_sum = similarity if similarity_sum is None else similarity_sum + similarity
     # Ranked on any of the words, so an item missing one (found by its title's likeness) still ranks.
-    any_word = SearchQuery(" | ".join(f"{w}:*" for w in words), search_type="raw", config=SEARCH_CONFIG)
-    return (
-        queryset.annotate(**annotations)
-        .filter(matches)
-        .annotate(search_rank=SearchRank(F("search_vector"), any_word) + similarity_sum / Value(float(len(words))))
-        .order_by("-search_rank", "pk")
+    rank = SearchRank(F("search_vector"), _tsquery(" | ".join(f"{w}:*" for w in words))) + similarity_sum / Value(
+        float(len(words))
     )
+
+    def candidates(condition: Q, size: int, *, check: Q | None = None) -> models.QuerySet:
+        ok = Value(True) if check is None else ExpressionWrapper(check, output_field=BooleanField())
+        return (
+            queryset.order_by()
+            .filter(condition)
+            .annotate(_rank=rank, _ok=ok)
+            .values_list("pk", "_rank", "_ok")[:size]
+        )
+
+    # Every word in an "A" field implies a match, but for stop words (dropped from a tsquery): those
+    # rows are checked against the words in the select list, which keeps the planner on the index.
+    in_titles = Q(search_vector=_tsquery(" & ".join(f"{w}:*A" for w in words)))
+    with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
+        _similarity_threshold(cursor, min_similarity)
+        found = list(candidates(matches, limit))
+        if len(found) >= limit:  # more matches than ranked: add the strongest, wherever they are
+            found += candidates(in_titles, min(limit, STRONG_CANDIDATES), check=matches)
+    return {pk: score for pk, score, ok in found if ok}
+
+
+def _tsquery(raw: str) -> SearchQuery:
+    return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
+
+
+class _RankOf(Func):
+    """The rank a row was given, looked up by primary key in the ranked lists (one array lookup per row)."""
+
+    output_field = FloatField()
+
+    def __init__(self, pk, *, ids: list, ranks: list[float]):
+        super().__init__(pk)
+        self.ids, self.ranks = ids, ranks
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"(%s::float8[])[array_position(%s, {pk_sql})]", (self.ranks, self.ids, *pk_params)
+        whens = " ".join("WHEN %s THEN %s" for _ in self.ids)
+        params = [value for pair in zip(self.ids, self.ranks, strict=True) for value in pair]
+        return f"CASE {pk_sql} {whens} END", (*pk_params, *params)
 
 
 # --- SQLite fallback (same rules, in Python) --------------------------------------------------
@@ -249,7 +352,8 @@ def trigram_word_similarity(query: str, text: str) -> float:
     return best
 
 
-def _rank_python(queryset, model, words, min_similarity):
+def _rank_python(queryset, model, words, min_similarity) -> dict:
+    """{pk: rank} of every matching row (each row's searchable fields read once)."""
     fields = model.SEARCH_FIELDS
     title_fields = _title_fields(model)
     scores: dict[object, float] = {}
@@ -266,7 +370,4 @@ def _rank_python(queryset, model, words, min_similarity):
             score += (hit + similarity) / len(words)
         else:
             scores[pk] = score
-    if not scores:
-        return queryset.none()
-    rank = Case(*(When(pk=pk, then=Value(score)) for pk, score in scores.items()), output_field=FloatField())
-    return queryset.filter(pk__in=list(scores)).annotate(search_rank=rank).order_by("-search_rank", "pk")
+    return scores

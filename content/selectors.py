@@ -7,10 +7,12 @@ so this module never decides a price or a right on its own.
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.safestring import SafeString
 
 from billing.models import ItemType
 from billing.money import money_display
@@ -504,10 +506,18 @@ class SearchHit:
     slug: str
     title: str
     url: str
-    snippet: str
     rank: float
     difficulty: str
     tier: str
+    query: str = field(default="", repr=False)
+    text: str = field(default="", repr=False)  # the snippet's source, plain text...
+    html: str = field(default="", repr=False)  # ...then HTML whose tags are dropped
+
+    @cached_property
+    def snippet(self) -> SafeString:
+        """Made when shown (a page shows 10 of up to 300 hits): escaped, matches in <mark>."""
+        text = f"{self.text} {strip_tags(self.html)}" if self.html else self.text
+        return search_snippet(text=text, query=self.query)
 
 
 def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
@@ -522,12 +532,11 @@ def _lesson_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
         lessons = lessons.filter(difficulty=filters.difficulty)
     if filters.tier:
         lessons = lessons.filter(tier=filters.tier)
-    ranked = search_rank(queryset=lessons.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    ranked = search_rank(queryset=lessons.defer("search_vector"), query=query, limit=SEARCH_CANDIDATES)
     return [
         SearchHit(
             lesson.kind, lesson.slug, lesson.title, reverse("content:lesson_detail", args=[lesson.slug]),
-            search_snippet(text=f"{lesson.summary} {strip_tags(lesson.body_html)}", query=query),
-            lesson.search_rank, lesson.difficulty, lesson.tier,
+            lesson.search_rank, lesson.difficulty, lesson.tier, query=query, text=lesson.summary, html=lesson.body_html,
         )
         for lesson in ranked
     ]
@@ -541,11 +550,11 @@ def _quiz_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
         quizzes = quizzes.filter(chapter__course__slug=filters.course)
     if filters.difficulty:
         quizzes = quizzes.filter(difficulty=filters.difficulty)
-    ranked = search_rank(queryset=quizzes.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    ranked = search_rank(queryset=quizzes.defer("search_vector"), query=query, limit=SEARCH_CANDIDATES)
     return [
         SearchHit(
             SearchType.QUIZ, quiz.slug, quiz.title, reverse("content:quiz_detail", args=[quiz.slug]),
-            search_snippet(text=quiz.description, query=query), quiz.search_rank, quiz.difficulty, "purchasable",
+            quiz.search_rank, quiz.difficulty, "purchasable", query=query, text=quiz.description,
         )
         for quiz in ranked
     ]
@@ -559,12 +568,11 @@ def _course_hits(query: str, filters: SearchFilters) -> list[SearchHit]:
         courses = courses.filter(slug=filters.course)
     if filters.difficulty:
         courses = courses.filter(difficulty=filters.difficulty)
-    ranked = search_rank(queryset=courses.defer("search_vector"), query=query)[:SEARCH_CANDIDATES]
+    ranked = search_rank(queryset=courses.defer("search_vector"), query=query, limit=SEARCH_CANDIDATES)
     return [
         SearchHit(
             SearchType.COURSE, course.slug, course.title, reverse("content:course_detail", args=[course.slug]),
-            search_snippet(text=f"{course.summary} {course.description}", query=query),
-            course.search_rank, course.difficulty, "",
+            course.search_rank, course.difficulty, "", query=query, text=f"{course.summary} {course.description}",
         )
         for course in ranked
     ]

@@ -32,11 +32,11 @@ def lesson_retriever(viewer: Viewer):
         if not words:
             return []
         lessons = _open_lessons(viewer).defer("search_vector")
-        found = list(search_rank(queryset=lessons, query=" ".join(words))[:limit])
+        found = list(search_rank(queryset=lessons, query=" ".join(words), limit=limit))
         if not found:
             best: dict[int, tuple[float, Lesson]] = {}
             for word in words:
-                for lesson in search_rank(queryset=lessons, query=word)[:limit]:
+                for lesson in search_rank(queryset=lessons, query=word, limit=limit):
                     rank, _ = best.get(lesson.pk, (0.0, lesson))
                     best[lesson.pk] = (rank + lesson.search_rank, lesson)
             found = [lesson for _, lesson in sorted(best.values(), key=lambda pair: (-pair[0], pair[1].pk))][:limit]

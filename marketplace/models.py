@@ -2,6 +2,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import reversion
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -141,6 +142,8 @@ class PromptTemplate(SearchIndexed):
             ),
             models.Index(fields=["-sales_count", "-rating_average", "-id"], name="mkt_listed_sales", condition=LISTED),
             models.Index(fields=["price_amount", "-rating_average", "id"], name="mkt_listed_price", condition=LISTED),
+            # The tag filter (a case-insensitive regular expression) reads this on PostgreSQL.
+            GinIndex(fields=["tags"], opclasses=["gin_trgm_ops"], name="mkt_template_tags_trgm"),
         ]
         ordering = ["-published_at", "-id"]
 

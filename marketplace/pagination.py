@@ -1,9 +1,12 @@
-"""Paginating the catalogue without counting every match: the count stops at COUNT_CAP.
+"""Paginating the catalogue without counting every match: the count stops at a cap.
 
 An exact count of tens of thousands of matching templates costs more than the page
 itself; nobody pages that far. Past the cap the pages say "1,000+" and offer the first
-COUNT_CAP results (refine the filters for the rest).
+results up to the cap (refine the filters for the rest). A search has a lower cap: it ranks
+(common.search, whose cost grows with every item ranked) only its best SEARCH_COUNT_CAP + 1.
 """
+
+from functools import partial
 
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
@@ -11,23 +14,36 @@ from django.utils.functional import cached_property
 from common.pagination import DefaultPagination
 
 COUNT_CAP = 1000
+SEARCH_COUNT_CAP = 300
+
+
+def count_cap(*, searching: bool) -> int:
+    """The cap of a catalogue page: lower with a search query (prompt_template_browse ranks that many + 1)."""
+    return SEARCH_COUNT_CAP if searching else COUNT_CAP
 
 
 class CappedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *args, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self._cap = cap
+
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
+        # Neither the order nor the annotations (a search's rank) matter to a count.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     @property
     def cap(self) -> int:
-        return COUNT_CAP
+        return COUNT_CAP if self._cap is None else self._cap
 
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self.count > self.cap
 
 
 class CappedPagination(DefaultPagination):
-    """The API's pages over the catalogue: `count` is exact up to COUNT_CAP, then COUNT_CAP + 1."""
+    """The API's pages over the catalogue: `count` is exact up to the cap (COUNT_CAP unless given), then cap + 1."""
 
-    django_paginator_class = CappedPaginator
+    def __init__(self, cap: int | None = None):
+        super().__init__()
+        self.django_paginator_class = partial(CappedPaginator, cap=cap)

@@ -23,6 +23,7 @@ from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.item_audience import item_audience
 from common.search import search_rank, search_words
+from marketplace import pagination
 from marketplace.models import (
     Category,
     LedgerEntry,
@@ -431,7 +432,8 @@ def prompt_template_browse(*, filters: BrowseFilters) -> QuerySet[PromptTemplate
         templates = templates.filter(seller__slug=filters.seller)
     sort = filters.sort if filters.sort in Sort.values else ""
     if search_words(filters.query):
-        ranked = search_rank(queryset=templates, query=filters.query)
+        # The best SEARCH_COUNT_CAP + 1: the pages count to that cap, then say "300+".
+        ranked = search_rank(queryset=templates, query=filters.query, limit=pagination.SEARCH_COUNT_CAP + 1)
         return ranked if sort in ("", Sort.RELEVANCE) else ranked.order_by(*SORT_ORDER[sort])
     return templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
 

@@ -42,3 +42,22 @@ def test_snippet_cuts_around_the_first_match():
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert "<mark>retrieval</mark>" in snippet
     assert len(snippet) < 100
+
+
+def test_every_searched_model_declares_its_search_indexes():
+    # Declared on the model (not only in a migration), so tables built from the models have them too:
+    # GIN on the stored document and a GIN trigram index on every "A" field (the typo match's operator).
+    from django.apps import apps
+    from django.contrib.postgres.indexes import GinIndex
+
+    from common.search import SearchIndexed
+
+    searched = [model for model in apps.get_models() if issubclass(model, SearchIndexed)]
+    assert searched
+    for model in searched:
+        indexes = [index for index in model._meta.indexes if isinstance(index, GinIndex)]
+        gin = {(tuple(index.fields), tuple(index.opclasses)) for index in indexes}
+        assert (("search_vector",), ()) in gin, model
+        for name, weight in model.SEARCH_FIELDS.items():
+            if weight == "A":
+                assert ((name,), ("gin_trgm_ops",)) in gin, (model, name)

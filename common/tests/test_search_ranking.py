@@ -118,3 +118,20 @@ def test_postgres_stores_a_weighted_document(require_postgres, docs):
 )
 def test_postgres_agrees(require_postgres, docs, query, expected):
     assert titles(query)[0] == expected
+
+
+def test_limit_keeps_the_best(docs):
+    ranked = search_rank(queryset=Doc.objects.all(), query="prompt", limit=1)
+    assert [d.title for d in ranked] == ["Prompt engineering basics"]
+    assert ranked.count() == 1
+
+
+def test_past_the_limit_title_matches_still_come_first(doc_table, db):
+    # More matches than the limit: PostgreSQL ranks a bounded set of candidates, which always
+    # includes items with every word in the title, even when found last.
+    Doc.objects.bulk_create([Doc(title=f"Notes {n}", body="a prompt inside the body") for n in range(30)])
+    title_match = Doc.objects.create(title="Prompt library", body="")
+    search_index_refresh(queryset=Doc.objects.all())
+    ranked = list(search_rank(queryset=Doc.objects.all(), query="prompt", limit=5))
+    assert len(ranked) == 5
+    assert ranked[0].pk == title_match.pk

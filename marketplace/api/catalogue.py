@@ -19,9 +19,10 @@ from billing.selectors import Viewer, viewer_for
 from common.events import event_source
 from common.pagination import DefaultPagination
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
+from common.search import search_words
 from marketplace.forms import BrowseForm
 from marketplace.models import PromptTemplate, Review
-from marketplace.pagination import CappedPagination
+from marketplace.pagination import CappedPagination, count_cap
 from marketplace.selectors import (
     library_list,
     prompt_template_browse,
@@ -109,7 +110,7 @@ class TemplateListApi(APIView):
     @extend_schema(
         tags=["marketplace"],
         summary="Listed templates: search (`q`), filters and sorting as on /marketplace/, paginated "
-        "(`count` stops at 1001: past 1000 matches, refine the filters)",
+        "(`count` stops at 1001, or 301 with `q`: past that, refine the filters)",
         parameters=[
             OpenApiParameter("q", str, description="Search words; typos forgiven."),
             OpenApiParameter("category", str),
@@ -129,8 +130,8 @@ class TemplateListApi(APIView):
         form = BrowseForm(request.query_params)
         if not form.is_valid():
             raise serializers.ValidationError(form.errors)
-        paginator = CappedPagination()
         filters = form.filters()
+        paginator = CappedPagination(cap=count_cap(searching=bool(search_words(filters.query))))
         page = paginator.paginate_queryset(prompt_template_browse(filters=filters), request, view=self)
         if paginator.page.number == 1:
             catalogue_browse_record(

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from billing.models import Purchase
+from common.search import search_rank
 from marketplace.forms import BrowseForm
 from marketplace.models import Category, PromptTemplate, Review
 from marketplace.selectors import BrowseFilters, prompt_template_browse
@@ -216,6 +217,27 @@ def test_search_finds_the_expected_template_in_the_top_three_on_postgresql(requi
     check_relevance()
 
 
+@pytest.mark.services
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["launch email", "quartely report"])
+def test_search_finds_its_candidates_through_the_indexes_on_postgresql(require_postgres, query):
+    # The candidates come from the stored document's GIN index and the title's trigram index (typos),
+    # never from reading every template: with sequential and plain index scans priced out (so that
+    # a table this small still shows it), the plan of the candidates' query reads both GIN indexes.
+    # (On all templates: the catalogue's own filters could be read from a partial index first.)
+    corpus()
+    with CaptureQueriesContext(connection) as queries:
+        list(search_rank(queryset=PromptTemplate.objects.all(), query=query))
+    (candidates,) = [q["sql"] for q in queries.captured_queries if "TS_RANK" in q["sql"].upper()]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + candidates)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on marketplace_prompttemplate" not in plan, plan
+    assert "mkt_template_search_gin" in plan and "mkt_template_title_trgm" in plan, plan
+
+
 @pytest.mark.django_db
 def test_filters_combine_and_sorts_order():
     made = corpus()
@@ -329,3 +351,20 @@ def test_counts_stop_at_the_cap_on_the_page_and_in_the_api(monkeypatch):
     assert APIClient().get("/api/v1/marketplace/templates/").json()["count"] == 6
     PromptTemplate.objects.filter(slug__in=["capped-0", "capped-1", "capped-2"]).delete()
     assert '<p class="muted" id="result-count">4 templates</p>' in Client().get("/marketplace/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_search_ranks_and_counts_up_to_its_own_cap(monkeypatch):
+    from rest_framework.test import APIClient
+
+    from marketplace import pagination
+
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 3)
+    seller = OrganizationFactory()
+    for n in range(5):
+        PromptTemplateFactory(published=True, seller=seller, slug=f"ranked-{n}", title=f"Ranked prompt {n}")
+    assert '<p class="muted" id="result-count">3+ templates for “prompt”</p>' in (
+        Client().get("/marketplace/?q=prompt").content.decode()
+    )
+    assert APIClient().get("/api/v1/marketplace/templates/?q=prompt").json()["count"] == 4
+    assert APIClient().get("/api/v1/marketplace/templates/").json()["count"] == 5  # browsing keeps COUNT_CAP

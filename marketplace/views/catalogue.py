@@ -16,7 +16,7 @@ from common.events import event_source
 from common.search import search_words
 from marketplace.forms import BrowseForm
 from marketplace.models import Category, PromptTemplate
-from marketplace.pagination import CappedPaginator
+from marketplace.pagination import CappedPaginator, count_cap
 from marketplace.selectors import (
     ITEM_TYPE,
     Sort,
@@ -95,7 +95,8 @@ def index(request):
     form = BrowseForm(request.GET or None)
     form.is_valid()
     filters = form.filters()
-    paginator = CappedPaginator(prompt_template_browse(filters=filters), PAGE_SIZE)
+    searching = bool(search_words(filters.query))
+    paginator = CappedPaginator(prompt_template_browse(filters=filters), PAGE_SIZE, cap=count_cap(searching=searching))
     page = paginator.get_page(request.GET.get("page"))
     viewer = request_viewer(request)
     if page.number == 1:
@@ -105,7 +106,6 @@ def index(request):
             results=paginator.count,
             organization_id=viewer.organization.pk if viewer.organization else None,
         )
-    searching = bool(search_words(filters.query))
     sorts = [(value, label) for value, label in Sort.choices if searching or value != Sort.RELEVANCE]
     current_sort = filters.sort or (Sort.RELEVANCE if searching else Sort.NEWEST)
     context = {
