@@ -11,7 +11,7 @@ day shows in that day's figure.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet, Sum, Value
@@ -261,8 +261,15 @@ def subscription_history_all() -> QuerySet[SubscriptionHistory]:
 
 
 def _sql(queryset: QuerySet) -> tuple[str, tuple]:
-    sql, params = queryset.query.sql_with_params()
+    """The queryset's SQL and parameters, without the model's default ordering (a subquery needs none)."""
+    sql, params = queryset.order_by().query.sql_with_params()
     return sql, tuple(params)
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def paying_customer_day_changes(*, start: datetime, end: datetime, first_day: date) -> list[tuple[date, str, int]]:
@@ -303,9 +310,7 @@ def paying_customer_day_changes(*, start: datetime, end: datetime, first_day: da
         GROUP BY day, currency
         HAVING SUM({crossing}) <> 0
     """  # noqa: S608 (the ORM's own SQL and constants; values are parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*spans_params, first_day, first_day))
-        rows = cursor.fetchall()
+    rows = _fetch(sql, (*spans_params, first_day, first_day))
     return [(date.fromisoformat(d) if isinstance(d, str) else d, currency, int(n)) for d, currency, n in rows]
 
 
@@ -354,9 +359,7 @@ def customer_totals_top(
         WHERE place <= %s
         ORDER BY currency, place
     """  # noqa: S608 (the ORM's own SQL; values are parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*(p for _, params in compiled for p in params), limit))
-        rows = cursor.fetchall()
+    rows = _fetch(sql, (*(p for _, params in compiled for p in params), limit))
     return [
         CustomerTotal(organization_id=org, currency=currency, paid=int(paid), refunds=int(refunds), payments=int(n))
         for org, currency, paid, refunds, n in rows
@@ -384,17 +387,11 @@ def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
         ) AS customers WHERE first >= %s AND first < %s
     """  # noqa: S608 (the ORM's own SQL; values are parameters)
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))
-        return cursor.fetchone()[0]
+    return _fetch(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))[0][0]
 
 
 # A bigint holds one bit per month: cohorts over more months are computed in Python (analytics).
 COHORT_SQL_MONTHS = 62
-
-
-def _month_index(expression: str, base: int) -> str:
-    return f"(EXTRACT(YEAR FROM {expression})::int * 12 + EXTRACT(MONTH FROM {expression})::int - 1 - {base:d})"
 
 
 def customer_cohort_counts(
@@ -414,7 +411,6 @@ def customer_cohort_counts(
     months = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
     if connection.vendor != "postgresql" or not 0 < months <= COHORT_SQL_MONTHS:
         return None
-    base = first_month.year * 12 + first_month.month - 1
     after = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1)
     first_start = datetime(first_month.year, first_month.month, 1, tzinfo=UTC)
     after_start = datetime(after.year, after.month, 1, tzinfo=UTC)
@@ -422,55 +418,58 @@ def customer_cohort_counts(
     if scope is None:
         subscription_payments = SubscriptionPayment.objects.filter(organization__isnull=False)
         parts.append(_sql(subscription_payments.values_list("organization_id", "paid_at")))
-    payments = " UNION ALL ".join(
-        f"SELECT * FROM ({sql}) AS part{n}"  # noqa: S608 (the ORM's own SQL)
-        for n, (sql, _) in enumerate(parts)
-    )
-    params: list = [p for _, ps in parts for p in ps]
-    paid_month = _month_index("paid_at AT TIME ZONE 'UTC'", base)
-    held = "SELECT NULL::bigint AS org, 0::bigint AS months WHERE false"
+    # A month's index is that of the last of these starts at or before the instant (0: first_month; -1
+    # before it, `months` after last_month): a binary search, no time zone arithmetic per row.
+    starts = [
+        datetime(
+            first_month.year + (first_month.month - 1 + n) // 12, (first_month.month - 1 + n) % 12 + 1, 1, tzinfo=UTC
+        )
+        for n in range(months + 1)
+    ]
+    month = "(width_bucket({}, %s::timestamptz[]) - 1)"
+    bit = f"CASE WHEN {month} BETWEEN 0 AND {months - 1:d} THEN 1::bigint << {month} ELSE 0 END"
+    # Per customer: its first payment and a bit per month it paid in (each source aggregated on its
+    # own, so that PostgreSQL can read it in customer order from an index) ...
+    lines, params = [], []
+    for sql, ps in parts:
+        lines.append(
+            f"SELECT org, MIN(paid_at) AS first_at, BIT_OR({bit.format('paid_at', 'paid_at')}) AS months "  # noqa: S608
+            f"FROM ({sql}) AS payments(org, paid_at) GROUP BY org"
+        )
+        params += [starts, starts, *ps]
     if scope is None:
         states_sql, states_params = _sql(
             subscription_history_all()
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first_start), valid_from__lt=after_start)
             .values_list("organization_id", "valid_from", "valid_to")
         )
-        held = f"""
-            SELECT org, BIT_OR((1::bigint << (hi + 1)) - (1::bigint << lo)) AS months FROM (
-                SELECT org, GREATEST({_month_index("from_day", base)}, 0) AS lo,
-                       LEAST({_month_index("stop_day", base)}, {months - 1:d}) AS hi
-                FROM (
-                    SELECT organization_id AS org, (valid_from AT TIME ZONE 'UTC')::date AS from_day,
-                           COALESCE((valid_to AT TIME ZONE 'UTC')::date - 1, %s) AS stop_day
-                    FROM ({states_sql}) AS states
-                ) AS days WHERE from_day <= stop_day
-            ) AS ranges WHERE lo <= hi GROUP BY org
-        """  # noqa: S608 (the ORM's own SQL and integers)
-        params += [after - timedelta(days=1), *states_params]
+        # ... and a bit per month of each state adding to MRR: ends of day covered from the day it
+        # began to the day before the day it ended (that day's instant 24 hours before its end).
+        lines.append(f"""
+            SELECT org, NULL::timestamptz AS first_at, (1::bigint << (hi + 1)) - (1::bigint << lo) AS months FROM (
+                SELECT org, GREATEST(width_bucket(valid_from, %s::timestamptz[]) - 1, 0) AS lo,
+                       CASE WHEN valid_to IS NULL THEN {months - 1:d}
+                       ELSE LEAST(width_bucket(valid_to - interval '24 hours', %s::timestamptz[]) - 1, {months - 1:d})
+                       END AS hi
+                FROM ({states_sql}) AS states(org, valid_from, valid_to)
+                WHERE valid_to IS NULL OR (valid_from AT TIME ZONE 'UTC')::date < (valid_to AT TIME ZONE 'UTC')::date
+            ) AS ranges WHERE lo <= hi
+        """)  # noqa: S608 (the ORM's own SQL and integers)
+        params += [starts, starts, *states_params]
+    union = " UNION ALL ".join(lines)
     cells = ", ".join(f"SUM((months >> {n:d}) & 1)" for n in range(months))
     sql = f"""
-        WITH paid AS (
-            SELECT org, MIN(paid_at) AS first_at,
-                   BIT_OR(CASE WHEN month BETWEEN 0 AND {months - 1:d} THEN 1::bigint << month ELSE 0 END) AS months
-            FROM (
-                SELECT org, paid_at, {paid_month} AS month FROM ({payments}) AS payments(org, paid_at)
-            ) AS dated GROUP BY org
-        ), held AS ({held})
         SELECT cohort, COUNT(*), {cells} FROM (
-            SELECT {_month_index("first_at AT TIME ZONE 'UTC'", base)} AS cohort,
-                   (paid.months | COALESCE(held.months, 0)) >> {_month_index("first_at AT TIME ZONE 'UTC'", base)}
-                   AS months
-            FROM paid LEFT JOIN held ON held.org = paid.org
-            WHERE paid.first_at >= %s AND paid.first_at < %s
+            SELECT {month.format("first_at")} AS cohort, months >> {month.format("first_at")} AS months
+            FROM (
+                SELECT org, MIN(first_at) AS first_at, BIT_OR(months) AS months FROM ({union}) AS lines GROUP BY org
+            ) AS customers WHERE first_at >= %s AND first_at < %s
         ) AS members GROUP BY cohort ORDER BY cohort
     """  # noqa: S608 (the ORM's own SQL and integers; values are parameters)
-    params += [first_start, after_start]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    params = [starts, starts, *params, first_start, after_start]
+    rows = _fetch(sql, params)
     result = []
     for cohort, customers, *cells in rows:
-        index = base + cohort
-        month = date(index // 12, index % 12 + 1, 1)
+        month = starts[cohort].date()
         result.append((month, int(customers), tuple(int(c) for c in cells[: months - cohort])))
     return result
