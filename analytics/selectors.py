@@ -29,6 +29,7 @@ from billing.selectors_revenue import (
     ItemScope,
     customer_cohort_counts,
     customer_first_payments,
+    customer_first_payments_between,
     customer_payment_months,
     customer_totals_top,
     customers_first_paid_between,
@@ -597,8 +598,20 @@ def content_before_conversion(*, period: ReportPeriod, limit: int = 20) -> Conte
     latest view in the window was this item (ties by time, then by event id). Raw events:
     as far back as ANALYTICS_EVENT_RETENTION_DAYS. Items ordered by customers, then last
     touch, first touch, views (all most first), then page and id; the top `limit`.
+
+    Cached under billing's revenue version, for EVENTS_CACHE_SECONDS at most (the events
+    and memberships may lag by as much, never a billing change).
     """
-    first_paid = {org: at for org, at in customer_first_payments().items() if period.start <= at < period.end}
+    return _cached(
+        "conversion",
+        (period, limit),
+        lambda: _content_before_conversion(period=period, limit=limit),
+        timeout=EVENTS_CACHE_SECONDS,
+    )
+
+
+def _content_before_conversion(*, period: ReportPeriod, limit: int) -> ContentConversionReport:
+    first_paid = customer_first_payments_between(start=period.start, end=period.end)
     if not first_paid:
         return ContentConversionReport(customers=0, attributed=0, items=[])
     members: dict[int, set[int]] = {}

@@ -366,8 +366,8 @@ def customer_totals_top(
     ]
 
 
-def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
-    """How many customers (organizations) first paid anything (an invoice or a purchase) in [start, end)."""
+def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
+    """{organization: when it first paid anything} for the customers whose first payment fell in [start, end)."""
     parts = [
         _sql(
             queryset.filter(organization__isnull=False)
@@ -382,12 +382,19 @@ def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
         for n, (sql, _) in enumerate(parts)
     )
     sql = f"""
-        SELECT COUNT(*) FROM (
+        SELECT organization_id, first FROM (
             SELECT organization_id, MIN(first) AS first FROM ({union}) AS firsts GROUP BY organization_id
         ) AS customers WHERE first >= %s AND first < %s
     """  # noqa: S608 (the ORM's own SQL; values are parameters)
     adapt = connection.ops.adapt_datetimefield_value
-    return _fetch(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))[0][0]
+    rows = _fetch(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))
+    # SQLite gives the text it stores (UTC, without an offset).
+    return {org: datetime.fromisoformat(at).replace(tzinfo=UTC) if isinstance(at, str) else at for org, at in rows}
+
+
+def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
+    """How many customers (organizations) first paid anything (an invoice or a purchase) in [start, end)."""
+    return len(customer_first_payments_between(start=start, end=end))
 
 
 # A bigint holds one bit per month: cohorts over more months are computed in Python (analytics).
