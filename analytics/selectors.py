@@ -27,11 +27,14 @@ from analytics.periods import ReportPeriod, buckets, month_start, months_between
 from billing.models import Purchase, PurchaseRefund, PurchaseStatus
 from billing.selectors_revenue import (
     ItemScope,
+    customer_cohort_counts,
     customer_first_payments,
+    customer_first_payments_between,
     customer_payment_months,
-    customer_totals,
+    customer_totals_top,
+    customers_first_paid_between,
     money_by_day,
-    paying_customer_spans,
+    paying_customer_day_changes,
     revenue_version,
     subscription_changes_by_day,
     subscription_history_all,
@@ -125,14 +128,18 @@ def customer_lifetime_values(
     currency, then LTV (highest first), then organization id. A `scope` (a seller's
     templates) counts only those purchases. Anonymous purchases belong to no customer.
     """
-    totals = customer_totals(scope=scope, organization_id=organization_id)
-    ranked: list = []
-    for currency in sorted({t.currency for t in totals}):
-        lines = sorted(
-            (t for t in totals if t.currency == currency),
-            key=lambda t: (-(t.paid - t.refunds), t.organization_id),
-        )
-        ranked.extend(lines[:limit])
+    return _customer_lifetime_values(limit=limit, organization_id=organization_id, scope=scope)
+
+
+def _customer_lifetime_values(
+    *, limit: int, organization_id: int | None, scope: ItemScope | None
+) -> list[CustomerLifetimeValue]:
+    # The totals are billing's (cached under its version); the names are read fresh.
+    ranked = _cached(
+        "ltv",
+        (limit, organization_id, scope),
+        lambda: customer_totals_top(limit=limit, scope=scope, organization_id=organization_id),
+    )
     names = dict(Organization.objects.filter(pk__in={t.organization_id for t in ranked}).values_list("pk", "name"))
     return [
         CustomerLifetimeValue(
@@ -187,27 +194,21 @@ def _daily_mrr(period: ReportPeriod) -> tuple[dict[date, dict[str, tuple[int, in
 
 
 def _daily_paying_customers(period: ReportPeriod) -> dict[date, dict[str, int]]:
-    """Customers with a subscription adding to MRR at the end of each day, per currency (a sweep over the states)."""
-    starts: dict[date, list] = {}
-    ends: dict[date, list] = {}
-    for organization_id, currency, from_day, to_day in paying_customer_spans(start=period.start, end=period.end):
-        key = (organization_id, currency)
-        starts.setdefault(max(from_day, period.first_day), []).append(key)
-        if to_day is not None:
-            ends.setdefault(to_day, []).append(key)
-    active: dict[tuple[int, str], int] = {}  # subscriptions adding to MRR, per customer and currency
-    counts: dict[str, int] = {}  # customers with at least one, per currency
+    """Customers with a subscription adding to MRR at the end of each day, per currency.
+
+    The database gives the days where a count changed (billing's `paying_customer_day_changes`);
+    this sums them along the period.
+    """
+    changes: dict[date, list] = {}
+    for day, currency, change in paying_customer_day_changes(
+        start=period.start, end=period.end, first_day=period.first_day
+    ):
+        changes.setdefault(day, []).append((currency, change))
+    counts: dict[str, int] = {}
     daily = {}
     for day in _days(period):
-        for key in starts.get(day, ()):
-            active[key] = active.get(key, 0) + 1
-            if active[key] == 1:
-                counts[key[1]] = counts.get(key[1], 0) + 1
-        for key in ends.get(day, ()):
-            active[key] -= 1
-            if not active[key]:
-                del active[key]
-                counts[key[1]] -= 1
+        for currency, change in changes.get(day, ()):
+            counts[currency] = counts.get(currency, 0) + change
         daily[day] = dict(counts)
     return daily
 
@@ -381,6 +382,22 @@ def cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | 
 
 
 def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
+    counted = customer_cohort_counts(first_month=first_month, last_month=last_month, scope=scope)
+    if counted is not None:  # PostgreSQL: one query
+        return [
+            CohortRow(
+                month=month,
+                customers=customers,
+                retained=retained,
+                retention=tuple(_percent(r, customers) for r in retained),
+            )
+            for month, customers, retained in counted
+        ]
+    return _cohort_retention_in_python(first_month=first_month, last_month=last_month, scope=scope)
+
+
+def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
+    """The same table from the customers' payment months and states read into Python (SQLite; very long spans)."""
     first_paid = {
         org: month_start(at.astimezone(UTC).date()) for org, at in customer_first_payments(scope=scope).items()
     }
@@ -431,17 +448,27 @@ logger = logging.getLogger(__name__)
 # --- Cache --------------------------------------------------------------------------------------------
 
 CACHE_SECONDS = 24 * 3600
+# Figures over product events (not billing changes: no version tells when they change) are
+# kept this long, so they lag the events by at most as much.
+EVENTS_CACHE_SECONDS = 5 * 60
 
 
-def _cached(name: str, params: tuple, compute):
+def _cache_key(name: str, params: tuple, *, versioned: bool = True) -> str:
+    digest = hashlib.sha256(repr(params).encode()).hexdigest()[:32]
+    return f"analytics:{name}:{revenue_version()}:{digest}" if versioned else f"analytics:{name}:{digest}"
+
+
+def _cached(name: str, params: tuple, compute, *, versioned: bool = True, timeout: int = CACHE_SECONDS):
     """The figure from the cache under billing's revenue version, or computed and stored.
 
     The version changes after every commit that records a payment, refund or subscription
     change, so a stored figure is never read after such a change. A cache that fails
-    (Redis down) only costs the computation.
+    (Redis down) only costs the computation. `versioned=False` is for figures over
+    product events only, which billing's version does not cover: they are kept `timeout`
+    seconds (EVENTS_CACHE_SECONDS).
     """
     try:
-        key = f"analytics:{name}:{revenue_version()}:{hashlib.sha256(repr(params).encode()).hexdigest()[:32]}"
+        key = _cache_key(name, params, versioned=versioned)
         found = cache.get(key)
     except Exception:  # noqa: BLE001 — figures without a cache are slower, not wrong
         return compute()
@@ -449,7 +476,7 @@ def _cached(name: str, params: tuple, compute):
         return found
     value = compute()
     try:
-        cache.set(key, value, timeout=CACHE_SECONDS)
+        cache.set(key, value, timeout=timeout)
     except Exception:  # noqa: BLE001
         logger.warning("analytics: could not cache %s", name, exc_info=True)
     return value
@@ -473,6 +500,16 @@ def _distinct_visitors(queryset) -> int:
     return counts["users"] + counts["anonymous"]
 
 
+def _funnel_event_steps(period: ReportPeriod) -> tuple[int, int, int]:
+    """Distinct visitors with a page view, a signup and a checkout started in the period (raw events)."""
+    events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+    return (
+        _distinct_visitors(events.filter(name="page_view")),
+        _distinct_visitors(events.filter(name="signup")),
+        _distinct_visitors(events.filter(name="checkout_started")),
+    )
+
+
 def conversion_funnel(*, period: ReportPeriod) -> list[FunnelStep]:
     """Visit → signup → checkout started → paid, for the period (raw events: within their retention).
 
@@ -480,12 +517,14 @@ def conversion_funnel(*, period: ReportPeriod) -> list[FunnelStep]:
     view; signup: distinct users with a signup event; checkout started: distinct visitors
     with a checkout_started event; paid: customers whose first payment ever (an invoice
     or a purchase) fell in the period, from billing's records.
+
+    The paid step is cached under billing's revenue version; the three event steps for
+    EVENTS_CACHE_SECONDS (they may lag the events by as much, never a billing change).
     """
-    events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
-    visits = _distinct_visitors(events.filter(name="page_view"))
-    signups = _distinct_visitors(events.filter(name="signup"))
-    checkouts = _distinct_visitors(events.filter(name="checkout_started"))
-    paid = sum(1 for at in customer_first_payments().values() if period.start <= at < period.end)
+    visits, signups, checkouts = _cached(
+        "funnel-events", (period,), lambda: _funnel_event_steps(period), versioned=False, timeout=EVENTS_CACHE_SECONDS
+    )
+    paid = _cached("first-paid", (period,), lambda: customers_first_paid_between(start=period.start, end=period.end))
     steps, previous = [], None
     for step, count in (("visit", visits), ("signup", signups), ("checkout_started", checkouts), ("paid", paid)):
         steps.append(
@@ -559,8 +598,20 @@ def content_before_conversion(*, period: ReportPeriod, limit: int = 20) -> Conte
     latest view in the window was this item (ties by time, then by event id). Raw events:
     as far back as ANALYTICS_EVENT_RETENTION_DAYS. Items ordered by customers, then last
     touch, first touch, views (all most first), then page and id; the top `limit`.
+
+    Cached under billing's revenue version, for EVENTS_CACHE_SECONDS at most (the events
+    and memberships may lag by as much, never a billing change).
     """
-    first_paid = {org: at for org, at in customer_first_payments().items() if period.start <= at < period.end}
+    return _cached(
+        "conversion",
+        (period, limit),
+        lambda: _content_before_conversion(period=period, limit=limit),
+        timeout=EVENTS_CACHE_SECONDS,
+    )
+
+
+def _content_before_conversion(*, period: ReportPeriod, limit: int) -> ContentConversionReport:
+    first_paid = customer_first_payments_between(start=period.start, end=period.end)
     if not first_paid:
         return ContentConversionReport(customers=0, attributed=0, items=[])
     members: dict[int, set[int]] = {}

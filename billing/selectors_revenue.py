@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
@@ -88,19 +89,6 @@ def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tupl
         .order_by()
     )
     return [*((d, c, m, n) for d, c, m, n in began), *((d, c, -m, -n) for d, c, m, n in ended)]
-
-
-def paying_customer_spans(*, start: datetime, end: datetime) -> list[tuple[int, str, date, date | None]]:
-    """(organization, currency, first UTC day, UTC day of its end) of every state adding to MRR (amount > 0)
-    that overlaps [start, end). Days, not instants: a state counts at the end of day d when d is on or after its
-    first day and before the day of its end (reading dates costs a fraction of reading datetimes).
-    """
-    return list(
-        SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
-        .annotate(from_day=_day("valid_from"), to_day=_day("valid_to"))
-        .values_list("organization_id", "currency", "from_day", "to_day")
-    )
 
 
 def subscription_changes_by_day(*, start: datetime, end: datetime) -> list[tuple[date, str, int]]:
@@ -224,51 +212,6 @@ class CustomerTotal:
     payments: int
 
 
-def customer_totals(*, scope: ItemScope | None = None, organization_id: int | None = None) -> list[CustomerTotal]:
-    """What each customer (organization) paid and was refunded, all time, per currency.
-
-    A purchase's refunds are its `refunded_amount` (billing keeps it equal to the sum of
-    its refund rows). With a `scope`, only the scoped purchases. Anonymous purchases and
-    those of deleted organizations belong to no customer and are left out.
-    """
-    totals: dict[tuple[int, str], list[int]] = {}
-    only = {"organization_id": organization_id} if organization_id is not None else {"organization__isnull": False}
-
-    def add(rows: Iterable) -> None:
-        for org, currency, paid, refunds, count in rows:
-            line = totals.setdefault((org, currency), [0, 0, 0])
-            line[0] += paid or 0
-            line[1] += refunds or 0
-            line[2] += count
-
-    add(
-        _purchases(scope)
-        .filter(**only)
-        .values_list("organization_id", "currency")
-        .annotate(paid=Sum("amount"), refunds=Sum("refunded_amount"), count=Count("id"))
-        .order_by()
-    )
-    if scope is None:
-        add(
-            (org, currency, paid, 0, count)
-            for org, currency, paid, count in SubscriptionPayment.objects.filter(**only)
-            .values_list("organization_id", "currency")
-            .annotate(paid=Sum("amount"), count=Count("id"))
-            .order_by()
-        )
-        add(
-            (org, currency, 0, refunds, 0)
-            for org, currency, refunds in SubscriptionRefund.objects.filter(**only)
-            .values_list("organization_id", "currency")
-            .annotate(refunds=Sum("amount"))
-            .order_by()
-        )
-    return [
-        CustomerTotal(organization_id=org, currency=currency, paid=paid, refunds=refunds, payments=payments)
-        for (org, currency), (paid, refunds, payments) in sorted(totals.items())
-    ]
-
-
 def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int, date]]:
     """(organization, first day of the month) of every month a customer paid something (an invoice or a purchase)."""
     months = set(
@@ -312,3 +255,228 @@ def customer_first_payments(*, scope: ItemScope | None = None) -> dict[int, date
 def subscription_history_all() -> QuerySet[SubscriptionHistory]:
     """Every subscription state (for cohorts: months a customer stayed subscribed)."""
     return SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
+
+
+# --- Computed in the database (the dashboard's figures at scale) ------------------------------
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    """The queryset's SQL and parameters, without the model's default ordering (a subquery needs none)."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def paying_customer_day_changes(*, start: datetime, end: datetime, first_day: date) -> list[tuple[date, str, int]]:
+    """(UTC day, currency, change in paying customers) on the days, from `first_day` on, where it changed.
+
+    A paying customer, at the end of a day, is an organization with at least one state adding
+    to MRR (amount > 0) in force (`paying_customer_spans`, per currency). The spans are summed
+    per (customer, currency, day) into +1 / -1, a running sum per (customer, currency) says
+    whether it pays at the end of each of those days, and a customer changes the count on a
+    day when its running sum crosses 0. Spans that began before `first_day` count on it.
+    Days after the period may have lines (states that end after it): the caller ignores them.
+    """
+    spans_sql, spans_params = _sql(
+        SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
+        .annotate(from_day=_day("valid_from"), to_day=_day("valid_to"))
+        .values_list("organization_id", "currency", "from_day", "to_day")
+    )
+    crossing = (
+        "CASE WHEN running > 0 AND running - delta <= 0 THEN 1 "
+        "WHEN running <= 0 AND running - delta > 0 THEN -1 ELSE 0 END"
+    )
+    sql = f"""
+        WITH spans AS ({spans_sql})
+        SELECT day, currency, SUM({crossing}) AS change FROM (
+            SELECT day, currency, delta,
+                   SUM(delta) OVER (PARTITION BY organization_id, currency ORDER BY day) AS running
+            FROM (
+                SELECT organization_id, currency, day, SUM(delta) AS delta FROM (
+                    SELECT organization_id, currency,
+                           CASE WHEN from_day < %s THEN %s ELSE from_day END AS day, 1 AS delta
+                    FROM spans
+                    UNION ALL
+                    SELECT organization_id, currency, to_day AS day, -1 AS delta FROM spans WHERE to_day IS NOT NULL
+                ) AS deltas GROUP BY organization_id, currency, day
+            ) AS per_day
+        ) AS runs
+        GROUP BY day, currency
+        HAVING SUM({crossing}) <> 0
+    """  # noqa: S608 (the ORM's own SQL and constants; values are parameters)
+    rows = _fetch(sql, (*spans_params, first_day, first_day))
+    return [(date.fromisoformat(d) if isinstance(d, str) else d, currency, int(n)) for d, currency, n in rows]
+
+
+def customer_totals_top(
+    *, limit: int, scope: ItemScope | None = None, organization_id: int | None = None
+) -> list[CustomerTotal]:
+    """What each customer (organization) paid and was refunded, all time, per currency: the top `limit`
+    per currency by paid - refunds, ranked in the database.
+
+    A purchase's refunds are its `refunded_amount` (billing keeps it equal to the sum of
+    its refund rows). With a `scope`, only the scoped purchases. Anonymous purchases and
+    those of deleted organizations belong to no customer and are left out. Ordered by
+    currency, then paid - refunds (highest first), then organization id.
+    """
+    only = {"organization_id": organization_id} if organization_id is not None else {"organization__isnull": False}
+    parts = [
+        _purchases(scope)
+        .filter(**only)
+        .values_list("organization_id", "currency")
+        .annotate(paid=Sum("amount"), refunds=Sum("refunded_amount"), payments=Count("id"))
+        .order_by()
+    ]
+    if scope is None:
+        parts += [
+            SubscriptionPayment.objects.filter(**only)
+            .values_list("organization_id", "currency")
+            .annotate(paid=Sum("amount"), refunds=Value(0), payments=Count("id"))
+            .order_by(),
+            SubscriptionRefund.objects.filter(**only)
+            .values_list("organization_id", "currency")
+            .annotate(paid=Value(0), refunds=Sum("amount"), payments=Value(0))
+            .order_by(),
+        ]
+    compiled = [_sql(part) for part in parts]
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part{n}" for n, (sql, _) in enumerate(compiled))  # noqa: S608
+    sql = f"""
+        SELECT organization_id, currency, paid, refunds, payments FROM (
+            SELECT organization_id, currency, paid, refunds, payments,
+                   ROW_NUMBER() OVER (PARTITION BY currency ORDER BY paid - refunds DESC, organization_id) AS place
+            FROM (
+                SELECT organization_id, currency, COALESCE(SUM(paid), 0) AS paid,
+                       COALESCE(SUM(refunds), 0) AS refunds, SUM(payments) AS payments
+                FROM ({union}) AS lines GROUP BY organization_id, currency
+            ) AS totals
+        ) AS ranked
+        WHERE place <= %s
+        ORDER BY currency, place
+    """  # noqa: S608 (the ORM's own SQL; values are parameters)
+    rows = _fetch(sql, (*(p for _, params in compiled for p in params), limit))
+    return [
+        CustomerTotal(organization_id=org, currency=currency, paid=int(paid), refunds=int(refunds), payments=int(n))
+        for org, currency, paid, refunds, n in rows
+    ]
+
+
+def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
+    """{organization: when it first paid anything} for the customers whose first payment fell in [start, end)."""
+    parts = [
+        _sql(
+            queryset.filter(organization__isnull=False)
+            .values_list("organization_id")
+            .annotate(first=Min("paid_at"))
+            .order_by()
+        )
+        for queryset in (_purchases(None), SubscriptionPayment.objects.all())
+    ]
+    union = " UNION ALL ".join(
+        f"SELECT * FROM ({sql}) AS part{n}"  # noqa: S608 (the ORM's own SQL)
+        for n, (sql, _) in enumerate(parts)
+    )
+    sql = f"""
+        SELECT organization_id, first FROM (
+            SELECT organization_id, MIN(first) AS first FROM ({union}) AS firsts GROUP BY organization_id
+        ) AS customers WHERE first >= %s AND first < %s
+    """  # noqa: S608 (the ORM's own SQL; values are parameters)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = _fetch(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))
+    # SQLite gives the text it stores (UTC, without an offset).
+    return {org: datetime.fromisoformat(at).replace(tzinfo=UTC) if isinstance(at, str) else at for org, at in rows}
+
+
+def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
+    """How many customers (organizations) first paid anything (an invoice or a purchase) in [start, end)."""
+    return len(customer_first_payments_between(start=start, end=end))
+
+
+# A bigint holds one bit per month: cohorts over more months are computed in Python (analytics).
+COHORT_SQL_MONTHS = 62
+
+
+def customer_cohort_counts(
+    *, first_month: date, last_month: date, scope: ItemScope | None = None
+) -> list[tuple[date, int, tuple[int, ...]]] | None:
+    """(cohort month, customers, retained 0, 1, ... months later) in one PostgreSQL query; None elsewhere.
+
+    The rules are analytics' (docs/analytics.md, `cohort_retention`): a customer's cohort
+    is the UTC month of its first payment (an invoice or a purchase); it is paying in a
+    month when it paid something in it or a state adding to MRR (amount > 0) was in force
+    at the end of one of its days (without a `scope`; with one, only the scoped purchases).
+    Each customer's paying months in [first_month, last_month] are the bits of a bigint
+    (payments: a bit per month; states: the range of months from the first day in force to
+    the last end of day covered), OR-ed per customer, then counted per cohort and offset.
+    None (not PostgreSQL, or more than COHORT_SQL_MONTHS months): the caller computes it.
+    """
+    months = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
+    if connection.vendor != "postgresql" or not 0 < months <= COHORT_SQL_MONTHS:
+        return None
+    after = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1)
+    first_start = datetime(first_month.year, first_month.month, 1, tzinfo=UTC)
+    after_start = datetime(after.year, after.month, 1, tzinfo=UTC)
+    parts = [_sql(_purchases(scope).filter(organization__isnull=False).values_list("organization_id", "paid_at"))]
+    if scope is None:
+        subscription_payments = SubscriptionPayment.objects.filter(organization__isnull=False)
+        parts.append(_sql(subscription_payments.values_list("organization_id", "paid_at")))
+    # A month's index is that of the last of these starts at or before the instant (0: first_month; -1
+    # before it, `months` after last_month): a binary search, no time zone arithmetic per row.
+    starts = [
+        datetime(
+            first_month.year + (first_month.month - 1 + n) // 12, (first_month.month - 1 + n) % 12 + 1, 1, tzinfo=UTC
+        )
+        for n in range(months + 1)
+    ]
+    month = "(width_bucket({}, %s::timestamptz[]) - 1)"
+    bit = f"CASE WHEN {month} BETWEEN 0 AND {months - 1:d} THEN 1::bigint << {month} ELSE 0 END"
+    # Per customer: its first payment and a bit per month it paid in (each source aggregated on its
+    # own, so that PostgreSQL can read it in customer order from an index) ...
+    lines, params = [], []
+    for sql, ps in parts:
+        lines.append(
+            f"SELECT org, MIN(paid_at) AS first_at, BIT_OR({bit.format('paid_at', 'paid_at')}) AS months "  # noqa: S608
+            f"FROM ({sql}) AS payments(org, paid_at) GROUP BY org"
+        )
+        params += [starts, starts, *ps]
+    if scope is None:
+        states_sql, states_params = _sql(
+            subscription_history_all()
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first_start), valid_from__lt=after_start)
+            .values_list("organization_id", "valid_from", "valid_to")
+        )
+        # ... and a bit per month of each state adding to MRR: ends of day covered from the day it
+        # began to the day before the day it ended (that day's instant 24 hours before its end).
+        lines.append(f"""
+            SELECT org, NULL::timestamptz AS first_at, (1::bigint << (hi + 1)) - (1::bigint << lo) AS months FROM (
+                SELECT org, GREATEST(width_bucket(valid_from, %s::timestamptz[]) - 1, 0) AS lo,
+                       CASE WHEN valid_to IS NULL THEN {months - 1:d}
+                       ELSE LEAST(width_bucket(valid_to - interval '24 hours', %s::timestamptz[]) - 1, {months - 1:d})
+                       END AS hi
+                FROM ({states_sql}) AS states(org, valid_from, valid_to)
+                WHERE valid_to IS NULL OR (valid_from AT TIME ZONE 'UTC')::date < (valid_to AT TIME ZONE 'UTC')::date
+            ) AS ranges WHERE lo <= hi
+        """)  # noqa: S608 (the ORM's own SQL and integers)
+        params += [starts, starts, *states_params]
+    union = " UNION ALL ".join(lines)
+    cells = ", ".join(f"SUM((months >> {n:d}) & 1)" for n in range(months))
+    sql = f"""
+        SELECT cohort, COUNT(*), {cells} FROM (
+            SELECT {month.format("first_at")} AS cohort, months >> {month.format("first_at")} AS months
+            FROM (
+                SELECT org, MIN(first_at) AS first_at, BIT_OR(months) AS months FROM ({union}) AS lines GROUP BY org
+            ) AS customers WHERE first_at >= %s AND first_at < %s
+        ) AS members GROUP BY cohort ORDER BY cohort
+    """  # noqa: S608 (the ORM's own SQL and integers; values are parameters)
+    params = [starts, starts, *params, first_start, after_start]
+    rows = _fetch(sql, params)
+    result = []
+    for cohort, customers, *cells in rows:
+        month = starts[cohort].date()
+        result.append((month, int(customers), tuple(int(c) for c in cells[: months - cohort])))
+    return result
