@@ -623,8 +623,14 @@ def backups_prune(*, directory: Path, daily: int, weekly: int, monthly: int) -> 
             continue
         path.unlink(missing_ok=True)
         _sidecar(path).unlink(missing_ok=True)
-        if storage is not None and storage.exists(path.name):
-            storage.delete(path.name)
+        if storage is not None:
+            try:
+                if storage.exists(path.name):
+                    storage.delete(path.name)
+            except Exception as error:  # noqa: BLE001 — the bucket refused or is unreachable: prune the rest
+                # A warning reaches the system log (and Sentry); the copy stays in the bucket for its own
+                # lifecycle rule or an operator, and the local prune goes on.
+                logger.warning("backups: the remote copy %s could not be deleted: %s", path.name, error)
         BackupLog.objects.filter(kind=BackupLog.Kind.BACKUP, path=str(path), pruned_at=None).update(
             pruned_at=timezone.now()
         )

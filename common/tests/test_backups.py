@@ -352,6 +352,34 @@ def test_a_second_copy_goes_to_an_s3_bucket_and_retention_prunes_it_there(tmp_pa
     assert _bucket_keys(client, bucket) == [log.remote_name]
 
 
+def test_a_remote_copy_that_cannot_be_deleted_does_not_stop_the_prune(tmp_path, settings, monkeypatch, caplog):
+    """The bucket unreachable (or refusing, e.g. no ListBucket permission): local pruning goes on, it is logged."""
+    from botocore.config import Config
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    options = {
+        "bucket_name": "plateau-backups", "endpoint_url": "http://127.0.0.1:1", "access_key": "k",
+        "secret_key": "s", "region_name": "eu-west-1",
+        "client_config": Config(retries={"max_attempts": 1}, connect_timeout=1),
+    }
+    settings.STORAGES = {
+        **settings.STORAGES, "backups": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    folder = tmp_path / "local"
+    folder.mkdir()
+    old = folder / backups.backup_filename(at=datetime(2020, 1, 1, tzinfo=UTC))
+    new = folder / backups.backup_filename(at=datetime(2026, 12, 1, tzinfo=UTC))
+    old.write_bytes(b"old")
+    new.write_bytes(b"new")
+
+    with caplog.at_level("WARNING", logger="common.services.backups"):
+        pruned = backups.backups_prune(directory=folder, daily=1, weekly=0, monthly=0)
+
+    assert pruned == [old]
+    assert (old.exists(), new.exists()) == (False, True)
+    assert f"the remote copy {old.name} could not be deleted" in caplog.text
+
+
 def test_beat_backs_up_daily_verifies_weekly_and_prunes_the_system_log(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     backup, verify = schedule["operations-backup"], schedule["operations-backup-verify"]
