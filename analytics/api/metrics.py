@@ -91,13 +91,11 @@ class MetricsApi(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-class PeriodInput(serializers.Serializer):
+class DateRangeInput(serializers.Serializer):
+    """`start` and `end` (UTC days, included) as a report period of at most three years."""
+
     start = serializers.DateField(required=False, help_text="First day (UTC), included; default 29 days before end.")
     end = serializers.DateField(required=False, help_text="Last day (UTC), included; default today.")
-    granularity = serializers.ChoiceField(choices=GRANULARITIES, required=False, default="day")
-    organization = serializers.IntegerField(
-        required=False, min_value=1, help_text="A seller organization: its marketplace sales only (its members)."
-    )
 
     def validate(self, values):
         period = report_period(first_day=values.get("start"), last_day=values.get("end"))
@@ -106,6 +104,13 @@ class PeriodInput(serializers.Serializer):
         if (period.last_day - period.first_day).days > 3 * 366:
             raise serializers.ValidationError({"start": ["At most three years at a time."]})
         return {**values, "period": period}
+
+
+class PeriodInput(DateRangeInput):
+    granularity = serializers.ChoiceField(choices=GRANULARITIES, required=False, default="day")
+    organization = serializers.IntegerField(
+        required=False, min_value=1, help_text="A seller organization: its marketplace sales only (its members)."
+    )
 
 
 def _period_input(request) -> dict:
@@ -425,20 +430,10 @@ class TopContentApi(MetricsApi):
         return Response(TopContentOutput(body).data)
 
 
-class ContentConversionInput(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="First day (UTC), included; default 29 days before end.")
-    end = serializers.DateField(required=False, help_text="Last day (UTC), included; default today.")
+class ContentConversionInput(DateRangeInput):
     limit = serializers.IntegerField(
         required=False, default=20, min_value=1, max_value=100, help_text="How many items, most converting first."
     )
-
-    def validate(self, values):
-        period = report_period(first_day=values.get("start"), last_day=values.get("end"))
-        if period.is_empty:
-            raise serializers.ValidationError({"end": ["The end is before the start."]})
-        if (period.last_day - period.first_day).days > 3 * 366:
-            raise serializers.ValidationError({"start": ["At most three years at a time."]})
-        return {"period": period, "limit": values["limit"]}
 
 
 class ContentConversionItemOutput(serializers.Serializer):
