@@ -22,9 +22,10 @@ callers do not see a shared clock edge.
 """
 
 import hashlib
+import logging
 import math
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 # KEYS: the counters; ARGV[i]: the window of KEYS[i] in ms. Returns count, ms left per key.
@@ -42,6 +43,8 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
+logger = logging.getLogger(__name__)
+
 _HIT_SCRIPT_SHA = hashlib.sha1(_HIT_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
 
 # The same, after reading ARGV[1] plain keys (GET) first: an authentication that reads its
@@ -94,7 +97,13 @@ class WindowCounterThrottle(SimpleRateThrottle):
         if redis is None:
             count = self._hit()
         else:
-            count, self.left_ms = self._hit_on_redis(redis, request, view)
+            try:
+                count, self.left_ms = self._hit_on_redis(redis, request, view)
+            except RedisError as error:
+                # Redis down: the request is served without its limits rather than refused with a 500
+                # (authentication already fell back to PostgreSQL); the outage is logged.
+                logger.warning("throttling: Redis unavailable, rate limits not counted: %s", error)
+                return True
         return count <= self.num_requests
 
     def _hit_on_redis(self, redis, request, view) -> tuple[int, int]:

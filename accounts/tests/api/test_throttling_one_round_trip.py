@@ -134,3 +134,31 @@ def test_an_api_key_and_its_limits_cost_one_round_trip_together(require_redis, s
     prefix = created.api_key.prefix
     assert int(redis.get(cache.make_key(f"throttle_burst_key:{prefix}"))) == 4
     assert int(redis.get(cache.make_key(f"throttle_sustained_key:{prefix}"))) == 4
+
+
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
+}
+
+
+@pytest.mark.django_db
+def test_with_redis_down_an_api_key_request_is_still_answered(settings, caplog):
+    """The key is read from PostgreSQL and the rate limits let the request through (logged), rather than a 500."""
+    from accounts.services.api_keys import api_key_create
+    from accounts.tests.factories import MembershipFactory
+
+    admin = MembershipFactory(role="admin")
+    created = api_key_create(organization=admin.organization, name="sdk", created_by=admin.user)
+    settings.CACHES = DEAD_REDIS
+    request = APIRequestFactory().post("/", {}, format="json", HTTP_AUTHORIZATION=f"Api-Key {created.secret}")
+
+    with caplog.at_level("WARNING"):
+        response = KeyLimited.as_view()(request)
+
+    assert response.status_code == 200
+    assert response.data == {"organization": admin.organization_id}
+    assert "rate limits not counted" in caplog.text
