@@ -244,11 +244,16 @@ def processed_count(db, since_id: int) -> int:
 
 
 def profile_start(pid: int):
-    """BENCH_PROFILE=<file>: sample the worker with py-spy (if installed) while it drains."""
+    """BENCH_PROFILE=<file>: sample the worker with py-spy (if installed) while it drains.
+
+    BENCH_PROFILE_IDLE=1 samples waits too (the object lock, PostgreSQL round trips).
+    """
     target = os.environ.get("BENCH_PROFILE")
     if not target:
         return None
-    command = ["py-spy", "record", "--subprocesses", "--format", "raw", "-r", "200", "-o", target, "-p", str(pid)]
+    idle = ["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []  # wall time: lock and query waits too
+    command = ["py-spy", "record", "--subprocesses", *idle]
+    command += ["--format", "raw", "-r", "200", "-o", target, "-p", str(pid)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -6,9 +6,10 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self):
-        from billing import account_receivers, receivers
+        from billing import account_receivers, djstripe_owner, receivers
         from billing.auditing import register_audited_models
 
+        djstripe_owner.install()
         receivers.connect()
         account_receivers.connect()
         register_audited_models()

@@ -180,17 +180,19 @@ def _effective_at(data: dict, *, status: str, first: bool, now: datetime) -> dat
 
 
 def subscription_history_record(
-    *, organization: Organization, subscriptions: list[dict], now: datetime
+    *, organization: Organization, subscriptions: list[dict], now: datetime, organization_locked: bool = False
 ) -> list[SubscriptionHistory]:
     """Append a state row for each subscription whose tracked fields changed; returns the new rows.
 
     Runs inside the organization's lock (its SubscriptionState row), so two syncs of the
     same organization append one row, not two. A row never starts before the one it
-    follows, whatever Stripe's timestamps say.
+    follows, whatever Stripe's timestamps say. `organization_locked`: the caller holds that
+    lock already (`subscription_state_sync`).
     """
     written = []
-    with transaction.atomic():
-        SubscriptionState.objects.select_for_update().filter(organization=organization).first()
+    with transaction.atomic(savepoint=False):
+        if not organization_locked:
+            SubscriptionState.objects.select_for_update().filter(organization=organization).first()
         for data in subscriptions:
             subscription_id = data.get("id")
             if not subscription_id:

@@ -56,9 +56,16 @@ def _subscription_pick(subscriptions: list[dict]) -> dict | None:
 
 
 def subscription_state_apply(
-    *, organization: Organization, subscription: dict | None, now: datetime | None = None, new: bool = False
+    *,
+    organization: Organization,
+    subscription: dict | None,
+    now: datetime | None = None,
+    new: bool = False,
+    state: SubscriptionState | None = None,
 ) -> SubscriptionState:
     """Write the state from a Stripe subscription (or none) and refresh the grants.
+
+    `state`: the organization's row, already read under `select_for_update` by the caller.
 
     A subscription turning past_due starts the grace period (BILLING_GRACE_DAYS); the
     start is kept across re-syncs so replays do not extend it. When nothing changes
@@ -80,8 +87,11 @@ def subscription_state_apply(
             "trial_end": None,
         }
     )
-    with transaction.atomic():
-        state, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
+    with transaction.atomic(savepoint=False):
+        if state is None:
+            state, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
+        else:
+            created = False
         tracked = [*fields, "past_due_since", "grace_until"]
         before = [getattr(state, name) for name in tracked]
         for name, value in fields.items():
@@ -110,11 +120,15 @@ def subscription_state_sync(*, organization: Organization, now: datetime | None 
     read can never overwrite a newer state. The subscriptions' history is appended in the
     same transaction.
     """
-    with transaction.atomic():
-        _, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
+    # No savepoints (each would be two more statements under the webhook's lock): a failure
+    # anywhere here fails the caller's whole transaction, which is what every caller wants.
+    with transaction.atomic(savepoint=False):
+        locked, created = SubscriptionState.objects.select_for_update().get_or_create(organization=organization)
         mirrored = [s.stripe_data for s in Subscription.objects.filter(customer__subscriber=organization)]
         state = subscription_state_apply(
-            organization=organization, subscription=_subscription_pick(mirrored), now=now, new=created
+            organization=organization, subscription=_subscription_pick(mirrored), now=now, new=created, state=locked
         )
-        subscription_history_record(organization=organization, subscriptions=mirrored, now=now or timezone.now())
+        subscription_history_record(
+            organization=organization, subscriptions=mirrored, now=now or timezone.now(), organization_locked=True
+        )
     return state

@@ -48,13 +48,15 @@ from traceback import format_exc
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from djstripe import signals
-from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
+from djstripe.enums import APIKeyType
+from djstripe.models import APIKey, Event, WebhookEndpoint, WebhookEventTrigger
 from djstripe.settings import djstripe_settings
 
 from billing import gateway
+from billing.djstripe_owner import owner_account_known
 from billing.models import WebhookRejection
 from billing.services.webhooks import HANDLED_EVENT_TYPES, stripe_event_apply
 from common.outbox import task_publish
@@ -204,8 +206,14 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     A failure rolls both back, records the error and traceback on the trigger (the admin
     shows them) and is raised for Celery to retry; the redrive catches it later too.
     """
+    account_key = (
+        APIKey.objects.filter(djstripe_owner_account=OuterRef("stripe_trigger_account"), type=APIKeyType.secret)
+        .order_by("pk")
+        .values("secret")[:1]
+    )
     trigger = (
         WebhookEventTrigger.objects.select_related("webhook_endpoint", "stripe_trigger_account")
+        .annotate(account_api_key=Subquery(account_key))
         .filter(pk=trigger_id, valid=True)
         .first()
     )
@@ -218,7 +226,7 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     object_key, refetched = _object_of(data)
     fetched_at = None
     try:
-        with transaction.atomic():
+        with transaction.atomic(), owner_account_known(api_key=api_key, account=_key_owner(trigger)):
             _object_lock(object_key)
             # Under the lock: a concurrent job may have processed this very trigger meanwhile.
             if WebhookEventTrigger.objects.filter(pk=trigger.pk, processed=True).exists():
@@ -235,12 +243,13 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
                     with applying_inline():
                         event = Event.process(data, api_key=api_key)
                 if event.type in HANDLED_EVENT_TYPES:
-                    stripe_event_apply(event_id=event.id)
+                    stripe_event_apply(event_id=event.id, event=event)
             # else: a duplicate; the transaction that stored the event applied it in full.
             trigger.event = event
             trigger.processed = True
             signals.webhook_post_process.send(sender=WebhookEventTrigger, instance=trigger, api_key=api_key)
-            trigger.save()
+            # Only what processing changes: the stored body and headers are not written again.
+            trigger.save(update_fields=["event", "processed", "exception", "traceback", "updated"])
             if fetched_at is not None and refetched:
                 transaction.on_commit(lambda: _note_synced(object_key, fetched_at))
     except Exception as error:
@@ -296,7 +305,11 @@ def webhook_triggers_prune(*, now=None) -> int:
 
 
 def _api_key(trigger: WebhookEventTrigger) -> str:
-    """The key dj-stripe itself would process this trigger with."""
-    account = trigger.stripe_trigger_account
+    """The key dj-stripe itself would process this trigger with (`Account.default_api_key`, read with the trigger)."""
     livemode = trigger.webhook_endpoint.livemode if trigger.webhook_endpoint else False
-    return (account.default_api_key if account else None) or djstripe_settings.get_default_api_key(livemode)
+    return getattr(trigger, "account_api_key", None) or djstripe_settings.get_default_api_key(livemode)
+
+
+def _key_owner(trigger: WebhookEventTrigger):
+    """The account that owns the key `_api_key` chose, when that key is the trigger account's own; else None."""
+    return trigger.stripe_trigger_account if getattr(trigger, "account_api_key", None) else None

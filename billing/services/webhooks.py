@@ -52,14 +52,16 @@ def stripe_customer_id_of(*, event_type: str, obj: dict) -> str:
     return (customer.get("id") if isinstance(customer, dict) else customer) or ""
 
 
-def stripe_event_apply(*, event_id: str) -> Organization | None:
+def stripe_event_apply(*, event_id: str, event: Event | None = None) -> Organization | None:
     """Apply one stored Stripe event to its customer's organization; None if it names none of ours.
 
     The event only says what to look at: the organization's state is re-read from the
     mirror, and a Checkout session is re-read from Stripe before a purchase is settled, so
-    a replayed, reordered or forged event cannot invent state.
+    a replayed, reordered or forged event cannot invent state. `event` is the stored Event
+    when the caller just stored it (the webhook intake), saving a read.
     """
-    event = Event.objects.filter(id=event_id).first()
+    if event is None or event.id != event_id:
+        event = Event.objects.filter(id=event_id).first()
     if event is None:
         return None
     obj = (event.data or {}).get("object") or {}

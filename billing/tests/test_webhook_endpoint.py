@@ -16,13 +16,12 @@ from datetime import timedelta
 import pytest
 import stripe
 from django.utils import timezone
-from djstripe.models import Event, Subscription, WebhookEndpoint, WebhookEventTrigger
+from djstripe.models import Event, Subscription, WebhookEventTrigger
 from rest_framework.test import APIClient
 
 from billing.models import BillingEmail, SubscriptionState, WebhookRejection
 from billing.services import webhook_intake
 from billing.services.webhook_intake import webhook_trigger_process, webhook_triggers_prune, webhook_triggers_redrive
-from billing.tests.checkout_helpers import subscribe
 from billing.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,25 +31,6 @@ def sign(body: str, secret: str, *, at: int | None = None) -> str:
     at = at or int(time.time())
     digest = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={at},v1={digest}"
-
-
-@pytest.fixture
-def endpoint(billing_site):
-    return WebhookEndpoint.objects.get()
-
-
-@pytest.fixture
-def subscription_created(billing_site, endpoint):
-    """A paid subscription whose events the sandbox recorded; our test endpoint has not seen them."""
-    membership = MembershipFactory()
-    endpoint_url = f"/stripe/webhook/{endpoint.djstripe_uuid}/"
-    assert subscribe(membership) == 303
-    # Delivered to nobody: these tests post the events themselves.
-    stripe.WebhookEndpoint.modify(endpoint.id, disabled=True)
-    listed = stripe.Event.list(limit=100).auto_paging_iter()
-    event_id = next(e.id for e in listed if e.type == "customer.subscription.created")
-    # The event's JSON exactly as the API sends it (the client's objects turn decimals into Decimal).
-    return membership, endpoint_url, stripe.Event.retrieve(event_id).last_response.body
 
 
 def post(client, url, body, signature=None):
