@@ -92,8 +92,11 @@ class WebhookAcceptance:
 
 def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str) -> WebhookAcceptance:
     """Verify one delivery against the endpoint's secret; store and queue it only if it is genuine."""
+    # Only what acceptance needs: the account's (large) Stripe copy is not read for each delivery.
     endpoint = (
-        WebhookEndpoint.objects.select_related("djstripe_owner_account").filter(djstripe_uuid=endpoint_uuid).first()
+        WebhookEndpoint.objects.only("id", "secret", "djstripe_tolerance", "livemode", "djstripe_owner_account_id")
+        .filter(djstripe_uuid=endpoint_uuid)
+        .first()
     )
     if endpoint is None:
         return WebhookAcceptance(trigger=None, endpoint_found=False)
@@ -105,13 +108,14 @@ def webhook_accept(*, endpoint_uuid, body: bytes, headers: dict, remote_ip: str)
         headers={name: value for name, value in headers.items() if name.lower() not in DROPPED_HEADERS},
         body=body.decode("utf-8"),
         remote_ip=remote_ip,
-        stripe_trigger_account=endpoint.djstripe_owner_account,
+        stripe_trigger_account_id=endpoint.djstripe_owner_account_id,
         webhook_endpoint=endpoint,
         valid=True,
     )
-    with transaction.atomic():
-        trigger.save()
-        transaction.on_commit(lambda: _queue(trigger.pk), robust=True)
+    # One INSERT; outside a transaction it is committed when it returns (no BEGIN/COMMIT round
+    # trips), and the job is published only then. Inside a caller's transaction, after its commit.
+    trigger.save()
+    transaction.on_commit(lambda: _queue(trigger.pk), robust=True)
     return WebhookAcceptance(trigger=trigger, endpoint_found=True)
 
 
