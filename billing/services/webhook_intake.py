@@ -17,12 +17,14 @@ What is guaranteed (docs/billing.md says it for users):
 - **At least once.** A valid delivery is stored before it is answered; a trigger that is
   not processed (broker down, worker lost, processing failed) is queued again by
   `webhook_triggers_redrive`, which beat runs every few minutes.
-- **Effects exactly once.** Processing takes a lock on the event's object (PostgreSQL
-  advisory lock, so concurrent deliveries of one event, or of events about one object,
-  run one after the other), then: an event already stored was applied in full by the
-  transaction that stored it (dj-stripe's sync and ours commit together), so a duplicate
-  does nothing; otherwise the object is synced and our part applied, and the Event row
-  is committed with them. Every effect of ours also has a business key (emails, usage,
+- **Effects exactly once.** Processing takes a lock on the event (PostgreSQL advisory
+  lock, so concurrent deliveries of one event run one after the other) and, when it will
+  fetch the object, on the object too (fetches of one object run one after the other),
+  then: an event already stored was applied in full by the transaction that stored it
+  (dj-stripe's sync and ours commit together), so a duplicate does nothing; otherwise the
+  object is synced and our part applied, and the Event row is committed with them. Our
+  part locks the organization's state row before it reads the mirror, so two events of
+  one organization write their state one after the other. Every effect of ours also has a business key (emails, usage,
   refunds, purchases), so even a replay by hand converges.
 - **Order does not matter.** dj-stripe re-fetches the object from Stripe instead of
   trusting the event's copy, and our part re-reads that mirror; purchases are settled
@@ -33,8 +35,10 @@ Speed without dropping anything: when the object of a trigger was fetched from S
 *after* that trigger was accepted (by another trigger about the same object, under the
 same lock), the fetch already saw the change the event reports, so dj-stripe's re-fetch
 and sync are skipped for it; its Event is stored and our part applied against the
-mirror as usual. The moment of the last fetch per object is noted in the cache after the
-commit; with no note (cache cleared, local memory in another process) nothing is skipped.
+mirror as usual. Such deliveries take no object lock, so a burst about one object is
+processed by several workers at once. The moment of the last fetch per object is noted
+in the cache after the commit; with no note (cache cleared, local memory in another
+process) nothing is skipped.
 """
 
 import json
@@ -197,11 +201,11 @@ def _synced_note_key(object_key: str) -> str:
     return f"billing:webhook-synced:{object_key}"
 
 
-def _object_lock(object_key: str) -> None:
-    """Serialise processing per Stripe object until the transaction ends (PostgreSQL; SQLite has one writer)."""
+def _lock(key: str) -> None:
+    """Serialise processing per `key` until the transaction ends (PostgreSQL; SQLite has one writer)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"stripe:{object_key}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"stripe:{key}"])
 
 
 def webhook_trigger_process(*, trigger_id: int) -> bool:
@@ -228,10 +232,20 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     api_key = _api_key(trigger)
     data = trigger.json_body
     object_key, refetched = _object_of(data)
+    # Notes only move forward and are written after their fetch committed, so reading one
+    # before taking any lock is as good as after.
+    synced_at = cache.get(_synced_note_key(object_key)) if refetched else None
+    already_fetched = synced_at is not None and trigger.created.timestamp() < synced_at
     fetched_at = None
     try:
         with transaction.atomic(), owner_account_known(api_key=api_key, account=_key_owner(trigger)):
-            _object_lock(object_key)
+            # Deliveries of one event run one after the other; so do fetches of one object. A
+            # delivery whose object was already fetched since it came needs no object lock:
+            # those of one object run side by side, and our part serialises on the
+            # organization's state row where it writes.
+            _lock(f"event:{data['id']}")
+            if not already_fetched:
+                _lock(object_key)
             # Under the lock: a concurrent job may have processed this very trigger meanwhile.
             if WebhookEventTrigger.objects.filter(pk=trigger.pk, processed=True).exists():
                 return True
@@ -239,8 +253,7 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
             trigger.exception, trigger.traceback = "", ""
             event = Event.objects.filter(id=data["id"]).first()
             if event is None:
-                synced_at = cache.get(_synced_note_key(object_key)) if refetched else None
-                if synced_at is not None and trigger.created.timestamp() < synced_at:
+                if already_fetched:
                     event = Event._create_from_stripe_object(data, api_key=api_key)
                 else:
                     fetched_at = timezone.now().timestamp()

@@ -15,7 +15,9 @@ from datetime import timedelta
 
 import pytest
 import stripe
+from django.db import connection
 from django.utils import timezone
+from djstripe import signals
 from djstripe.models import Event, Subscription, WebhookEventTrigger
 from rest_framework.test import APIClient
 
@@ -288,6 +290,65 @@ def test_an_older_event_after_a_newer_ones_sync_needs_no_fetch_and_lands_in_the_
     state = SubscriptionState.objects.get(organization=membership.organization)
     assert (state.plan, state.status) == ("premium", "active")
     assert Event.objects.filter(type__startswith="customer.subscription.").count() == 2
+
+
+@pytest.mark.services
+def test_deliveries_about_an_object_already_fetched_are_processed_side_by_side(
+    require_postgres, client, monkeypatch, endpoint, subscription_created
+):
+    """Only fetches of one object wait for each other: two deliveries whose fetch is done do not.
+
+    Before, every delivery about one subscription waited for the previous one's whole
+    transaction, so a burst about one object was processed one event at a time.
+    """
+    membership, url, created_body = subscription_created
+    first_update = _later_update_of(created_body)
+    subscription_id = json.loads(created_body)["data"]["object"]["id"]
+    stripe.Subscription.modify(subscription_id, metadata={"note": "latest"})
+    latest = next(e for e in stripe.Event.list(limit=10).auto_paging_iter() if e.type.endswith(".updated"))
+    latest_body = stripe.Event.retrieve(latest.id).last_response.body
+    queued = []
+    monkeypatch.setattr(webhook_intake, "_queue", queued.append)
+    for body in (created_body, first_update, latest_body):
+        assert post(client, url, body, sign(body, endpoint.secret)).status_code == 200
+    created, updated, newest = queued
+    assert webhook_trigger_process(trigger_id=newest) is True  # fetches the subscription as it is now
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_the_first(sender, instance, **kwargs):
+        if instance.pk == created:
+            inside.set()
+            release.wait(timeout=30)
+
+    signals.webhook_pre_process.connect(hold_the_first)
+    results = {}
+
+    def process(trigger_id):
+        try:
+            results[trigger_id] = webhook_trigger_process(trigger_id=trigger_id)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=process, args=(created,))
+    try:
+        first.start()
+        assert inside.wait(timeout=30)
+        # The first one's transaction is open (its event lock held); the second goes through meanwhile.
+        second = threading.Thread(target=process, args=(updated,))
+        second.start()
+        second.join(timeout=20)
+        assert not second.is_alive() and results == {updated: True}
+    finally:
+        release.set()
+        first.join(timeout=30)
+        signals.webhook_pre_process.disconnect(hold_the_first)
+    assert results == {updated: True, created: True}
+    assert WebhookEventTrigger.objects.filter(pk__in=queued, processed=True).count() == 3
+    assert Event.objects.filter(type__startswith="customer.subscription.").count() == 3
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+    assert Subscription.objects.get(id=subscription_id).metadata["note"] == "latest"
 
 
 def test_a_delivery_accepted_before_nothing_was_fetched_is_never_skipped(
