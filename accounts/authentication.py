@@ -8,10 +8,13 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_authenticate, api_key_parse_prefix
-from accounts.services.sessions import auth_session_use_family
+from accounts.services.jwt_cache import jwt_caller_get
+from accounts.services.sessions import auth_session_use
 from accounts.services.tokens import FAMILY_CLAIM
 from accounts.throttling import api_key_ident
 from common.throttling import read_and_count, window_throttle_keys
@@ -22,17 +25,47 @@ class JWTFamilyAuthentication(JWTAuthentication):
 
     Tokens from /api/v1/auth/token/ carry a `family` claim naming their AuthSession;
     logout, revoking the session, or reuse of a rotated refresh token revoke it, and
-    from then on its access tokens are refused too (one indexed query per request).
+    from then on its access tokens are refused too. The session and its user come from
+    the cache (`accounts.services.jwt_cache`: never older than the last change to either),
+    read in the one round trip that also counts the caller's rate limits; the user's
+    checks are simplejwt's (active, password unchanged since the token was issued).
     Tokens minted by server code without a family (e.g. RefreshToken.for_user in
-    tests) are not tied to a device and are only bound by their expiry.
+    tests) are not tied to a device, are only bound by their expiry, and read the user
+    from the database as simplejwt does.
     """
 
-    def get_validated_token(self, raw_token):
-        token = super().get_validated_token(raw_token)
-        family = token.get(FAMILY_CLAIM)
-        if family and not auth_session_use_family(family=family):
+    def authenticate(self, request):
+        self._request = request
+        return super().authenticate(request)
+
+    def get_user(self, validated_token):
+        family = validated_token.get(FAMILY_CLAIM)
+        if not family:
+            return super().get_user(validated_token)
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken("Token contained no recognizable user identification") from None
+        caller = jwt_caller_get(family=family, user_id=user_id, cache_read=self._cache_read(user_id))
+        if caller is None or caller.revoked:
             raise exceptions.AuthenticationFailed("This session was signed out.", code="session_revoked")
-        return token
+        if jwt_settings.CHECK_USER_IS_ACTIVE and not caller.user.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
+        if jwt_settings.CHECK_REVOKE_TOKEN and (
+            validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != caller.password_fingerprint
+        ):
+            raise exceptions.AuthenticationFailed("The user's password has been changed.", code="password_changed")
+        auth_session_use(session_id=caller.session_id)
+        return caller.user
+
+    def _cache_read(self, user_id):
+        """The cache read that also raises the view's rate-limit counters for this user (one round trip)."""
+        request = getattr(self, "_request", None)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if view is None:
+            return None
+        windows = window_throttle_keys(request, view, ident=f"user:{user_id}")
+        return partial(_read_and_count, request=request, windows=windows) if windows else None
 
 
 class ApiKeyPrincipal(AnonymousUser):

@@ -20,6 +20,7 @@ from accounts.admin_site import MFA_ACTIVATED_SESSION_KEY
 from accounts.middleware import AUTH_SESSION_ID, AUTH_SESSION_SEEN
 from accounts.models import ApiKey, AuthSession, LoginEvent, User
 from accounts.services.api_key_cache import api_key_cache_forget
+from accounts.services.jwt_cache import user_auth_cache_forget
 from accounts.services.lockout import lockout_username
 from accounts.services.login_history import client_user_agent, login_event_record
 from accounts.services.sessions import (
@@ -126,3 +127,17 @@ def on_api_key_changed(sender, instance, **kwargs):
     organization (and the user who created the key) without passing through our code.
     """
     api_key_cache_forget(prefix=instance.prefix)
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.user_saved")
+@receiver(post_delete, sender=User, dispatch_uid="accounts.user_deleted")
+def on_user_changed(sender, instance, **kwargs):
+    """A user saved or deleted anywhere (password, is_active, the admin, deletion): the cached
+    answer for their access tokens is no longer current on any web process."""
+    user_auth_cache_forget(user_id=instance.pk)
+
+
+@receiver(post_delete, sender=AuthSession, dispatch_uid="accounts.auth_session_deleted")
+def on_auth_session_deleted(sender, instance, **kwargs):
+    """A session row deleted (with its user, or by hand): its tokens must find no cached session."""
+    user_auth_cache_forget(user_id=instance.user_id)

@@ -5,7 +5,8 @@ access (the Django session is deleted, or the family's refresh token is blacklis
 and its access tokens refused by `accounts.authentication.JWTFamilyAuthentication`).
 """
 
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import AuthSession
+from accounts.services.jwt_cache import user_auth_cache_forget
 
 USER_AGENT_MAX = AuthSession._meta.get_field("user_agent").max_length
 # Like ApiKey.last_used_at: "last used" of a device is a hint, written at most once a minute.
@@ -74,6 +76,8 @@ def auth_session_revoke(*, auth_session: AuthSession) -> bool:
         updated = AuthSession.objects.filter(pk=auth_session.pk, revoked_at__isnull=True).update(revoked_at=now)
         if not updated:
             return False
+        # Every web process reads the session from the cache: from the commit on, none accepts it.
+        user_auth_cache_forget(user_id=auth_session.user_id)
         auth_session.refresh_from_db(fields=["revoked_at", "current_jti"])
         if auth_session.kind == AuthSession.Kind.WEB and auth_session.session_key:
             session_key = auth_session.session_key
@@ -130,19 +134,27 @@ def auth_session_touch(*, auth_session_id: int, session_key: str, ip_address: st
     )
 
 
-def auth_session_use_family(*, family: str) -> bool:
-    """A JWT of token family `family` is being used: False if its session was revoked.
+# When this process last recorded each JWT session's use (id → time). Each web process
+# writes last_used_at at most once per LAST_USED_RESOLUTION per session, with a conditional
+# UPDATE that changes nothing if another process did it within the resolution.
+_touched: dict[int, datetime] = {}
+_touched_lock = threading.Lock()
+_TOUCHED_MAX = 10_000  # forgetting is harmless (one more conditional UPDATE): bound the memory
 
-    Records the use at most once per LAST_USED_RESOLUTION, so a busy token costs one
-    indexed read per request and no write.
-    """
-    row = AuthSession.objects.filter(family=family).values_list("pk", "revoked_at", "last_used_at").first()
-    if row is None or row[1] is not None:
-        return False
-    now = timezone.now()
-    if now - row[2] >= LAST_USED_RESOLUTION:
-        AuthSession.objects.filter(pk=row[0]).update(last_used_at=now)
-    return True
+
+def auth_session_use(*, session_id: int, now: datetime | None = None) -> None:
+    """A JWT of this session is being used: record it at most once per LAST_USED_RESOLUTION (no read)."""
+    now = now or timezone.now()
+    with _touched_lock:
+        last = _touched.get(session_id)
+        if last is not None and now - last < LAST_USED_RESOLUTION:
+            return
+        if len(_touched) >= _TOUCHED_MAX:
+            _touched.clear()
+        _touched[session_id] = now
+    AuthSession.objects.filter(pk=session_id).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
+        last_used_at=now
+    )
 
 
 def auth_session_end_web(*, session_key: str) -> None:

@@ -1,7 +1,8 @@
-"""Two web processes on one database and one Redis, as production runs: a revoked key is refused
-by each of them from the first request after the revocation, and a rate limit is one exact
-count across them."""
+"""Two web processes on one database and one Redis, as production runs: a revoked key (or a
+signed-out JWT session) is refused by each of them from the first request after the
+revocation, and a rate limit is one exact count across them."""
 
+import json
 import os
 import socket
 import subprocess
@@ -14,9 +15,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.models import Role
+from accounts.models import AuthSession, Role
 from accounts.services.api_keys import api_key_create, api_key_revoke
-from accounts.tests.factories import MembershipFactory
+from accounts.services.sessions import auth_session_revoke
+from accounts.tests.factories import PASSWORD, MembershipFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -106,3 +108,29 @@ def test_the_rate_limit_is_one_exact_count_across_processes(two_servers):
     # Alternating between the processes, the limit counts every request once: the first
     # request over it is refused, and every one after it.
     assert answers == [200] * SUSTAINED + [429] * 4
+
+
+def _me(base: str, access: str) -> int:
+    request = urllib.request.Request(base + "/api/v1/auth/me/", headers={"Authorization": f"Bearer {access}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_signed_out_jwt_session_is_refused_at_once_by_every_process(two_servers):
+    member = MembershipFactory(role=Role.ADMIN)
+    body = json.dumps({"email": member.user.email, "password": PASSWORD}).encode()
+    obtain = urllib.request.Request(
+        two_servers[0] + "/api/v1/auth/token/", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(obtain, timeout=10) as response:
+        access = json.loads(response.read())["access"]
+    # Each process has read the session and its user and holds the cached answer.
+    assert [_me(base, access) for base in two_servers] == [200, 200]
+    assert [_me(base, access) for base in two_servers] == [200, 200]
+
+    auth_session_revoke(auth_session=AuthSession.objects.get(user=member.user))
+
+    assert [_me(base, access) for base in two_servers] == [401, 401]
