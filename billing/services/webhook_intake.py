@@ -214,14 +214,15 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     A failure rolls both back, records the error and traceback on the trigger (the admin
     shows them) and is raised for Celery to retry; the redrive catches it later too.
     """
-    account_key = (
-        APIKey.objects.filter(djstripe_owner_account=OuterRef("stripe_trigger_account"), type=APIKeyType.secret)
-        .order_by("pk")
-        .values("secret")[:1]
-    )
+    account_keys = APIKey.objects.filter(
+        djstripe_owner_account=OuterRef("stripe_trigger_account"), type=APIKeyType.secret
+    ).order_by("pk")
     trigger = (
         WebhookEventTrigger.objects.select_related("webhook_endpoint", "stripe_trigger_account")
-        .annotate(account_api_key=Subquery(account_key))
+        .annotate(
+            account_api_key=Subquery(account_keys.values("secret")[:1]),
+            account_api_key_livemode=Subquery(account_keys.values("livemode")[:1]),
+        )
         .filter(pk=trigger_id, valid=True)
         .first()
     )
@@ -238,7 +239,14 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     already_fetched = synced_at is not None and trigger.created.timestamp() < synced_at
     fetched_at = None
     try:
-        with transaction.atomic(), owner_account_known(api_key=api_key, account=_key_owner(trigger)):
+        with (
+            transaction.atomic(),
+            owner_account_known(
+                api_key=api_key,
+                account=_key_owner(trigger),
+                key_livemode=getattr(trigger, "account_api_key_livemode", None),
+            ),
+        ):
             # Deliveries of one event run one after the other; so do fetches of one object. A
             # delivery whose object was already fetched since it came needs no object lock:
             # those of one object run side by side, and our part serialises on the

@@ -39,10 +39,12 @@ def test_a_processed_delivery_and_its_synced_objects_belong_to_the_endpoints_acc
     subscription_id = json.loads(created_body)["data"]["object"]["id"]
     assert Event.objects.get(id=event_id).djstripe_owner_account == account
     assert Subscription.objects.get(id=subscription_id).djstripe_owner_account == account
-    # dj-stripe did not look the key's account up, for the event or the objects it synced.
+    # dj-stripe did not look the key's account up, for the event or the objects it synced, nor
+    # the account's default key: the key was read once, with the trigger.
     statements = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in statements if s.startswith('SELECT "djstripe_account"')]
-    assert not [s for s in statements if '"djstripe_apikey"."secret" =' in s]
+    key_reads = [s for s in statements if "djstripe_apikey" in s]
+    assert len(key_reads) == 1 and key_reads[0].startswith('SELECT "djstripe_webhookeventtrigger"')
 
 
 def test_outside_the_block_and_for_another_key_djstripe_looks_the_account_up(stripe_sandbox):
@@ -57,6 +59,20 @@ def test_outside_the_block_and_for_another_key_djstripe_looks_the_account_up(str
         connect_event = {"object": "event", "account": platform.id}
         assert StripeModel._find_owner_account(connect_event, api_key=stripe.api_key) == platform
     assert StripeModel._find_owner_account({"object": "customer"}, api_key=stripe.api_key) == platform
+
+
+def test_the_accounts_default_key_is_the_known_one_only_for_that_account_and_mode(stripe_sandbox):
+    platform = Account.get_or_retrieve_for_api_key(stripe.api_key)
+    assert platform.get_default_api_key(livemode=False) == stripe.api_key
+    known = "sk_test_" + "known" * 5
+    with owner_account_known(api_key=known, account=platform, key_livemode=False):
+        assert platform.get_default_api_key() == known
+        assert platform.get_default_api_key(livemode=False) == known
+        # Another mode, or another account: dj-stripe reads its keys.
+        assert platform.get_default_api_key(livemode=True) != known
+        other = Account.objects.create(id="acct_other")
+        assert other.get_default_api_key(livemode=False) != known
+    assert platform.get_default_api_key(livemode=False) == stripe.api_key
 
 
 def test_a_synced_delivery_takes_few_statements_under_the_objects_lock(
