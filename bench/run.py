@@ -202,11 +202,11 @@ def webhook_phase(
             # The clock starts at the first processed event, so the worker's start-up is not counted.
             while not (already := processed_count(db, since_id)):
                 time.sleep(0.01)
-            started, site_cpu = time.perf_counter(), cpu_seconds(server.pid)
+            started, site_cpu, worker_cpu = time.perf_counter(), cpu_seconds(server.pid), cpu_seconds(worker.pid)
             profile = profile_start(worker.pid)
             wait_until_drained(db, broker, queue, since_id=since_id)
             processed_in = time.perf_counter() - started
-            site_cpu, worker_cpu = cpu_seconds(server.pid) - site_cpu, cpu_seconds(worker.pid)
+            site_cpu, worker_cpu = cpu_seconds(server.pid) - site_cpu, cpu_seconds(worker.pid) - worker_cpu
             profile_stop(profile)
             failed = db.execute(
                 "SELECT count(*) FROM djstripe_webhookeventtrigger WHERE id > %s AND exception <> ''", [since_id]
@@ -230,10 +230,11 @@ def webhook_phase(
     )
     accepted_line = f"{delivered / accepted_in:>9.0f} events/s posted by the sandbox and answered"
     print(f"delivered     {accepted_line} (site CPU {accepted_cpu * per_event:.1f} ms/event)")
+    counted = max(1, delivered - already)
     print(
         f"processed     {(delivered - already) / processed_in:>9.0f} events/s end to end by {celery_workers} Celery"
-        f" processes (worker {worker_cpu * per_event:.1f} + site {site_cpu * per_event:.1f} ms CPU/event, worker"
-        f" start-up included; {failed} recorded a processing error)"
+        f" processes (worker {worker_cpu * 1000 / counted:.1f} + site {site_cpu * 1000 / counted:.1f} ms CPU/event"
+        f" from the first processed event on; {failed} recorded a processing error)"
     )
 
 
