@@ -34,12 +34,9 @@ from billing.selectors_revenue import (
     customer_totals_top,
     customers_first_paid_between,
     money_by_day,
-    paying_customer_day_changes,
+    mrr_days,
     revenue_version,
-    subscription_changes_by_day,
     subscription_history_all,
-    subscription_mrr_before,
-    subscription_mrr_day_changes,
 )
 from common.item_audience import ItemAudience
 
@@ -176,41 +173,34 @@ def _days(period: ReportPeriod) -> list[date]:
     return [period.first_day + timedelta(days=n) for n in range((period.last_day - period.first_day).days + 1)]
 
 
-def _daily_mrr(period: ReportPeriod) -> tuple[dict[date, dict[str, tuple[int, int]]], dict[str, tuple[int, int]]]:
-    """MRR and subscriptions counted at the end of each day, per currency; and just before the period."""
-    base = subscription_mrr_before(instant=period.start)
-    changes: dict[date, list] = {}
-    for day, currency, mrr, subscriptions in subscription_mrr_day_changes(start=period.start, end=period.end):
-        changes.setdefault(day, []).append((currency, mrr, subscriptions))
+@dataclass(frozen=True)
+class _DailyFigures:
+    daily: dict[date, dict[str, tuple[int, int, int]]]  # at the end of each day: {currency: (MRR, subs, customers)}
+    base: dict[str, tuple[int, int, int]]  # the same at the end of the day before the period
+    changes: dict[date, dict[str, int]]  # {day: {"new": n, "churn": n}} (all currencies)
+
+
+def _daily_figures(period: ReportPeriod) -> _DailyFigures:
+    """MRR, subscriptions counted and paying customers at the end of each day, per currency, and the
+    new and cancelled subscriptions per day: running sums of billing's daily rollup (`mrr_days`)."""
+    base, day_changes = mrr_days(first_day=period.first_day, last_day=period.last_day)
+    by_day: dict[date, list] = {}
+    changes: dict[date, dict[str, int]] = {}
+    for change in day_changes:
+        by_day.setdefault(change.day, []).append(change)
+        counts = changes.setdefault(change.day, {"new": 0, "churn": 0})
+        counts["new"] += change.new
+        counts["churn"] += change.churned
     running = {currency: list(values) for currency, values in base.items()}
     daily = {}
     for day in _days(period):
-        for currency, mrr, subscriptions in changes.get(day, ()):
-            line = running.setdefault(currency, [0, 0])
-            line[0] += mrr
-            line[1] += subscriptions
-        daily[day] = {currency: (line[0], line[1]) for currency, line in running.items()}
-    return daily, base
-
-
-def _daily_paying_customers(period: ReportPeriod) -> dict[date, dict[str, int]]:
-    """Customers with a subscription adding to MRR at the end of each day, per currency.
-
-    The database gives the days where a count changed (billing's `paying_customer_day_changes`);
-    this sums them along the period.
-    """
-    changes: dict[date, list] = {}
-    for day, currency, change in paying_customer_day_changes(
-        start=period.start, end=period.end, first_day=period.first_day
-    ):
-        changes.setdefault(day, []).append((currency, change))
-    counts: dict[str, int] = {}
-    daily = {}
-    for day in _days(period):
-        for currency, change in changes.get(day, ()):
-            counts[currency] = counts.get(currency, 0) + change
-        daily[day] = dict(counts)
-    return daily
+        for change in by_day.get(day, ()):
+            line = running.setdefault(change.currency, [0, 0, 0])
+            line[0] += change.mrr
+            line[1] += change.subscriptions
+            line[2] += change.paying_customers
+        daily[day] = {currency: (line[0], line[1], line[2]) for currency, line in running.items()}
+    return _DailyFigures(daily=daily, base=base, changes=changes)
 
 
 @dataclass(frozen=True)
@@ -234,16 +224,16 @@ def mrr_series(*, period: ReportPeriod, granularity: str = "day") -> list[MrrPoi
 
 
 def _mrr_series(*, period: ReportPeriod, granularity: str) -> list[MrrPoint]:
-    daily, base = _daily_mrr(period)
-    paying = _daily_paying_customers(period)
+    figures = _daily_figures(period)
+    daily, base = figures.daily, figures.base
     currencies = sorted(
-        {c for values in daily.values() for c, (m, n) in values.items() if n} | {c for c, (m, n) in base.items() if n}
+        {c for values in daily.values() for c, (_, n, _) in values.items() if n}
+        | {c for c, (_, n, _) in base.items() if n}
     )
     points = []
     for bucket in buckets(period=period, granularity=granularity):
         for currency in currencies:
-            mrr, subscriptions = daily[bucket.last_day].get(currency, (0, 0))
-            customers = paying[bucket.last_day].get(currency, 0)
+            mrr, subscriptions, customers = daily[bucket.last_day].get(currency, (0, 0, 0))
             points.append(
                 MrrPoint(
                     day=bucket.last_day,
@@ -275,12 +265,10 @@ def growth_series(*, period: ReportPeriod, granularity: str = "month") -> list[G
 
 
 def _growth_series(*, period: ReportPeriod, granularity: str) -> list[GrowthPoint]:
-    daily, base = _daily_mrr(period)
-    totals = {day: sum(n for _, n in values.values()) for day, values in daily.items()}
-    totals[period.first_day - timedelta(days=1)] = sum(n for _, n in base.values())
-    changes: dict[date, dict[str, int]] = {}
-    for day, change, count in subscription_changes_by_day(start=period.start, end=period.end):
-        changes.setdefault(day, {})[change] = count
+    figures = _daily_figures(period)
+    totals = {day: sum(n for _, n, _ in values.values()) for day, values in figures.daily.items()}
+    totals[period.first_day - timedelta(days=1)] = sum(n for _, n, _ in figures.base.values())
+    changes = figures.changes
     points = []
     for bucket in buckets(period=period, granularity=granularity):
         days = [d for d in _days(ReportPeriod(bucket.first_day, bucket.last_day))]

@@ -511,3 +511,82 @@ class SubscriptionHistory(models.Model):
 
     def __str__(self):
         return f"{self.stripe_subscription_id} {self.status} from {self.valid_from:%Y-%m-%d}"
+
+
+class MrrDay(models.Model):
+    """What changed, per UTC day and currency, in the end-of-day subscription figures: kept by billing.
+
+    Written in the transaction that appends or closes a subscription state
+    (billing.services.revenue_rollups), so that a figure at the end of day d is the sum
+    of the rows up to d: MRR (minor units), subscriptions counted in it, paying customers
+    (organizations with a state adding more than 0, per currency), and how many
+    subscriptions were counted for the first time (`new`) or cancelled after being
+    counted (`churned`) that day. Rows are only ever incremented; `revenue_rollups_rebuild`
+    recomputes them from the states.
+    """
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    mrr = models.BigIntegerField(default=0)
+    subscriptions = models.IntegerField(default=0)
+    paying_customers = models.IntegerField(default=0)
+    new = models.IntegerField(default=0)
+    churned = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency"], name="mrr_day_unique_day_currency")]
+        ordering = ["day", "currency"]
+
+    def __str__(self):
+        return f"{self.day} {self.currency}: MRR {self.mrr:+d}, customers {self.paying_customers:+d}"
+
+
+class PayingCustomerChange(models.Model):
+    """+1 on the UTC day an organization starts paying in a currency (a state adding to MRR in force at
+    the end of the day), -1 on the day it stops: recomputed per organization when its states change.
+
+    The organization is a plain id: the rows are this table's record of what it added to
+    `MrrDay.paying_customers`, which the next recomputation takes back.
+    """
+
+    organization_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3, blank=True)
+    day = models.DateField()
+    change = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization_id", "currency", "day"], name="paying_customer_change_unique_day"
+            )
+        ]
+        ordering = ["organization_id", "currency", "day"]
+
+    def __str__(self):
+        return f"organization {self.organization_id} {self.currency} {self.day}: {self.change:+d}"
+
+
+class CustomerPaymentMonth(models.Model):
+    """Subscription invoices paid by one organization in one UTC month and currency: kept by billing.
+
+    Incremented in the transaction that records the payment; cohorts, lifetime values and
+    first payments read these (a few per customer) instead of every payment.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    month = models.DateField(help_text="First day of the UTC month.")
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(default=0)
+    payments = models.IntegerField(default=0)
+    first_paid_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month", "currency"], name="customer_payment_month_unique")
+        ]
+        ordering = ["organization_id", "month", "currency"]
+
+    def __str__(self):
+        return f"organization {self.organization_id} {self.month:%Y-%m}: {self.amount} {self.currency}"

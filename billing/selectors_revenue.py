@@ -18,10 +18,11 @@ from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
+    CustomerPaymentMonth,
+    MrrDay,
     Purchase,
     PurchaseRefund,
     PurchaseStatus,
-    SubscriptionChange,
     SubscriptionHistory,
     SubscriptionPayment,
     SubscriptionRefund,
@@ -51,65 +52,43 @@ def _counted() -> Q:
     return Q(status__in=MRR_STATUSES)
 
 
-def _in_force_before(instant: datetime) -> Q:
-    return Q(valid_from__lt=instant) & (Q(valid_to__isnull=True) | Q(valid_to__gte=instant))
-
-
 # --- Subscriptions: MRR, counts, changes ---------------------------------------------------
 
 
-def subscription_mrr_before(*, instant: datetime) -> dict[str, tuple[int, int]]:
-    """{currency: (MRR, subscriptions counted)} of the states in force just before `instant`."""
-    rows = (
-        SubscriptionHistory.objects.filter(_counted() & _in_force_before(instant))
+@dataclass(frozen=True)
+class MrrDayChange:
+    """What changed at the end of one UTC day in one currency (billing's `MrrDay` rollup)."""
+
+    day: date
+    currency: str
+    mrr: int
+    subscriptions: int  # counted in MRR
+    paying_customers: int  # organizations with a state adding more than 0
+    new: int  # subscriptions counted for the first time
+    churned: int  # subscriptions cancelled after being counted
+
+
+def mrr_days(*, first_day: date, last_day: date) -> tuple[dict[str, tuple[int, int, int]], list[MrrDayChange]]:
+    """{currency: (MRR, subscriptions, paying customers) at the end of the day before `first_day`}, and the
+    changes of each day in [first_day, last_day] that had one, ordered by day then currency.
+
+    Read from the `MrrDay` rollup billing keeps when it records a state, so a figure at the
+    end of a day is the figure before the period plus the changes up to that day.
+    """
+    base = {
+        currency: (int(mrr), int(subscriptions), int(customers))
+        for currency, mrr, subscriptions, customers in MrrDay.objects.filter(day__lt=first_day)
         .values_list("currency")
-        .annotate(mrr=Sum("mrr_amount"), subscriptions=Count("id"))
+        .annotate(m=Sum("mrr"), s=Sum("subscriptions"), c=Sum("paying_customers"))
         .order_by()
-    )
-    return {currency: (mrr, subscriptions) for currency, mrr, subscriptions in rows}
-
-
-def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tuple[date, str, int, int]]:
-    """(day, currency, MRR change, subscriptions change) for each day in [start, end).
-
-    Only days where a counted state began or ended have a line (two lines when both).
-    """
-    began = (
-        SubscriptionHistory.objects.filter(_counted(), valid_from__gte=start, valid_from__lt=end)
-        .annotate(day=_day("valid_from"))
-        .values_list("day", "currency")
-        .annotate(mrr=Sum("mrr_amount"), subscriptions=Count("id"))
-        .order_by()
-    )
-    ended = (
-        SubscriptionHistory.objects.filter(_counted(), valid_to__gte=start, valid_to__lt=end)
-        .annotate(day=_day("valid_to"))
-        .values_list("day", "currency")
-        .annotate(mrr=Sum("mrr_amount"), subscriptions=Count("id"))
-        .order_by()
-    )
-    return [*((d, c, m, n) for d, c, m, n in began), *((d, c, -m, -n) for d, c, m, n in ended)]
-
-
-def subscription_changes_by_day(*, start: datetime, end: datetime) -> list[tuple[date, str, int]]:
-    """(day, "new" | "churn", how many) in [start, end).
-
-    New: first counted in MRR; churn: cancelled after being counted.
-    """
-    return list(
-        SubscriptionHistory.objects.filter(
-            change__in=(SubscriptionChange.NEW, SubscriptionChange.CHURN), valid_from__gte=start, valid_from__lt=end
-        )
-        .annotate(day=_day("valid_from"))
-        .values_list("day", "change")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-
-
-def subscriptions_counted_before(*, instant: datetime) -> int:
-    """How many subscriptions were counted in MRR (active or past due) just before `instant`."""
-    return SubscriptionHistory.objects.filter(_counted() & _in_force_before(instant)).count()
+    }
+    changes = [
+        MrrDayChange(day=d, currency=c, mrr=m, subscriptions=s, paying_customers=p, new=n, churned=x)
+        for d, c, m, s, p, n, x in MrrDay.objects.filter(day__gte=first_day, day__lte=last_day)
+        .order_by("day", "currency")
+        .values_list("day", "currency", "mrr", "subscriptions", "paying_customers", "new", "churned")
+    ]
+    return base, changes
 
 
 # --- Money in and out, by day ----------------------------------------------------------------
@@ -221,10 +200,9 @@ def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int,
         .values_list("organization_id", "month")
         .distinct()
     )
-    if scope is None:
+    if scope is None:  # subscription invoices: billing's rollup per customer and month
         months |= set(
-            SubscriptionPayment.objects.filter(organization__isnull=False)
-            .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+            CustomerPaymentMonth.objects.filter(organization__isnull=False)
             .values_list("organization_id", "month")
             .distinct()
         )
@@ -242,9 +220,9 @@ def customer_first_payments(*, scope: ItemScope | None = None) -> dict[int, date
     )
     if scope is None:
         for organization_id, paid_at in (
-            SubscriptionPayment.objects.filter(organization__isnull=False)
+            CustomerPaymentMonth.objects.filter(organization__isnull=False)
             .values_list("organization_id")
-            .annotate(first=Min("paid_at"))
+            .annotate(first=Min("first_paid_at"))
             .order_by()
         ):
             if organization_id not in first or paid_at < first[organization_id]:
@@ -272,48 +250,6 @@ def _fetch(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
-def paying_customer_day_changes(*, start: datetime, end: datetime, first_day: date) -> list[tuple[date, str, int]]:
-    """(UTC day, currency, change in paying customers) on the days, from `first_day` on, where it changed.
-
-    A paying customer, at the end of a day, is an organization with at least one state adding
-    to MRR (amount > 0) in force (`paying_customer_spans`, per currency). The spans are summed
-    per (customer, currency, day) into +1 / -1, a running sum per (customer, currency) says
-    whether it pays at the end of each of those days, and a customer changes the count on a
-    day when its running sum crosses 0. Spans that began before `first_day` count on it.
-    Days after the period may have lines (states that end after it): the caller ignores them.
-    """
-    spans_sql, spans_params = _sql(
-        SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
-        .annotate(from_day=_day("valid_from"), to_day=_day("valid_to"))
-        .values_list("organization_id", "currency", "from_day", "to_day")
-    )
-    crossing = (
-        "CASE WHEN running > 0 AND running - delta <= 0 THEN 1 "
-        "WHEN running <= 0 AND running - delta > 0 THEN -1 ELSE 0 END"
-    )
-    sql = f"""
-        WITH spans AS ({spans_sql})
-        SELECT day, currency, SUM({crossing}) AS change FROM (
-            SELECT day, currency, delta,
-                   SUM(delta) OVER (PARTITION BY organization_id, currency ORDER BY day) AS running
-            FROM (
-                SELECT organization_id, currency, day, SUM(delta) AS delta FROM (
-                    SELECT organization_id, currency,
-                           CASE WHEN from_day < %s THEN %s ELSE from_day END AS day, 1 AS delta
-                    FROM spans
-                    UNION ALL
-                    SELECT organization_id, currency, to_day AS day, -1 AS delta FROM spans WHERE to_day IS NOT NULL
-                ) AS deltas GROUP BY organization_id, currency, day
-            ) AS per_day
-        ) AS runs
-        GROUP BY day, currency
-        HAVING SUM({crossing}) <> 0
-    """  # noqa: S608 (the ORM's own SQL and constants; values are parameters)
-    rows = _fetch(sql, (*spans_params, first_day, first_day))
-    return [(date.fromisoformat(d) if isinstance(d, str) else d, currency, int(n)) for d, currency, n in rows]
-
-
 def customer_totals_top(
     *, limit: int, scope: ItemScope | None = None, organization_id: int | None = None
 ) -> list[CustomerTotal]:
@@ -335,9 +271,9 @@ def customer_totals_top(
     ]
     if scope is None:
         parts += [
-            SubscriptionPayment.objects.filter(**only)
+            CustomerPaymentMonth.objects.filter(**only)
             .values_list("organization_id", "currency")
-            .annotate(paid=Sum("amount"), refunds=Value(0), payments=Count("id"))
+            .annotate(paid=Sum("amount"), refunds=Value(0), payments=Sum("payments"))
             .order_by(),
             SubscriptionRefund.objects.filter(**only)
             .values_list("organization_id", "currency")
@@ -369,13 +305,8 @@ def customer_totals_top(
 def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
     """{organization: when it first paid anything} for the customers whose first payment fell in [start, end)."""
     parts = [
-        _sql(
-            queryset.filter(organization__isnull=False)
-            .values_list("organization_id")
-            .annotate(first=Min("paid_at"))
-            .order_by()
-        )
-        for queryset in (_purchases(None), SubscriptionPayment.objects.all())
+        _sql(queryset.filter(organization__isnull=False).values_list("organization_id").annotate(first=Min(field)))
+        for queryset, field in ((_purchases(None), "paid_at"), (CustomerPaymentMonth.objects.all(), "first_paid_at"))
     ]
     union = " UNION ALL ".join(
         f"SELECT * FROM ({sql}) AS part{n}"  # noqa: S608 (the ORM's own SQL)
@@ -423,8 +354,10 @@ def customer_cohort_counts(
     after_start = datetime(after.year, after.month, 1, tzinfo=UTC)
     parts = [_sql(_purchases(scope).filter(organization__isnull=False).values_list("organization_id", "paid_at"))]
     if scope is None:
-        subscription_payments = SubscriptionPayment.objects.filter(organization__isnull=False)
-        parts.append(_sql(subscription_payments.values_list("organization_id", "paid_at")))
+        # Billing's rollup of invoices per customer and month: its first payment in each month is in
+        # that month, so it gives the same months and the same first payment as every invoice.
+        months_paid = CustomerPaymentMonth.objects.filter(organization__isnull=False)
+        parts.append(_sql(months_paid.values_list("organization_id", "first_paid_at")))
     # A month's index is that of the last of these starts at or before the instant (0: first_month; -1
     # before it, `months` after last_month): a binary search, no time zone arithmetic per row.
     starts = [

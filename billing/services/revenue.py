@@ -9,6 +9,8 @@
 Each is idempotent (Stripe's ids, or "nothing changed, nothing written"), so replayed
 and reordered webhooks converge. Each write bumps the revenue version after the commit,
 which is the cache key analytics builds its figures on, so no figure outlives a change.
+In the same transaction each keeps billing's rollups (billing.services.revenue_rollups:
+MRR per day, paying customers, payments per customer and month) in step.
 """
 
 import time
@@ -30,6 +32,14 @@ from billing.models import (
     SubscriptionState,
 )
 from billing.plans import FREE, PLANS, plan_for_lookup_key
+from billing.services.revenue_rollups import (
+    customer_payment_month_add,
+    merge_deltas,
+    mrr_day_add,
+    paying_customers_refresh,
+    rollups_lock_shared,
+    state_mrr_day_deltas,
+)
 
 # Statuses whose subscription counts in MRR (SPEC 5: active or past due, not trialing).
 MRR_STATUSES = ("active", "past_due")
@@ -189,8 +199,10 @@ def subscription_history_record(
     follows, whatever Stripe's timestamps say.
     """
     written = []
+    deltas: dict = {}  # for billing's MrrDay rollup
     with transaction.atomic():
         SubscriptionState.objects.select_for_update().filter(organization=organization).first()
+        rollups_lock_shared()
         for data in subscriptions:
             subscription_id = data.get("id")
             if not subscription_id:
@@ -206,16 +218,19 @@ def subscription_history_record(
                 at = max(at, current.valid_from)
                 current.valid_to = at
                 current.save(update_fields=["valid_to"])
-            written.append(
-                SubscriptionHistory.objects.create(
-                    organization=organization,
-                    stripe_subscription_id=subscription_id,
-                    change=_change_kind(subscription_id=subscription_id, fields=fields, previous=current),
-                    valid_from=at,
-                    **fields,
-                )
+                merge_deltas(deltas, state_mrr_day_deltas(state=current, closed_at=at))
+            state = SubscriptionHistory.objects.create(
+                organization=organization,
+                stripe_subscription_id=subscription_id,
+                change=_change_kind(subscription_id=subscription_id, fields=fields, previous=current),
+                valid_from=at,
+                **fields,
             )
+            merge_deltas(deltas, state_mrr_day_deltas(state=state))
+            written.append(state)
         if written:
+            mrr_day_add(deltas)
+            paying_customers_refresh(organization_id=organization.pk)
             _bump_on_commit()
     return written
 
@@ -303,6 +318,13 @@ def subscription_payment_record(*, invoice: dict, organization: Organization) ->
             },
         )
         if created:
+            rollups_lock_shared()
+            customer_payment_month_add(
+                organization_id=payment.organization_id,
+                paid_at=payment.paid_at,
+                currency=payment.currency,
+                amount=payment.amount,
+            )
             _bump_on_commit()
     return payment if created else None
 
