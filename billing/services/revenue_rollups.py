@@ -243,7 +243,7 @@ def revenue_rollups_computed(*, apps=global_apps) -> tuple[dict, dict, dict]:
                 merge_deltas(mrr_days, {(day, c): {"paying_customers": change}})
             organization, spans = org, []
         spans.append((currency, valid_from, valid_to))
-    mrr_days = {key: values for key, values in mrr_days.items() if any(values.values())}
+    mrr_days = {key: {f: v for f, v in values.items() if v} for key, values in mrr_days.items() if any(values.values())}
     months = {
         (org, month.date() if isinstance(month, datetime) else month, currency): (amount, n, first)
         for org, month, currency, amount, n, first in SubscriptionPayment.objects.filter(organization__isnull=False)
