@@ -28,6 +28,7 @@ from billing.models import Purchase, PurchaseRefund, PurchaseStatus
 from billing.selectors_revenue import (
     ItemScope,
     customer_cohort_counts,
+    customer_cohort_table,
     customer_first_payments,
     customer_first_payments_between,
     customer_payment_months,
@@ -36,7 +37,6 @@ from billing.selectors_revenue import (
     money_by_day,
     mrr_days,
     revenue_version,
-    subscription_history_all,
 )
 from common.item_audience import ItemAudience
 
@@ -370,8 +370,11 @@ def cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | 
 
 
 def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
-    counted = customer_cohort_counts(first_month=first_month, last_month=last_month, scope=scope)
-    if counted is not None:  # PostgreSQL: one query
+    if scope is None:  # billing's cohort counts (invoices and states), purchases added
+        counted = customer_cohort_table(first_month=first_month, last_month=last_month)
+    else:  # a seller's purchases: one PostgreSQL query, or Python
+        counted = customer_cohort_counts(first_month=first_month, last_month=last_month, scope=scope)
+    if counted is not None:
         return [
             CohortRow(
                 month=month,
@@ -384,8 +387,8 @@ def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope |
     return _cohort_retention_in_python(first_month=first_month, last_month=last_month, scope=scope)
 
 
-def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
-    """The same table from the customers' payment months and states read into Python (SQLite; very long spans)."""
+def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: ItemScope) -> list[CohortRow]:
+    """The table of a scope's purchases from the customers' payment months read into Python (SQLite; long spans)."""
     first_paid = {
         org: month_start(at.astimezone(UTC).date()) for org, at in customer_first_payments(scope=scope).items()
     }
@@ -396,18 +399,6 @@ def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: I
     paying: dict[int, set[date]] = {}
     for org, month in customer_payment_months(scope=scope):
         paying.setdefault(org, set()).add(month)
-    if scope is None:
-        last_day = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1) - timedelta(days=1)
-        for org, valid_from, valid_to in subscription_history_all().values_list(
-            "organization_id", "valid_from", "valid_to"
-        ):
-            start = valid_from.astimezone(UTC).date()
-            # Ends of day covered: from the first day to the day before the end.
-            stop = valid_to.astimezone(UTC).date() - timedelta(days=1) if valid_to else last_day
-            month = month_start(start)
-            while month <= month_start(min(stop, last_day)) and start <= stop:
-                paying.setdefault(org, set()).add(month)
-                month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     rows = []
     for month in sorted(cohorts):
         members = cohorts[month]

@@ -566,27 +566,87 @@ class PayingCustomerChange(models.Model):
         return f"organization {self.organization_id} {self.currency} {self.day}: {self.change:+d}"
 
 
-class CustomerPaymentMonth(models.Model):
-    """Subscription invoices paid by one organization in one UTC month and currency: kept by billing.
+class CustomerRevenue(models.Model):
+    """Subscription invoices paid by one organization in one currency, all time: kept by billing.
 
-    Incremented in the transaction that records the payment; cohorts, lifetime values and
-    first payments read these (a few per customer) instead of every payment.
+    Incremented in the transaction that records the payment; lifetime values and first
+    payments read these (one per customer and currency) instead of every payment.
     """
 
     organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    month = models.DateField(help_text="First day of the UTC month.")
     currency = models.CharField(max_length=3)
     amount = models.BigIntegerField(default=0)
     payments = models.IntegerField(default=0)
     first_paid_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "month", "currency"], name="customer_payment_month_unique")
-        ]
-        ordering = ["organization_id", "month", "currency"]
+        constraints = [models.UniqueConstraint(fields=["organization", "currency"], name="customer_revenue_unique")]
+        indexes = [models.Index(fields=["first_paid_at"], name="billing_custrev_first_paid")]
+        ordering = ["organization_id", "currency"]
 
     def __str__(self):
-        return f"organization {self.organization_id} {self.month:%Y-%m}: {self.amount} {self.currency}"
+        return f"organization {self.organization_id}: {self.amount} {self.currency}"
+
+
+class CustomerCohort(models.Model):
+    """One organization's cohort and paying months from its subscriptions (invoices and states): kept by billing.
+
+    `cohort_month`: the UTC month of its first subscription invoice (None: none yet).
+    `open_from`: the month from which a state adding to MRR is still in force (it pays in
+    every month from then on); the months before, in `CustomerPayingMonth`. These rows are
+    what the organization added to `CohortCell` / `CohortOpen`, taken back when recomputed.
+    One-time purchases are not in these tables: analytics' cohorts add them when it reads.
+    """
+
+    organization_id = models.BigIntegerField(unique=True)
+    cohort_month = models.DateField(null=True, blank=True)
+    open_from = models.DateField(null=True, blank=True)
+
+    def __str__(self):
+        return f"organization {self.organization_id}: cohort {self.cohort_month}"
+
+
+class CustomerPayingMonth(models.Model):
+    """A month (before `CustomerCohort.open_from`) in which an organization paid an invoice or had a state
+    adding to MRR in force at the end of one of its days."""
+
+    organization_id = models.BigIntegerField()
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "month"], name="customer_paying_month_unique")
+        ]
+
+    def __str__(self):
+        return f"organization {self.organization_id} paid in {self.month:%Y-%m}"
+
+
+class CohortCell(models.Model):
+    """How many organizations of a cohort (month of first subscription invoice) paid in a month (≥ the cohort)."""
+
+    cohort_month = models.DateField()
+    month = models.DateField()
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort_month", "month"], name="cohort_cell_unique")]
+
+    def __str__(self):
+        return f"cohort {self.cohort_month:%Y-%m}, {self.month:%Y-%m}: {self.customers}"
+
+
+class CohortOpen(models.Model):
+    """How many organizations of a cohort pay in every month from `from_month` on (a state still in force)."""
+
+    cohort_month = models.DateField()
+    from_month = models.DateField()
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort_month", "from_month"], name="cohort_open_unique")]
+
+    def __str__(self):
+        return f"cohort {self.cohort_month:%Y-%m}, from {self.from_month:%Y-%m}: {self.customers}"

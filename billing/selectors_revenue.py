@@ -9,6 +9,7 @@ for day d when it started before the next midnight and had not ended before it
 day shows in that day's figure.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,12 +19,15 @@ from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
-    CustomerPaymentMonth,
+    CohortCell,
+    CohortOpen,
+    CustomerCohort,
+    CustomerPayingMonth,
+    CustomerRevenue,
     MrrDay,
     Purchase,
     PurchaseRefund,
     PurchaseStatus,
-    SubscriptionHistory,
     SubscriptionPayment,
     SubscriptionRefund,
 )
@@ -46,10 +50,6 @@ class ItemScope:
 
 def _day(column: str) -> TruncDate:
     return TruncDate(column, tzinfo=UTC)
-
-
-def _counted() -> Q:
-    return Q(status__in=MRR_STATUSES)
 
 
 # --- Subscriptions: MRR, counts, changes ---------------------------------------------------
@@ -191,8 +191,8 @@ class CustomerTotal:
     payments: int
 
 
-def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int, date]]:
-    """(organization, first day of the month) of every month a customer paid something (an invoice or a purchase)."""
+def customer_payment_months(*, scope: ItemScope) -> set[tuple[int, date]]:
+    """(organization, first day of the month) of every month a customer paid for a scoped purchase."""
     months = set(
         _purchases(scope)
         .filter(organization__isnull=False)
@@ -200,39 +200,104 @@ def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int,
         .values_list("organization_id", "month")
         .distinct()
     )
-    if scope is None:  # subscription invoices: billing's rollup per customer and month
-        months |= set(
-            CustomerPaymentMonth.objects.filter(organization__isnull=False)
-            .values_list("organization_id", "month")
-            .distinct()
-        )
     return {(org, month.date() if isinstance(month, datetime) else month) for org, month in months}
 
 
-def customer_first_payments(*, scope: ItemScope | None = None) -> dict[int, datetime]:
-    """{organization: when it first paid anything} (an invoice or a purchase)."""
-    first = dict(
+def customer_first_payments(*, scope: ItemScope) -> dict[int, datetime]:
+    """{organization: when it first paid for a scoped purchase}."""
+    return dict(
         _purchases(scope)
         .filter(organization__isnull=False)
         .values_list("organization_id")
         .annotate(first=Min("paid_at"))
         .order_by()
     )
-    if scope is None:
-        for organization_id, paid_at in (
-            CustomerPaymentMonth.objects.filter(organization__isnull=False)
-            .values_list("organization_id")
-            .annotate(first=Min("first_paid_at"))
-            .order_by()
+
+
+def _add_month(month: date, n: int = 1) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def customer_cohort_table(*, first_month: date, last_month: date) -> list[tuple[date, int, tuple[int, ...]]]:
+    """(cohort month, customers, retained 0, 1, ... months later) for the cohorts of [first_month, last_month].
+
+    The rules are analytics' (docs/analytics.md, `cohort_retention`): a customer's cohort is
+    the UTC month of its first payment (an invoice or a purchase); it is paying in a month
+    when it paid something in it or a state adding to MRR (amount > 0) was in force at the
+    end of one of its days. Read from the cohort counts billing keeps for invoices and states
+    (`CohortCell`, `CohortOpen`); the few customers with a one-time purchase are then
+    recounted with their purchases (which may move their cohort earlier and add months).
+    """
+    counts: dict[tuple[date, date], int] = defaultdict(int)
+    in_range = {"cohort_month__gte": first_month, "cohort_month__lte": last_month}
+    for cohort, month, n in CohortCell.objects.filter(month__lte=last_month, **in_range).values_list(
+        "cohort_month", "month", "customers"
+    ):
+        counts[(cohort, month)] += n
+    opened = list(
+        CohortOpen.objects.filter(from_month__lte=last_month, customers__gt=0, **in_range).values_list(
+            "cohort_month", "from_month", "customers"
+        )
+    )
+    for cohort, from_month, n in opened:
+        month = from_month
+        while month <= last_month:
+            counts[(cohort, month)] += n
+            month = _add_month(month)
+
+    def contribution(cohort, months, open_from) -> set[tuple[date, date]]:
+        if cohort is None or not first_month <= cohort <= last_month:
+            return set()
+        paying = {m for m in months if cohort <= m <= last_month}
+        if open_from is not None:
+            month = max(open_from, cohort)
+            while month <= last_month:
+                paying.add(month)
+                month = _add_month(month)
+        return {(cohort, m) for m in paying}
+
+    purchase_months: dict[int, set[date]] = defaultdict(set)
+    for org, month in (
+        _purchases(None)
+        .filter(organization__isnull=False)
+        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+        .values_list("organization_id", "month")
+        .distinct()
+    ):
+        purchase_months[org].add(month.date() if isinstance(month, datetime) else month)
+    if purchase_months:
+        kept = {
+            org: (cohort, open_from)
+            for org, cohort, open_from in CustomerCohort.objects.filter(
+                organization_id__in=purchase_months
+            ).values_list("organization_id", "cohort_month", "open_from")
+        }
+        months_kept: dict[int, set[date]] = defaultdict(set)
+        for org, month in CustomerPayingMonth.objects.filter(organization_id__in=purchase_months).values_list(
+            "organization_id", "month"
         ):
-            if organization_id not in first or paid_at < first[organization_id]:
-                first[organization_id] = paid_at
-    return first
-
-
-def subscription_history_all() -> QuerySet[SubscriptionHistory]:
-    """Every subscription state (for cohorts: months a customer stayed subscribed)."""
-    return SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
+            months_kept[org].add(month)
+        for org, bought in purchase_months.items():
+            cohort, open_from = kept.get(org, (None, None))
+            for key in contribution(cohort, months_kept[org], open_from):
+                counts[key] -= 1
+            first_bought = min(bought)
+            real_cohort = first_bought if cohort is None else min(cohort, first_bought)
+            for key in contribution(real_cohort, months_kept[org] | bought, open_from):
+                counts[key] += 1
+    rows = []
+    cohort = first_month
+    while cohort <= last_month:
+        customers = counts.get((cohort, cohort), 0)
+        if customers:
+            retained, month = [], cohort
+            while month <= last_month:
+                retained.append(counts.get((cohort, month), 0))
+                month = _add_month(month)
+            rows.append((cohort, customers, tuple(retained)))
+        cohort = _add_month(cohort)
+    return rows
 
 
 # --- Computed in the database (the dashboard's figures at scale) ------------------------------
@@ -271,7 +336,7 @@ def customer_totals_top(
     ]
     if scope is None:
         parts += [
-            CustomerPaymentMonth.objects.filter(**only)
+            CustomerRevenue.objects.filter(**only)
             .values_list("organization_id", "currency")
             .annotate(paid=Sum("amount"), refunds=Value(0), payments=Sum("payments"))
             .order_by(),
@@ -303,24 +368,28 @@ def customer_totals_top(
 
 
 def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
-    """{organization: when it first paid anything} for the customers whose first payment fell in [start, end)."""
-    parts = [
-        _sql(queryset.filter(organization__isnull=False).values_list("organization_id").annotate(first=Min(field)))
-        for queryset, field in ((_purchases(None), "paid_at"), (CustomerPaymentMonth.objects.all(), "first_paid_at"))
-    ]
-    union = " UNION ALL ".join(
-        f"SELECT * FROM ({sql}) AS part{n}"  # noqa: S608 (the ORM's own SQL)
-        for n, (sql, _) in enumerate(parts)
-    )
-    sql = f"""
-        SELECT organization_id, first FROM (
-            SELECT organization_id, MIN(first) AS first FROM ({union}) AS firsts GROUP BY organization_id
-        ) AS customers WHERE first >= %s AND first < %s
-    """  # noqa: S608 (the ORM's own SQL; values are parameters)
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = _fetch(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))
-    # SQLite gives the text it stores (UTC, without an offset).
-    return {org: datetime.fromisoformat(at).replace(tzinfo=UTC) if isinstance(at, str) else at for org, at in rows}
+    """{organization: when it first paid anything} for the customers whose first payment fell in [start, end).
+
+    The candidates are the customers who paid in the period for the first time in a currency
+    (billing's per-customer invoice totals, indexed by first payment) or bought something in
+    it; each one's first payment ever is then the earliest of its totals and purchases.
+    """
+    in_period = Q(
+        organization_id__in=CustomerRevenue.objects.filter(first_paid_at__gte=start, first_paid_at__lt=end).values(
+            "organization_id"
+        )
+    ) | Q(organization_id__in=_purchases(None).filter(paid_at__gte=start, paid_at__lt=end).values("organization_id"))
+    first: dict[int, datetime] = {}
+    for queryset, field in ((CustomerRevenue.objects.all(), "first_paid_at"), (_purchases(None), "paid_at")):
+        for org, at in (
+            queryset.filter(in_period, organization__isnull=False)
+            .values_list("organization_id")
+            .annotate(first=Min(field))
+            .order_by()
+        ):
+            if org not in first or at < first[org]:
+                first[org] = at
+    return {org: at for org, at in first.items() if start <= at < end}
 
 
 def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
@@ -333,18 +402,15 @@ COHORT_SQL_MONTHS = 62
 
 
 def customer_cohort_counts(
-    *, first_month: date, last_month: date, scope: ItemScope | None = None
+    *, first_month: date, last_month: date, scope: ItemScope
 ) -> list[tuple[date, int, tuple[int, ...]]] | None:
-    """(cohort month, customers, retained 0, 1, ... months later) in one PostgreSQL query; None elsewhere.
+    """The cohort table of a scope's purchases (a seller's templates) in one PostgreSQL query; None elsewhere.
 
-    The rules are analytics' (docs/analytics.md, `cohort_retention`): a customer's cohort
-    is the UTC month of its first payment (an invoice or a purchase); it is paying in a
-    month when it paid something in it or a state adding to MRR (amount > 0) was in force
-    at the end of one of its days (without a `scope`; with one, only the scoped purchases).
-    Each customer's paying months in [first_month, last_month] are the bits of a bigint
-    (payments: a bit per month; states: the range of months from the first day in force to
-    the last end of day covered), OR-ed per customer, then counted per cohort and offset.
-    None (not PostgreSQL, or more than COHORT_SQL_MONTHS months): the caller computes it.
+    A customer's cohort is the UTC month of its first scoped purchase; it is paying in a
+    month when it bought one in it (without a scope: `customer_cohort_table`). Each
+    customer's paying months in [first_month, last_month] are the bits of a bigint, OR-ed
+    per customer, then counted per cohort and offset. None (not PostgreSQL, or more than
+    COHORT_SQL_MONTHS months): the caller computes it.
     """
     months = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
     if connection.vendor != "postgresql" or not 0 < months <= COHORT_SQL_MONTHS:
@@ -353,11 +419,6 @@ def customer_cohort_counts(
     first_start = datetime(first_month.year, first_month.month, 1, tzinfo=UTC)
     after_start = datetime(after.year, after.month, 1, tzinfo=UTC)
     parts = [_sql(_purchases(scope).filter(organization__isnull=False).values_list("organization_id", "paid_at"))]
-    if scope is None:
-        # Billing's rollup of invoices per customer and month: its first payment in each month is in
-        # that month, so it gives the same months and the same first payment as every invoice.
-        months_paid = CustomerPaymentMonth.objects.filter(organization__isnull=False)
-        parts.append(_sql(months_paid.values_list("organization_id", "first_paid_at")))
     # A month's index is that of the last of these starts at or before the instant (0: first_month; -1
     # before it, `months` after last_month): a binary search, no time zone arithmetic per row.
     starts = [
@@ -377,25 +438,6 @@ def customer_cohort_counts(
             f"FROM ({sql}) AS payments(org, paid_at) GROUP BY org"
         )
         params += [starts, starts, *ps]
-    if scope is None:
-        states_sql, states_params = _sql(
-            subscription_history_all()
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first_start), valid_from__lt=after_start)
-            .values_list("organization_id", "valid_from", "valid_to")
-        )
-        # ... and a bit per month of each state adding to MRR: ends of day covered from the day it
-        # began to the day before the day it ended (that day's instant 24 hours before its end).
-        lines.append(f"""
-            SELECT org, NULL::timestamptz AS first_at, (1::bigint << (hi + 1)) - (1::bigint << lo) AS months FROM (
-                SELECT org, GREATEST(width_bucket(valid_from, %s::timestamptz[]) - 1, 0) AS lo,
-                       CASE WHEN valid_to IS NULL THEN {months - 1:d}
-                       ELSE LEAST(width_bucket(valid_to - interval '24 hours', %s::timestamptz[]) - 1, {months - 1:d})
-                       END AS hi
-                FROM ({states_sql}) AS states(org, valid_from, valid_to)
-                WHERE valid_to IS NULL OR (valid_from AT TIME ZONE 'UTC')::date < (valid_to AT TIME ZONE 'UTC')::date
-            ) AS ranges WHERE lo <= hi
-        """)  # noqa: S608 (the ORM's own SQL and integers)
-        params += [starts, starts, *states_params]
     union = " UNION ALL ".join(lines)
     cells = ", ".join(f"SUM((months >> {n:d}) & 1)" for n in range(months))
     sql = f"""

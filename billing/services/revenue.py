@@ -10,7 +10,7 @@ Each is idempotent (Stripe's ids, or "nothing changed, nothing written"), so rep
 and reordered webhooks converge. Each write bumps the revenue version after the commit,
 which is the cache key analytics builds its figures on, so no figure outlives a change.
 In the same transaction each keeps billing's rollups (billing.services.revenue_rollups:
-MRR per day, paying customers, payments per customer and month) in step.
+MRR per day, paying customers, payments per customer, cohorts) in step.
 """
 
 import time
@@ -33,7 +33,8 @@ from billing.models import (
 )
 from billing.plans import FREE, PLANS, plan_for_lookup_key
 from billing.services.revenue_rollups import (
-    customer_payment_month_add,
+    customer_cohort_refresh,
+    customer_revenue_add,
     merge_deltas,
     mrr_day_add,
     paying_customers_refresh,
@@ -231,6 +232,7 @@ def subscription_history_record(
         if written:
             mrr_day_add(deltas)
             paying_customers_refresh(organization_id=organization.pk)
+            customer_cohort_refresh(organization_id=organization.pk)
             _bump_on_commit()
     return written
 
@@ -319,12 +321,14 @@ def subscription_payment_record(*, invoice: dict, organization: Organization) ->
         )
         if created:
             rollups_lock_shared()
-            customer_payment_month_add(
+            customer_revenue_add(
                 organization_id=payment.organization_id,
                 paid_at=payment.paid_at,
                 currency=payment.currency,
                 amount=payment.amount,
             )
+            if payment.organization_id is not None:
+                customer_cohort_refresh(organization_id=payment.organization_id)
             _bump_on_commit()
     return payment if created else None
 

@@ -8,7 +8,11 @@
 - `PayingCustomerChange`: per organization and currency, +1 / -1 on the days it starts
   and stops paying; recomputed from the organization's states whenever they change, and
   the difference added to `MrrDay.paying_customers`.
-- `CustomerPaymentMonth`: subscription invoices per organization, UTC month and currency.
+- `CustomerRevenue`: subscription invoices per organization and currency, all time.
+- `CohortCell` / `CohortOpen`: per cohort (UTC month of an organization's first invoice),
+  how many organizations paid in each month (an invoice, or a state adding to MRR in
+  force at the end of one of its days), with `CustomerCohort` / `CustomerPayingMonth` as
+  each organization's record of what it added; recomputed per organization like paying days.
 
 Every increment is one `INSERT … ON CONFLICT DO UPDATE SET x = x + delta`, so concurrent
 recorders (different subscriptions, the same day and currency) never lose one. The
@@ -24,7 +28,7 @@ advisory lock) while it recomputes its paying-customer days.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.apps import apps as global_apps
 from django.db import connection, transaction
@@ -182,29 +186,142 @@ def paying_customers_refresh(*, organization_id: int) -> None:
     mrr_day_add(deltas)
 
 
-def customer_payment_month_add(*, organization_id: int | None, paid_at: datetime, currency: str, amount: int) -> None:
-    """Count one subscription payment in its organization's month (one atomic upsert)."""
+def customer_revenue_add(*, organization_id: int | None, paid_at: datetime, currency: str, amount: int) -> None:
+    """Count one subscription payment in its organization's total (one atomic upsert)."""
     if organization_id is None:
         return
-    table = _table("CustomerPaymentMonth")
+    table = _table("CustomerRevenue")
     sql = (
-        f"INSERT INTO {table} (organization_id, month, currency, amount, payments, first_paid_at) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, 1, %s) ON CONFLICT (organization_id, month, currency) DO UPDATE SET "
+        f"INSERT INTO {table} (organization_id, currency, amount, payments, first_paid_at) "  # noqa: S608
+        "VALUES (%s, %s, %s, 1, %s) ON CONFLICT (organization_id, currency) DO UPDATE SET "
         f"amount = {table}.amount + excluded.amount, payments = {table}.payments + 1, "
         f"first_paid_at = CASE WHEN excluded.first_paid_at < {table}.first_paid_at "
         f"THEN excluded.first_paid_at ELSE {table}.first_paid_at END"
     )
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(sql, (organization_id, _month(paid_at), currency, amount, adapt(paid_at)))
+        cursor.execute(sql, (organization_id, currency, amount, adapt(paid_at)))
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def customer_cohort_of(
+    *, payment_months: Iterable[date], paying_days: dict[tuple[str, date], int]
+) -> tuple[date | None, set[date], date | None]:
+    """(cohort month, paying months before `open_from`, open_from) of one organization (pure).
+
+    The cohort is its first invoice's month. It pays in a month when it paid an invoice in
+    it or was a paying customer (`paying_customer_days`, any currency) at the end of one of
+    its days; from `open_from` on it pays in every month (a span still open).
+    """
+    payment_months = set(payment_months)
+    cohort = min(payment_months, default=None)
+    months = set(payment_months)
+    open_from = None
+    by_currency: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for (currency, day), change in paying_days.items():
+        by_currency[currency].append((day, change))
+    for changes in by_currency.values():
+        began = None
+        for day, change in sorted(changes):
+            if change > 0:
+                began = day
+            elif began is not None:
+                last = day - timedelta(days=1)  # not paying at the end of the day it stopped
+                month = date(began.year, began.month, 1)
+                while month <= last:
+                    months.add(month)
+                    month = _next_month(month)
+                began = None
+        if began is not None:
+            start = date(began.year, began.month, 1)
+            open_from = start if open_from is None else min(open_from, start)
+    if open_from is not None:
+        months = {m for m in months if m < open_from}
+    return cohort, months, open_from
+
+
+def cohort_contribution(
+    cohort: date | None, months: Iterable[date], open_from: date | None
+) -> tuple[dict[tuple[date, date], int], dict[tuple[date, date], int]]:
+    """What one organization adds to ({(cohort, month): 1} cells, {(cohort, from month): 1} open rows) (pure)."""
+    if cohort is None:
+        return {}, {}
+    cells = {(cohort, m): 1 for m in months if m >= cohort}
+    opened = {(cohort, max(open_from, cohort)): 1} if open_from is not None else {}
+    if open_from is not None:
+        cells = {key: n for key, n in cells.items() if key[1] < max(open_from, cohort)}
+    return cells, opened
+
+
+def _counts_add(model_name: str, columns: tuple[str, str], deltas: dict[tuple[date, date], int]) -> None:
+    table = _table(model_name)
+    first, second = columns
+    sql = (
+        f"INSERT INTO {table} ({first}, {second}, customers) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({first}, {second}) DO UPDATE SET customers = {table}.customers + excluded.customers"
+    )
+    rows = [(a, b, n) for (a, b), n in sorted(deltas.items()) if n]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+def customer_cohort_refresh(*, organization_id: int) -> None:
+    """Recompute one organization's cohort and paying months; move the cohort counts by the difference.
+
+    Reads its invoices and its paying days (call after `paying_customers_refresh`). Idempotent.
+    """
+    SubscriptionPayment = global_apps.get_model("billing", "SubscriptionPayment")
+    PayingCustomerChange = global_apps.get_model("billing", "PayingCustomerChange")
+    CustomerCohort = global_apps.get_model("billing", "CustomerCohort")
+    CustomerPayingMonth = global_apps.get_model("billing", "CustomerPayingMonth")
+    _advisory_lock((ORGANIZATION_LOCK_SPACE, organization_id))
+    cohort, months, open_from = customer_cohort_of(
+        payment_months={
+            _month(at)
+            for at in SubscriptionPayment.objects.filter(organization_id=organization_id).values_list(
+                "paid_at", flat=True
+            )
+        },
+        paying_days={
+            (currency, day): change
+            for currency, day, change in PayingCustomerChange.objects.filter(
+                organization_id=organization_id
+            ).values_list("currency", "day", "change")
+        },
+    )
+    stored = CustomerCohort.objects.filter(organization_id=organization_id).first()
+    stored_months = set(
+        CustomerPayingMonth.objects.filter(organization_id=organization_id).values_list("month", flat=True)
+    )
+    old = (stored.cohort_month, stored_months, stored.open_from) if stored else (None, set(), None)
+    if old == (cohort, months, open_from):
+        return
+    old_cells, old_open = cohort_contribution(*old)
+    new_cells, new_open = cohort_contribution(cohort, months, open_from)
+    cells = {k: new_cells.get(k, 0) - old_cells.get(k, 0) for k in old_cells.keys() | new_cells.keys()}
+    opened = {k: new_open.get(k, 0) - old_open.get(k, 0) for k in old_open.keys() | new_open.keys()}
+    CustomerCohort.objects.update_or_create(
+        organization_id=organization_id, defaults={"cohort_month": cohort, "open_from": open_from}
+    )
+    if stored_months - months:
+        CustomerPayingMonth.objects.filter(organization_id=organization_id, month__in=stored_months - months).delete()
+    CustomerPayingMonth.objects.bulk_create(
+        [CustomerPayingMonth(organization_id=organization_id, month=m) for m in sorted(months - stored_months)]
+    )
+    _counts_add("CohortCell", ("cohort_month", "month"), cells)
+    _counts_add("CohortOpen", ("cohort_month", "from_month"), opened)
 
 
 # --- Rebuild -----------------------------------------------------------------------------------------------
 
 
-def revenue_rollups_computed(*, apps=global_apps) -> tuple[dict, dict, dict]:
-    """The rollups recomputed from the source rows: ({(day, currency): fields}, {(org, currency, day): change},
-    {(org, month, currency): (amount, payments, first_paid_at)})."""
+def revenue_rollups_computed(*, apps=global_apps) -> dict[str, dict]:
+    """The rollups recomputed from the source rows (states and invoices), each as a dict keyed like its
+    unique constraint: "mrr_days", "paying_days", "revenue", "cohorts", "paying_months", "cells", "open"."""
     SubscriptionHistory = apps.get_model("billing", "SubscriptionHistory")
     SubscriptionPayment = apps.get_model("billing", "SubscriptionPayment")
     counted = SubscriptionHistory.objects.filter(status__in=MRR_STATUSES)
@@ -228,56 +345,115 @@ def revenue_rollups_computed(*, apps=global_apps) -> tuple[dict, dict, dict]:
         .order_by()
     ):
         merge_deltas(mrr_days, {(day, currency): {"new" if change == "new" else "churned": n}})
-    paying: dict[tuple[int, str, date], int] = {}
-    spans: list = []
-    organization = None
-    rows = (
+    # Each organization's paying days, from its states adding to MRR.
+    paying_by_org: dict[int, dict[tuple[str, date], int]] = defaultdict(dict)
+    spans: dict[int, list] = defaultdict(list)
+    for org, currency, valid_from, valid_to in (
         counted.filter(mrr_amount__gt=0, organization__isnull=False)
-        .order_by("organization_id")
         .values_list("organization_id", "currency", "valid_from", "valid_to")
-    )
-    for org, currency, valid_from, valid_to in [*rows.iterator(chunk_size=10_000), (None, "", None, None)]:
-        if org != organization:
-            for (c, day), change in paying_customer_days(spans).items():
-                paying[(organization, c, day)] = change
-                merge_deltas(mrr_days, {(day, c): {"paying_customers": change}})
-            organization, spans = org, []
-        spans.append((currency, valid_from, valid_to))
+        .iterator(chunk_size=10_000)
+    ):
+        spans[org].append((currency, valid_from, valid_to))
+    for org, org_spans in spans.items():
+        paying_by_org[org] = paying_customer_days(org_spans)
+        for (currency, day), change in paying_by_org[org].items():
+            merge_deltas(mrr_days, {(day, currency): {"paying_customers": change}})
+    del spans
     mrr_days = {key: {f: v for f, v in values.items() if v} for key, values in mrr_days.items() if any(values.values())}
-    months = {
-        (org, month.date() if isinstance(month, datetime) else month, currency): (amount, n, first)
-        for org, month, currency, amount, n, first in SubscriptionPayment.objects.filter(organization__isnull=False)
-        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
-        .values_list("organization_id", "month", "currency")
+    paying_days = {
+        (org, currency, day): change for org, days in paying_by_org.items() for (currency, day), change in days.items()
+    }
+    revenue = {
+        (org, currency): (int(amount), n, first)
+        for org, currency, amount, n, first in SubscriptionPayment.objects.filter(organization__isnull=False)
+        .values_list("organization_id", "currency")
         .annotate(amount=Sum("amount"), n=Count("id"), first=Min("paid_at"))
         .order_by()
-        .iterator(chunk_size=10_000)
     }
-    return mrr_days, paying, months
+    payment_months: dict[int, set[date]] = defaultdict(set)
+    for org, month in (
+        SubscriptionPayment.objects.filter(organization__isnull=False)
+        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+        .values_list("organization_id", "month")
+        .distinct()
+        .iterator(chunk_size=10_000)
+    ):
+        payment_months[org].add(month.date() if isinstance(month, datetime) else month)
+    cohorts, paying_months, cells, opened = {}, set(), defaultdict(int), defaultdict(int)
+    for org in payment_months.keys() | paying_by_org.keys():
+        cohort, months, open_from = customer_cohort_of(
+            payment_months=payment_months.get(org, ()), paying_days=paying_by_org.get(org, {})
+        )
+        if cohort is not None or open_from is not None:
+            cohorts[org] = (cohort, open_from)
+        paying_months |= {(org, m) for m in months}
+        org_cells, org_open = cohort_contribution(cohort, months, open_from)
+        for key, n in org_cells.items():
+            cells[key] += n
+        for key, n in org_open.items():
+            opened[key] += n
+    return {
+        "mrr_days": mrr_days,
+        "paying_days": paying_days,
+        "revenue": revenue,
+        "cohorts": cohorts,
+        "paying_months": paying_months,
+        "cells": {k: n for k, n in cells.items() if n},
+        "open": {k: n for k, n in opened.items() if n},
+    }
 
 
-def revenue_rollups_stored(*, apps=global_apps) -> tuple[dict, dict, dict]:
+def revenue_rollups_stored(*, apps=global_apps) -> dict[str, dict]:
     """The rollups as stored, in the shape of `revenue_rollups_computed` (rows that add nothing left out)."""
-    MrrDay = apps.get_model("billing", "MrrDay")
-    PayingCustomerChange = apps.get_model("billing", "PayingCustomerChange")
-    CustomerPaymentMonth = apps.get_model("billing", "CustomerPaymentMonth")
+    get = apps.get_model
     mrr_days = {}
-    for day, currency, *values in MrrDay.objects.values_list("day", "currency", *MRR_DAY_FIELDS):
+    for day, currency, *values in get("billing", "MrrDay").objects.values_list("day", "currency", *MRR_DAY_FIELDS):
         if any(values):
             mrr_days[(day, currency)] = {f: v for f, v in zip(MRR_DAY_FIELDS, values, strict=True) if v}
-    paying = {
-        (org, currency, day): change
-        for org, currency, day, change in PayingCustomerChange.objects.values_list(
-            "organization_id", "currency", "day", "change"
-        )
+    return {
+        "mrr_days": mrr_days,
+        "paying_days": {
+            (org, currency, day): change
+            for org, currency, day, change in get("billing", "PayingCustomerChange").objects.values_list(
+                "organization_id", "currency", "day", "change"
+            )
+        },
+        "revenue": {
+            (org, currency): (amount, n, first)
+            for org, currency, amount, n, first in get("billing", "CustomerRevenue")
+            .objects.filter(organization__isnull=False)
+            .values_list("organization_id", "currency", "amount", "payments", "first_paid_at")
+        },
+        "cohorts": {
+            org: (cohort, open_from)
+            for org, cohort, open_from in get("billing", "CustomerCohort").objects.values_list(
+                "organization_id", "cohort_month", "open_from"
+            )
+            if cohort is not None or open_from is not None
+        },
+        "paying_months": set(get("billing", "CustomerPayingMonth").objects.values_list("organization_id", "month")),
+        "cells": {
+            (c, m): n
+            for c, m, n in get("billing", "CohortCell").objects.values_list("cohort_month", "month", "customers")
+            if n
+        },
+        "open": {
+            (c, m): n
+            for c, m, n in get("billing", "CohortOpen").objects.values_list("cohort_month", "from_month", "customers")
+            if n
+        },
     }
-    months = {
-        (org, month, currency): (amount, n, first)
-        for org, month, currency, amount, n, first in CustomerPaymentMonth.objects.filter(
-            organization__isnull=False
-        ).values_list("organization_id", "month", "currency", "amount", "payments", "first_paid_at")
-    }
-    return mrr_days, paying, months
+
+
+ROLLUP_MODELS = (
+    "MrrDay",
+    "PayingCustomerChange",
+    "CustomerRevenue",
+    "CustomerCohort",
+    "CustomerPayingMonth",
+    "CohortCell",
+    "CohortOpen",
+)
 
 
 def revenue_rollups_rebuild(*, apps=global_apps) -> dict[str, int]:
@@ -286,33 +462,43 @@ def revenue_rollups_rebuild(*, apps=global_apps) -> dict[str, int]:
     Holds the rollups' exclusive lock on PostgreSQL, so recorders wait and then add to the
     rebuilt rows what their own transaction wrote (which the rebuild could not see).
     """
-    MrrDay = apps.get_model("billing", "MrrDay")
-    PayingCustomerChange = apps.get_model("billing", "PayingCustomerChange")
-    CustomerPaymentMonth = apps.get_model("billing", "CustomerPaymentMonth")
+    models = {name: apps.get_model("billing", name) for name in ROLLUP_MODELS}
     with transaction.atomic():
         _advisory_lock(ROLLUPS_LOCK)
-        mrr_days, paying, months = revenue_rollups_computed(apps=apps)
-        MrrDay.objects.all().delete()
-        PayingCustomerChange.objects.all().delete()
-        CustomerPaymentMonth.objects.all().delete()
-        MrrDay.objects.bulk_create(
-            (MrrDay(day=day, currency=currency, **values) for (day, currency), values in sorted(mrr_days.items())),
-            batch_size=5000,
-        )
-        PayingCustomerChange.objects.bulk_create(
-            (
-                PayingCustomerChange(organization_id=org, currency=currency, day=day, change=change)
-                for (org, currency, day), change in paying.items()
+        computed = revenue_rollups_computed(apps=apps)
+        for model in models.values():
+            model.objects.all().delete()
+        rows = {
+            "MrrDay": (
+                models["MrrDay"](day=day, currency=currency, **values)
+                for (day, currency), values in computed["mrr_days"].items()
             ),
-            batch_size=5000,
-        )
-        CustomerPaymentMonth.objects.bulk_create(
-            (
-                CustomerPaymentMonth(
-                    organization_id=org, month=month, currency=currency, amount=a, payments=n, first_paid_at=first
+            "PayingCustomerChange": (
+                models["PayingCustomerChange"](organization_id=org, currency=currency, day=day, change=change)
+                for (org, currency, day), change in computed["paying_days"].items()
+            ),
+            "CustomerRevenue": (
+                models["CustomerRevenue"](
+                    organization_id=org, currency=currency, amount=amount, payments=n, first_paid_at=first
                 )
-                for (org, month, currency), (a, n, first) in months.items()
+                for (org, currency), (amount, n, first) in computed["revenue"].items()
             ),
-            batch_size=5000,
-        )
-    return {"mrr_days": len(mrr_days), "paying_customer_changes": len(paying), "payment_months": len(months)}
+            "CustomerCohort": (
+                models["CustomerCohort"](organization_id=org, cohort_month=cohort, open_from=open_from)
+                for org, (cohort, open_from) in computed["cohorts"].items()
+            ),
+            "CustomerPayingMonth": (
+                models["CustomerPayingMonth"](organization_id=org, month=month)
+                for org, month in computed["paying_months"]
+            ),
+            "CohortCell": (
+                models["CohortCell"](cohort_month=c, month=m, customers=n) for (c, m), n in computed["cells"].items()
+            ),
+            "CohortOpen": (
+                models["CohortOpen"](cohort_month=c, from_month=m, customers=n)
+                for (c, m), n in computed["open"].items()
+            ),
+        }
+        for name, objects in rows.items():
+            models[name].objects.bulk_create(objects, batch_size=5000)
+    return {name: len(values) for name, values in computed.items()}
