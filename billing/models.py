@@ -583,11 +583,30 @@ class CustomerRevenue(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "currency"], name="customer_revenue_unique")]
-        indexes = [models.Index(fields=["first_paid_at"], name="billing_custrev_first_paid")]
+        indexes = [
+            models.Index(fields=["first_paid_at"], name="billing_custrev_first_paid"),
+            models.Index(fields=["currency", "-amount", "organization"], name="billing_custrev_ranked"),
+        ]
         ordering = ["organization_id", "currency"]
 
     def __str__(self):
         return f"organization {self.organization_id}: {self.amount} {self.currency}"
+
+
+class PaymentDay(models.Model):
+    """Subscription invoices paid on one UTC day in one currency: kept by billing with each payment."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(default=0)
+    payments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency"], name="payment_day_unique_day_currency")]
+        ordering = ["day", "currency"]
+
+    def __str__(self):
+        return f"{self.day} {self.currency}: {self.amount} in {self.payments} payments"
 
 
 class CustomerCohort(models.Model):

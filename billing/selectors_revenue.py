@@ -12,10 +12,10 @@ day shows in that day's figure.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from django.db import connection
-from django.db.models import Count, Min, Q, QuerySet, Sum, Value
+from django.db.models import Count, Min, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
@@ -25,6 +25,7 @@ from billing.models import (
     CustomerPayingMonth,
     CustomerRevenue,
     MrrDay,
+    PaymentDay,
     Purchase,
     PurchaseRefund,
     PurchaseStatus,
@@ -122,6 +123,14 @@ class MoneyDay:
     payments: int  # how many payments (invoices and purchases)
 
 
+def _is_midnight(instant: datetime) -> bool:
+    return instant.astimezone(UTC).time() == time(0)
+
+
+def _utc_date(instant: datetime) -> date:
+    return instant.astimezone(UTC).date()
+
+
 def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = None) -> list[MoneyDay]:
     """Money in and out per UTC day and currency in [start, end), cash basis, ordered by day then currency.
 
@@ -155,7 +164,15 @@ def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = No
         .order_by(),
         2,
     )
-    if scope is None:
+    if scope is None and _is_midnight(start) and _is_midnight(end):  # whole days: billing's daily totals
+        add(
+            PaymentDay.objects.filter(day__gte=_utc_date(start), day__lt=_utc_date(end)).values_list(
+                "day", "currency", "amount", "payments"
+            ),
+            0,
+            with_count=True,
+        )
+    elif scope is None:
         add(
             SubscriptionPayment.objects.filter(paid_at__gte=start, paid_at__lt=end)
             .annotate(day=_day("paid_at"))
@@ -165,6 +182,7 @@ def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = No
             0,
             with_count=True,
         )
+    if scope is None:
         add(
             SubscriptionRefund.objects.filter(refunded_at__gte=start, refunded_at__lt=end)
             .annotate(day=_day("refunded_at"))
@@ -178,6 +196,9 @@ def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = No
         for (day, currency), (s, p, r, n) in sorted(totals.items())
     ]
 
+
+# Ids per `IN (...)` list: SQLite's older builds take at most 999 parameters.
+IN_CHUNK = 900
 
 # --- Customers ----------------------------------------------------------------------------------
 
@@ -326,6 +347,8 @@ def customer_totals_top(
     those of deleted organizations belong to no customer and are left out. Ordered by
     currency, then paid - refunds (highest first), then organization id.
     """
+    if scope is None and organization_id is None:
+        return _customer_totals_ranked(limit=limit)
     only = {"organization_id": organization_id} if organization_id is not None else {"organization__isnull": False}
     parts = [
         _purchases(scope)
@@ -367,6 +390,77 @@ def customer_totals_top(
     ]
 
 
+def _customer_totals_ranked(*, limit: int) -> list[CustomerTotal]:
+    """`customer_totals_top` of every customer: billing's per-customer invoice totals, read in rank order from
+    their index, and the customers with a purchase or a refund, whose totals are added up apart.
+
+    A customer with neither has paid its invoice total, so the top `limit` of those in each
+    currency, with every adjusted customer, hold the top `limit` of all.
+    """
+    adjusted: dict[tuple[int, str], list[int]] = {}  # (org, currency): [paid, refunds, payments]
+
+    def adjust(rows, paid: int, refunds: int, payments: int) -> None:
+        for org, currency, *values in rows:
+            line = adjusted.setdefault((org, currency), [0, 0, 0])
+            for index, value in ((0, paid), (1, refunds), (2, payments)):
+                if value is not None:
+                    line[index] += int(values[value] or 0)
+
+    purchases = _purchases(None).filter(organization__isnull=False)
+    adjust(
+        purchases.values_list("organization_id", "currency")
+        .annotate(paid=Sum("amount"), refunds=Sum("refunded_amount"), n=Count("id"))
+        .order_by(),
+        0,
+        1,
+        2,
+    )
+    adjust(
+        SubscriptionRefund.objects.filter(organization__isnull=False)
+        .values_list("organization_id", "currency")
+        .annotate(refunds=Sum("amount"))
+        .order_by(),
+        None,
+        0,
+        None,
+    )
+    adjusted_orgs = sorted({org for org, _ in adjusted})
+    for n in range(0, len(adjusted_orgs), IN_CHUNK):
+        for org, currency, amount, payments in CustomerRevenue.objects.filter(
+            organization_id__in=adjusted_orgs[n : n + IN_CHUNK]
+        ).values_list("organization_id", "currency", "amount", "payments"):
+            line = adjusted.setdefault((org, currency), [0, 0, 0])
+            line[0] += amount
+            line[2] += payments
+    currencies = set(
+        CustomerRevenue.objects.filter(organization__isnull=False)
+        .order_by()
+        .values_list("currency", flat=True)
+        .distinct()
+    ) | {currency for _, currency in adjusted}
+    result = []
+    for currency in sorted(currencies):
+        here = [
+            CustomerTotal(organization_id=org, currency=c, paid=paid, refunds=refunds, payments=n)
+            for (org, c), (paid, refunds, n) in adjusted.items()
+            if c == currency
+        ]
+        skipped = {t.organization_id for t in here}
+        ranked = (
+            CustomerRevenue.objects.filter(currency=currency, organization__isnull=False)
+            .order_by("-amount", "organization_id")
+            .values_list("organization_id", "amount", "payments")[: limit + len(skipped)]
+        )
+        here += [
+            CustomerTotal(organization_id=org, currency=currency, paid=amount, refunds=0, payments=n)
+            for org, amount, n in ranked
+            if org not in skipped
+        ]
+        here.sort(key=lambda t: (-(t.paid - t.refunds), t.organization_id))
+        result += here[:limit]
+    return result
+
+
 def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
     """{organization: when it first paid anything} for the customers whose first payment fell in [start, end).
 
@@ -374,21 +468,24 @@ def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[i
     (billing's per-customer invoice totals, indexed by first payment) or bought something in
     it; each one's first payment ever is then the earliest of its totals and purchases.
     """
-    in_period = Q(
-        organization_id__in=CustomerRevenue.objects.filter(first_paid_at__gte=start, first_paid_at__lt=end).values(
-            "organization_id"
+    purchases = _purchases(None).filter(organization__isnull=False)
+    candidates = sorted(
+        set(
+            CustomerRevenue.objects.filter(
+                first_paid_at__gte=start, first_paid_at__lt=end, organization__isnull=False
+            ).values_list("organization_id", flat=True)
         )
-    ) | Q(organization_id__in=_purchases(None).filter(paid_at__gte=start, paid_at__lt=end).values("organization_id"))
+        | set(purchases.filter(paid_at__gte=start, paid_at__lt=end).values_list("organization_id", flat=True))
+    )
     first: dict[int, datetime] = {}
-    for queryset, field in ((CustomerRevenue.objects.all(), "first_paid_at"), (_purchases(None), "paid_at")):
-        for org, at in (
-            queryset.filter(in_period, organization__isnull=False)
-            .values_list("organization_id")
-            .annotate(first=Min(field))
-            .order_by()
-        ):
-            if org not in first or at < first[org]:
-                first[org] = at
+    for n in range(0, len(candidates), IN_CHUNK):
+        chunk = candidates[n : n + IN_CHUNK]
+        for queryset, field in ((CustomerRevenue.objects.all(), "first_paid_at"), (purchases, "paid_at")):
+            for org, at in (
+                queryset.filter(organization_id__in=chunk).values_list("organization_id").annotate(first=Min(field))
+            ).order_by():
+                if org not in first or at < first[org]:
+                    first[org] = at
     return {org: at for org, at in first.items() if start <= at < end}
 
 

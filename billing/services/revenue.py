@@ -38,6 +38,7 @@ from billing.services.revenue_rollups import (
     merge_deltas,
     mrr_day_add,
     paying_customers_refresh,
+    payment_day_add,
     rollups_lock_shared,
     state_mrr_day_deltas,
 )
@@ -327,6 +328,7 @@ def subscription_payment_record(*, invoice: dict, organization: Organization) ->
                 currency=payment.currency,
                 amount=payment.amount,
             )
+            payment_day_add(paid_at=payment.paid_at, currency=payment.currency, amount=payment.amount)
             if payment.organization_id is not None:
                 customer_cohort_refresh(organization_id=payment.organization_id)
             _bump_on_commit()

@@ -8,7 +8,8 @@
 - `PayingCustomerChange`: per organization and currency, +1 / -1 on the days it starts
   and stops paying; recomputed from the organization's states whenever they change, and
   the difference added to `MrrDay.paying_customers`.
-- `CustomerRevenue`: subscription invoices per organization and currency, all time.
+- `CustomerRevenue`: subscription invoices per organization and currency, all time;
+  `PaymentDay`: per UTC day and currency.
 - `CohortCell` / `CohortOpen`: per cohort (UTC month of an organization's first invoice),
   how many organizations paid in each month (an invoice, or a state adding to MRR in
   force at the end of one of its days), with `CustomerCohort` / `CustomerPayingMonth` as
@@ -203,6 +204,18 @@ def customer_revenue_add(*, organization_id: int | None, paid_at: datetime, curr
         cursor.execute(sql, (organization_id, currency, amount, adapt(paid_at)))
 
 
+def payment_day_add(*, paid_at: datetime, currency: str, amount: int) -> None:
+    """Count one subscription payment in its day's total (one atomic upsert)."""
+    table = _table("PaymentDay")
+    sql = (
+        f"INSERT INTO {table} (day, currency, amount, payments) VALUES (%s, %s, %s, 1) "  # noqa: S608
+        f"ON CONFLICT (day, currency) DO UPDATE SET amount = {table}.amount + excluded.amount, "
+        f"payments = {table}.payments + 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (_utc_day(paid_at), currency, amount))
+
+
 def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
@@ -321,7 +334,8 @@ def customer_cohort_refresh(*, organization_id: int) -> None:
 
 def revenue_rollups_computed(*, apps=global_apps) -> dict[str, dict]:
     """The rollups recomputed from the source rows (states and invoices), each as a dict keyed like its
-    unique constraint: "mrr_days", "paying_days", "revenue", "cohorts", "paying_months", "cells", "open"."""
+    unique constraint: "mrr_days", "paying_days", "revenue", "payment_days", "cohorts",
+    "paying_months", "cells", "open"."""
     SubscriptionHistory = apps.get_model("billing", "SubscriptionHistory")
     SubscriptionPayment = apps.get_model("billing", "SubscriptionPayment")
     counted = SubscriptionHistory.objects.filter(status__in=MRR_STATUSES)
@@ -370,6 +384,13 @@ def revenue_rollups_computed(*, apps=global_apps) -> dict[str, dict]:
         .annotate(amount=Sum("amount"), n=Count("id"), first=Min("paid_at"))
         .order_by()
     }
+    payment_days = {
+        (day, currency): (int(amount), n)
+        for day, currency, amount, n in SubscriptionPayment.objects.annotate(d=TruncDate("paid_at", tzinfo=UTC))
+        .values_list("d", "currency")
+        .annotate(amount=Sum("amount"), n=Count("id"))
+        .order_by()
+    }
     payment_months: dict[int, set[date]] = defaultdict(set)
     for org, month in (
         SubscriptionPayment.objects.filter(organization__isnull=False)
@@ -396,6 +417,7 @@ def revenue_rollups_computed(*, apps=global_apps) -> dict[str, dict]:
         "mrr_days": mrr_days,
         "paying_days": paying_days,
         "revenue": revenue,
+        "payment_days": payment_days,
         "cohorts": cohorts,
         "paying_months": paying_months,
         "cells": {k: n for k, n in cells.items() if n},
@@ -424,6 +446,13 @@ def revenue_rollups_stored(*, apps=global_apps) -> dict[str, dict]:
             .objects.filter(organization__isnull=False)
             .values_list("organization_id", "currency", "amount", "payments", "first_paid_at")
         },
+        "payment_days": {
+            (day, currency): (amount, n)
+            for day, currency, amount, n in get("billing", "PaymentDay").objects.values_list(
+                "day", "currency", "amount", "payments"
+            )
+            if n
+        },
         "cohorts": {
             org: (cohort, open_from)
             for org, cohort, open_from in get("billing", "CustomerCohort").objects.values_list(
@@ -449,6 +478,7 @@ ROLLUP_MODELS = (
     "MrrDay",
     "PayingCustomerChange",
     "CustomerRevenue",
+    "PaymentDay",
     "CustomerCohort",
     "CustomerPayingMonth",
     "CohortCell",
@@ -482,6 +512,10 @@ def revenue_rollups_rebuild(*, apps=global_apps) -> dict[str, int]:
                     organization_id=org, currency=currency, amount=amount, payments=n, first_paid_at=first
                 )
                 for (org, currency), (amount, n, first) in computed["revenue"].items()
+            ),
+            "PaymentDay": (
+                models["PaymentDay"](day=day, currency=currency, amount=amount, payments=n)
+                for (day, currency), (amount, n) in computed["payment_days"].items()
             ),
             "CustomerCohort": (
                 models["CustomerCohort"](organization_id=org, cohort_month=cohort, open_from=open_from)
