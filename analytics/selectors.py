@@ -33,7 +33,7 @@ from billing.selectors_revenue import (
     customer_first_payments_between,
     customer_payment_months,
     customer_totals_top,
-    customers_first_paid_between,
+    customers_paying_first_in,
     money_by_day,
     mrr_days,
     revenue_version,
@@ -503,7 +503,7 @@ def conversion_funnel(*, period: ReportPeriod) -> list[FunnelStep]:
     visits, signups, checkouts = _cached(
         "funnel-events", (period,), lambda: _funnel_event_steps(period), versioned=False, timeout=EVENTS_CACHE_SECONDS
     )
-    paid = _cached("first-paid", (period,), lambda: customers_first_paid_between(start=period.start, end=period.end))
+    paid = len(_first_payments_between(period))
     steps, previous = [], None
     for step, count in (("visit", visits), ("signup", signups), ("checkout_started", checkouts), ("paid", paid)):
         steps.append(
@@ -589,15 +589,24 @@ def content_before_conversion(*, period: ReportPeriod, limit: int = 20) -> Conte
     )
 
 
+def _first_payments_between(period: ReportPeriod) -> dict[int, datetime]:
+    """{organization: its first payment} for the customers who first paid in the period (the funnel's paid
+    step, and the customers of content before conversion), cached under billing's revenue version."""
+    return _cached(
+        "first-paid-at", (period,), lambda: customer_first_payments_between(start=period.start, end=period.end)
+    )
+
+
 def _content_before_conversion(*, period: ReportPeriod, limit: int) -> ContentConversionReport:
-    first_paid = customer_first_payments_between(start=period.start, end=period.end)
+    first_paid = _first_payments_between(period)
     if not first_paid:
         return ContentConversionReport(customers=0, attributed=0, items=[])
     members: dict[int, set[int]] = {}
-    for org, user in Membership.objects.filter(organization_id__in=first_paid).values_list(
-        "organization_id", "user_id"
-    ):
-        members.setdefault(org, set()).add(user)
+    # The candidates' memberships by subquery (a list of thousands of ids costs more to send than to read).
+    candidates = customers_paying_first_in(start=period.start, end=period.end)
+    for org, user in Membership.objects.filter(candidates).values_list("organization_id", "user_id"):
+        if org in first_paid:
+            members.setdefault(org, set()).add(user)
     users = set().union(*members.values()) if members else set()
     visitor_ids: dict[int, set[str]] = {}
     for user, visitor in (

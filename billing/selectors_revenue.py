@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from django.db import connection
-from django.db.models import Count, Min, QuerySet, Sum, Value
+from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
@@ -461,6 +461,21 @@ def _customer_totals_ranked(*, limit: int) -> list[CustomerTotal]:
     return result
 
 
+def customers_paying_first_in(*, start: datetime, end: datetime) -> Q:
+    """A filter on `organization_id`: the customers who may have first paid in [start, end) (those who first paid
+    an invoice in a currency, or bought something, in it): a superset of `customer_first_payments_between`'s,
+    as subqueries, for reading their rows without a list of ids."""
+    return Q(
+        organization_id__in=CustomerRevenue.objects.filter(
+            first_paid_at__gte=start, first_paid_at__lt=end, organization__isnull=False
+        ).values("organization_id")
+    ) | Q(
+        organization_id__in=_purchases(None)
+        .filter(paid_at__gte=start, paid_at__lt=end, organization__isnull=False)
+        .values("organization_id")
+    )
+
+
 def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
     """{organization: when it first paid anything} for the customers whose first payment fell in [start, end).
 
@@ -468,30 +483,23 @@ def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[i
     (billing's per-customer invoice totals, indexed by first payment) or bought something in
     it; each one's first payment ever is then the earliest of its totals and purchases.
     """
+    revenue = CustomerRevenue.objects.filter(organization__isnull=False)
     purchases = _purchases(None).filter(organization__isnull=False)
-    candidates = sorted(
-        set(
-            CustomerRevenue.objects.filter(
-                first_paid_at__gte=start, first_paid_at__lt=end, organization__isnull=False
-            ).values_list("organization_id", flat=True)
-        )
-        | set(purchases.filter(paid_at__gte=start, paid_at__lt=end).values_list("organization_id", flat=True))
-    )
     first: dict[int, datetime] = {}
-    for n in range(0, len(candidates), IN_CHUNK):
-        chunk = candidates[n : n + IN_CHUNK]
-        for queryset, field in ((CustomerRevenue.objects.all(), "first_paid_at"), (purchases, "paid_at")):
+    for candidates in (
+        revenue.filter(first_paid_at__gte=start, first_paid_at__lt=end).values("organization_id"),
+        purchases.filter(paid_at__gte=start, paid_at__lt=end).values("organization_id"),
+    ):
+        for queryset, field in ((revenue, "first_paid_at"), (purchases, "paid_at")):
             for org, at in (
-                queryset.filter(organization_id__in=chunk).values_list("organization_id").annotate(first=Min(field))
-            ).order_by():
+                queryset.filter(organization_id__in=candidates)
+                .values_list("organization_id")
+                .annotate(first=Min(field))
+                .order_by()
+            ):
                 if org not in first or at < first[org]:
                     first[org] = at
     return {org: at for org, at in first.items() if start <= at < end}
-
-
-def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
-    """How many customers (organizations) first paid anything (an invoice or a purchase) in [start, end)."""
-    return len(customer_first_payments_between(start=start, end=end))
 
 
 # A bigint holds one bit per month: cohorts over more months are computed in Python (analytics).
