@@ -148,18 +148,23 @@ def merge_deltas(into: dict, more: dict) -> dict:
     return into
 
 
-def paying_customers_refresh(*, organization_id: int) -> None:
+def paying_customers_refresh(*, organization_id: int, forget: bool = False) -> None:
     """Recompute one organization's paying days from its states; move `MrrDay` by the difference.
 
     Idempotent: a second call finds nothing to change. Runs in the caller's transaction.
+    `forget`: as if it had no states (it is being deleted: its states will belong to no one).
     """
     SubscriptionHistory = global_apps.get_model("billing", "SubscriptionHistory")
     PayingCustomerChange = global_apps.get_model("billing", "PayingCustomerChange")
     _advisory_lock((ORGANIZATION_LOCK_SPACE, organization_id))
-    wanted = paying_customer_days(
-        SubscriptionHistory.objects.filter(
-            organization_id=organization_id, status__in=MRR_STATUSES, mrr_amount__gt=0
-        ).values_list("currency", "valid_from", "valid_to")
+    wanted = (
+        {}
+        if forget
+        else paying_customer_days(
+            SubscriptionHistory.objects.filter(
+                organization_id=organization_id, status__in=MRR_STATUSES, mrr_amount__gt=0
+            ).values_list("currency", "valid_from", "valid_to")
+        )
     )
     stored = {
         (currency, day): (pk, change)
@@ -282,29 +287,34 @@ def _counts_add(model_name: str, columns: tuple[str, str], deltas: dict[tuple[da
             cursor.executemany(sql, rows)
 
 
-def customer_cohort_refresh(*, organization_id: int) -> None:
+def customer_cohort_refresh(*, organization_id: int, forget: bool = False) -> None:
     """Recompute one organization's cohort and paying months; move the cohort counts by the difference.
 
     Reads its invoices and its paying days (call after `paying_customers_refresh`). Idempotent.
+    `forget`: as if it had neither (it is being deleted).
     """
     SubscriptionPayment = global_apps.get_model("billing", "SubscriptionPayment")
     PayingCustomerChange = global_apps.get_model("billing", "PayingCustomerChange")
     CustomerCohort = global_apps.get_model("billing", "CustomerCohort")
     CustomerPayingMonth = global_apps.get_model("billing", "CustomerPayingMonth")
     _advisory_lock((ORGANIZATION_LOCK_SPACE, organization_id))
-    cohort, months, open_from = customer_cohort_of(
-        payment_months={
-            _month(at)
-            for at in SubscriptionPayment.objects.filter(organization_id=organization_id).values_list(
-                "paid_at", flat=True
-            )
-        },
-        paying_days={
-            (currency, day): change
-            for currency, day, change in PayingCustomerChange.objects.filter(
-                organization_id=organization_id
-            ).values_list("currency", "day", "change")
-        },
+    cohort, months, open_from = (
+        (None, set(), None)
+        if forget
+        else customer_cohort_of(
+            payment_months={
+                _month(at)
+                for at in SubscriptionPayment.objects.filter(organization_id=organization_id).values_list(
+                    "paid_at", flat=True
+                )
+            },
+            paying_days={
+                (currency, day): change
+                for currency, day, change in PayingCustomerChange.objects.filter(
+                    organization_id=organization_id
+                ).values_list("currency", "day", "change")
+            },
+        )
     )
     stored = CustomerCohort.objects.filter(organization_id=organization_id).first()
     stored_months = set(
@@ -327,6 +337,18 @@ def customer_cohort_refresh(*, organization_id: int) -> None:
     )
     _counts_add("CohortCell", ("cohort_month", "month"), cells)
     _counts_add("CohortOpen", ("cohort_month", "from_month"), opened)
+
+
+def revenue_rollups_organization_forget(*, organization_id: int) -> None:
+    """Take an organization that is about to be deleted out of the paying customers and cohorts.
+
+    Its states and invoices stay (financial records) but lose their organization, and the
+    figures only count customers that exist; MRR itself is unchanged. Its per-customer
+    totals lose their organization with it (SET_NULL). Called from the account deletion.
+    """
+    rollups_lock_shared()
+    paying_customers_refresh(organization_id=organization_id, forget=True)
+    customer_cohort_refresh(organization_id=organization_id, forget=True)
 
 
 # --- Rebuild -----------------------------------------------------------------------------------------------

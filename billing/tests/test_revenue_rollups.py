@@ -14,6 +14,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
+from accounts.models import Organization
 from billing.models import CohortCell, CustomerRevenue, MrrDay, PayingCustomerChange, SubscriptionRefund
 from billing.selectors_revenue import mrr_days
 from billing.services.revenue import subscription_history_record, subscription_payment_record
@@ -22,6 +23,7 @@ from billing.services.revenue_rollups import (
     customer_cohort_of,
     paying_customer_days,
     revenue_rollups_computed,
+    revenue_rollups_organization_forget,
     revenue_rollups_rebuild,
     revenue_rollups_stored,
 )
@@ -242,3 +244,19 @@ def test_concurrent_recordings_of_one_day_and_currency_lose_no_increment(require
         THREADS,
     )
     assert sorted(CustomerRevenue.objects.values_list("payments", flat=True)) == [ROUNDS] * THREADS
+
+
+@pytest.mark.django_db
+def test_a_deleted_organization_leaves_the_paying_customers_and_cohorts_but_not_mrr():
+    _random_history(9)
+    org = PayingCustomerChange.objects.values_list("organization_id", flat=True).order_by("organization_id").first()
+    mrr_before = {key: values.get("mrr") for key, values in revenue_rollups_stored()["mrr_days"].items()}
+
+    # As the account deletion does (its billing step), then the deletion itself.
+    revenue_rollups_organization_forget(organization_id=org)
+    Organization.objects.filter(pk=org).delete()
+
+    kept = revenue_rollups_stored()
+    assert kept == revenue_rollups_computed()
+    assert not PayingCustomerChange.objects.filter(organization_id=org).exists()
+    assert {key: values.get("mrr") for key, values in kept["mrr_days"].items()} == mrr_before
