@@ -5,116 +5,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_metrics_permission_moves_to_analytics'),
-        ('billing', '0014_purchase_is_demo'),
+        ("accounts", "0004_metrics_permission_moves_to_analytics"),
+        ("billing", "0014_purchase_is_demo"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerCohort',
+            name="CustomerCohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organization_id', models.BigIntegerField(unique=True)),
-                ('cohort_month', models.DateField(blank=True, null=True)),
-                ('open_from', models.DateField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("organization_id", models.BigIntegerField(unique=True)),
+                ("cohort_month", models.DateField(blank=True, null=True)),
+                ("open_from", models.DateField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='CohortCell',
+            name="CohortCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cohort_month', models.DateField()),
-                ('month', models.DateField()),
-                ('customers', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cohort_month", models.DateField()),
+                ("month", models.DateField()),
+                ("customers", models.IntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('cohort_month', 'month'), name='cohort_cell_unique')],
+                "constraints": [models.UniqueConstraint(fields=("cohort_month", "month"), name="cohort_cell_unique")],
             },
         ),
         migrations.CreateModel(
-            name='CohortOpen',
+            name="CohortOpen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cohort_month', models.DateField()),
-                ('from_month', models.DateField()),
-                ('customers', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cohort_month", models.DateField()),
+                ("from_month", models.DateField()),
+                ("customers", models.IntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('cohort_month', 'from_month'), name='cohort_open_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("cohort_month", "from_month"), name="cohort_open_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CustomerPayingMonth',
+            name="CustomerPayingMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organization_id', models.BigIntegerField()),
-                ('month', models.DateField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("organization_id", models.BigIntegerField()),
+                ("month", models.DateField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organization_id', 'month'), name='customer_paying_month_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("organization_id", "month"), name="customer_paying_month_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MrrDay',
+            name="MrrDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('currency', models.CharField(blank=True, max_length=3)),
-                ('mrr', models.BigIntegerField(default=0)),
-                ('subscriptions', models.IntegerField(default=0)),
-                ('paying_customers', models.IntegerField(default=0)),
-                ('new', models.IntegerField(default=0)),
-                ('churned', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("currency", models.CharField(blank=True, max_length=3)),
+                ("mrr", models.BigIntegerField(default=0)),
+                ("subscriptions", models.IntegerField(default=0)),
+                ("paying_customers", models.IntegerField(default=0)),
+                ("new", models.IntegerField(default=0)),
+                ("churned", models.IntegerField(default=0)),
             ],
             options={
-                'ordering': ['day', 'currency'],
-                'constraints': [models.UniqueConstraint(fields=('day', 'currency'), name='mrr_day_unique_day_currency')],
+                "ordering": ["day", "currency"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "currency"), name="mrr_day_unique_day_currency")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PayingCustomerChange',
+            name="PayingCustomerChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organization_id', models.BigIntegerField()),
-                ('currency', models.CharField(blank=True, max_length=3)),
-                ('day', models.DateField()),
-                ('change', models.SmallIntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("organization_id", models.BigIntegerField()),
+                ("currency", models.CharField(blank=True, max_length=3)),
+                ("day", models.DateField()),
+                ("change", models.SmallIntegerField()),
             ],
             options={
-                'ordering': ['organization_id', 'currency', 'day'],
-                'constraints': [models.UniqueConstraint(fields=('organization_id', 'currency', 'day'), name='paying_customer_change_unique_day')],
+                "ordering": ["organization_id", "currency", "day"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization_id", "currency", "day"), name="paying_customer_change_unique_day"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaymentDay',
+            name="PaymentDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.BigIntegerField(default=0)),
-                ('payments', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.BigIntegerField(default=0)),
+                ("payments", models.IntegerField(default=0)),
             ],
             options={
-                'ordering': ['day', 'currency'],
-                'constraints': [models.UniqueConstraint(fields=('day', 'currency'), name='payment_day_unique_day_currency')],
+                "ordering": ["day", "currency"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "currency"), name="payment_day_unique_day_currency")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CustomerRevenue',
+            name="CustomerRevenue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.BigIntegerField(default=0)),
-                ('payments', models.IntegerField(default=0)),
-                ('first_paid_at', models.DateTimeField()),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.BigIntegerField(default=0)),
+                ("payments", models.IntegerField(default=0)),
+                ("first_paid_at", models.DateTimeField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organization_id', 'currency'],
-                'indexes': [models.Index(fields=['first_paid_at'], name='billing_custrev_first_paid'), models.Index(fields=['currency', '-amount', 'organization'], name='billing_custrev_ranked')],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'currency'), name='customer_revenue_unique')],
+                "ordering": ["organization_id", "currency"],
+                "indexes": [
+                    models.Index(fields=["first_paid_at"], name="billing_custrev_first_paid"),
+                    models.Index(fields=["currency", "-amount", "organization"], name="billing_custrev_ranked"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("organization", "currency"), name="customer_revenue_unique")
+                ],
             },
         ),
     ]
