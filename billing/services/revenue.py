@@ -231,8 +231,8 @@ def subscription_history_record(
             merge_deltas(deltas, state_mrr_day_deltas(state=state))
             written.append(state)
         if written:
+            merge_deltas(deltas, paying_customers_refresh(organization_id=organization.pk))
             mrr_day_add(deltas)
-            paying_customers_refresh(organization_id=organization.pk)
             customer_cohort_refresh(organization_id=organization.pk)
             _bump_on_commit()
     return written

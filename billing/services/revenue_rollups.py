@@ -148,10 +148,12 @@ def merge_deltas(into: dict, more: dict) -> dict:
     return into
 
 
-def paying_customers_refresh(*, organization_id: int, forget: bool = False) -> None:
-    """Recompute one organization's paying days from its states; move `MrrDay` by the difference.
+def paying_customers_refresh(*, organization_id: int, forget: bool = False) -> dict[tuple[date, str], dict[str, int]]:
+    """Recompute one organization's paying days from its states; returns the difference to add to `MrrDay`.
 
-    Idempotent: a second call finds nothing to change. Runs in the caller's transaction.
+    Idempotent: a second call finds nothing to change. Runs in the caller's transaction,
+    which adds the returned deltas with its own in one `mrr_day_add` (rows locked in one
+    order, so two transactions cannot deadlock on them).
     `forget`: as if it had no states (it is being deleted: its states will belong to no one).
     """
     SubscriptionHistory = global_apps.get_model("billing", "SubscriptionHistory")
@@ -189,7 +191,7 @@ def paying_customers_refresh(*, organization_id: int, forget: bool = False) -> N
         PayingCustomerChange.objects.filter(pk__in=gone).delete()
     if added:
         PayingCustomerChange.objects.bulk_create(added)
-    mrr_day_add(deltas)
+    return deltas
 
 
 def customer_revenue_add(*, organization_id: int | None, paid_at: datetime, currency: str, amount: int) -> None:
@@ -347,7 +349,7 @@ def revenue_rollups_organization_forget(*, organization_id: int) -> None:
     totals lose their organization with it (SET_NULL). Called from the account deletion.
     """
     rollups_lock_shared()
-    paying_customers_refresh(organization_id=organization_id, forget=True)
+    mrr_day_add(paying_customers_refresh(organization_id=organization_id, forget=True))
     customer_cohort_refresh(organization_id=organization_id, forget=True)
 
 
