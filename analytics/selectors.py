@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from analytics.models import DailyRollup, Event
+from analytics.models import FUNNEL_EVENT_STEPS, DailyRollup, Event, StepVisitor
 from analytics.periods import ReportPeriod, buckets, month_start, months_between
 from billing.models import Purchase, PurchaseRefund, PurchaseStatus
 from billing.selectors_revenue import (
@@ -479,8 +481,24 @@ def _distinct_visitors(queryset) -> int:
     return counts["users"] + counts["anonymous"]
 
 
+def _step_visitors_cover(period: ReportPeriod) -> bool:
+    """Whether `StepVisitor` (each visitor's last time per step) counts the period's visitors exactly:
+    no event is at or after its end (a later one would hide an earlier one in the period) and none
+    since its start can have been pruned (`events_prune` keeps ANALYTICS_EVENT_RETENTION_DAYS)."""
+    kept_since = timezone.now() - timedelta(days=settings.ANALYTICS_EVENT_RETENTION_DAYS)
+    return period.start >= kept_since and not Event.objects.filter(occurred_at__gte=period.end).exists()
+
+
 def _funnel_event_steps(period: ReportPeriod) -> tuple[int, int, int]:
-    """Distinct visitors with a page view, a signup and a checkout started in the period (raw events)."""
+    """Distinct visitors with a page view, a signup and a checkout started in the period.
+
+    For a period up to now (the dashboard's), the visitors whose last time at the step falls
+    in it (`StepVisitor`, an index range each); otherwise a COUNT DISTINCT over raw events.
+    """
+    if _step_visitors_cover(period):
+        return tuple(
+            StepVisitor.objects.filter(name=name, last_at__gte=period.start).count() for name in FUNNEL_EVENT_STEPS
+        )
     events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
     return (
         _distinct_visitors(events.filter(name="page_view")),

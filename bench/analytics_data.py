@@ -207,6 +207,10 @@ def generate(*, subscriptions: int, payments: int, events: int, seed: int) -> No
         event_rows(),
         Progress("events", events),
     )
+    # COPY bypassed the event flush, which keeps the funnel's last time per step and visitor.
+    from analytics.services import step_visitors_rebuild
+
+    print(f"step visitors rebuilt: {step_visitors_rebuild():,}", flush=True)
     # COPY bypassed billing's recording services, which keep its revenue rollups (MRR per day, paying
     # customers, per-customer totals, cohort counts): fill them as the backfill migration does.
     from django.apps import apps
@@ -227,6 +231,7 @@ def generate(*, subscriptions: int, payments: int, events: int, seed: int) -> No
             "billing_subscriptionrefund",
             "analytics_event",
             *(apps.get_model("billing", name)._meta.db_table for name in ROLLUP_MODELS),
+            "analytics_stepvisitor",
         ):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     from analytics.services import rollups_build
