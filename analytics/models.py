@@ -66,3 +66,30 @@ class DailyRollup(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.name} {self.item_type}:{self.item_id} ×{self.events}"
+
+
+# The funnel's steps that are product events (the last one, paid, is billing's).
+FUNNEL_EVENT_STEPS = ("page_view", "signup", "checkout_started")
+
+
+class StepVisitor(models.Model):
+    """When each visitor last did each funnel step: kept by the event flush (`events_store`).
+
+    A visitor is a signed-in user ("u<id>") or, on events without a user, an anonymous
+    visitor id ("a<id>"), as `Event.visitor`. Its distinct visitors since an instant are the
+    rows with `last_at` at or after it, as long as no event is later than the period's end
+    and none since its start was pruned (analytics.selectors checks both). Keeping the latest
+    time is idempotent, so replayed batches change nothing; `step_visitors_rebuild` recomputes
+    the table from the events.
+    """
+
+    name = models.CharField(max_length=32)
+    visitor = models.CharField(max_length=80)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "visitor"], name="analytics_step_visitor_unique")]
+        indexes = [models.Index(fields=["name", "last_at"], name="analytics_stepvisitor_last")]
+
+    def __str__(self):
+        return f"{self.visitor} {self.name} last at {self.last_at:%Y-%m-%d %H:%M:%S}"

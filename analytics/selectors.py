@@ -18,28 +18,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from analytics.models import DailyRollup, Event
+from analytics.models import FUNNEL_EVENT_STEPS, DailyRollup, Event, StepVisitor
 from analytics.periods import ReportPeriod, buckets, month_start, months_between
 from billing.models import Purchase, PurchaseRefund, PurchaseStatus
 from billing.selectors_revenue import (
     ItemScope,
     customer_cohort_counts,
+    customer_cohort_table,
     customer_first_payments,
     customer_first_payments_between,
     customer_payment_months,
     customer_totals_top,
-    customers_first_paid_between,
+    customers_paying_first_in,
     money_by_day,
-    paying_customer_day_changes,
+    mrr_days,
     revenue_version,
-    subscription_changes_by_day,
-    subscription_history_all,
-    subscription_mrr_before,
-    subscription_mrr_day_changes,
 )
 from common.item_audience import ItemAudience
 
@@ -176,41 +175,34 @@ def _days(period: ReportPeriod) -> list[date]:
     return [period.first_day + timedelta(days=n) for n in range((period.last_day - period.first_day).days + 1)]
 
 
-def _daily_mrr(period: ReportPeriod) -> tuple[dict[date, dict[str, tuple[int, int]]], dict[str, tuple[int, int]]]:
-    """MRR and subscriptions counted at the end of each day, per currency; and just before the period."""
-    base = subscription_mrr_before(instant=period.start)
-    changes: dict[date, list] = {}
-    for day, currency, mrr, subscriptions in subscription_mrr_day_changes(start=period.start, end=period.end):
-        changes.setdefault(day, []).append((currency, mrr, subscriptions))
+@dataclass(frozen=True)
+class _DailyFigures:
+    daily: dict[date, dict[str, tuple[int, int, int]]]  # at the end of each day: {currency: (MRR, subs, customers)}
+    base: dict[str, tuple[int, int, int]]  # the same at the end of the day before the period
+    changes: dict[date, dict[str, int]]  # {day: {"new": n, "churn": n}} (all currencies)
+
+
+def _daily_figures(period: ReportPeriod) -> _DailyFigures:
+    """MRR, subscriptions counted and paying customers at the end of each day, per currency, and the
+    new and cancelled subscriptions per day: running sums of billing's daily rollup (`mrr_days`)."""
+    base, day_changes = mrr_days(first_day=period.first_day, last_day=period.last_day)
+    by_day: dict[date, list] = {}
+    changes: dict[date, dict[str, int]] = {}
+    for change in day_changes:
+        by_day.setdefault(change.day, []).append(change)
+        counts = changes.setdefault(change.day, {"new": 0, "churn": 0})
+        counts["new"] += change.new
+        counts["churn"] += change.churned
     running = {currency: list(values) for currency, values in base.items()}
     daily = {}
     for day in _days(period):
-        for currency, mrr, subscriptions in changes.get(day, ()):
-            line = running.setdefault(currency, [0, 0])
-            line[0] += mrr
-            line[1] += subscriptions
-        daily[day] = {currency: (line[0], line[1]) for currency, line in running.items()}
-    return daily, base
-
-
-def _daily_paying_customers(period: ReportPeriod) -> dict[date, dict[str, int]]:
-    """Customers with a subscription adding to MRR at the end of each day, per currency.
-
-    The database gives the days where a count changed (billing's `paying_customer_day_changes`);
-    this sums them along the period.
-    """
-    changes: dict[date, list] = {}
-    for day, currency, change in paying_customer_day_changes(
-        start=period.start, end=period.end, first_day=period.first_day
-    ):
-        changes.setdefault(day, []).append((currency, change))
-    counts: dict[str, int] = {}
-    daily = {}
-    for day in _days(period):
-        for currency, change in changes.get(day, ()):
-            counts[currency] = counts.get(currency, 0) + change
-        daily[day] = dict(counts)
-    return daily
+        for change in by_day.get(day, ()):
+            line = running.setdefault(change.currency, [0, 0, 0])
+            line[0] += change.mrr
+            line[1] += change.subscriptions
+            line[2] += change.paying_customers
+        daily[day] = {currency: (line[0], line[1], line[2]) for currency, line in running.items()}
+    return _DailyFigures(daily=daily, base=base, changes=changes)
 
 
 @dataclass(frozen=True)
@@ -234,16 +226,16 @@ def mrr_series(*, period: ReportPeriod, granularity: str = "day") -> list[MrrPoi
 
 
 def _mrr_series(*, period: ReportPeriod, granularity: str) -> list[MrrPoint]:
-    daily, base = _daily_mrr(period)
-    paying = _daily_paying_customers(period)
+    figures = _daily_figures(period)
+    daily, base = figures.daily, figures.base
     currencies = sorted(
-        {c for values in daily.values() for c, (m, n) in values.items() if n} | {c for c, (m, n) in base.items() if n}
+        {c for values in daily.values() for c, (_, n, _) in values.items() if n}
+        | {c for c, (_, n, _) in base.items() if n}
     )
     points = []
     for bucket in buckets(period=period, granularity=granularity):
         for currency in currencies:
-            mrr, subscriptions = daily[bucket.last_day].get(currency, (0, 0))
-            customers = paying[bucket.last_day].get(currency, 0)
+            mrr, subscriptions, customers = daily[bucket.last_day].get(currency, (0, 0, 0))
             points.append(
                 MrrPoint(
                     day=bucket.last_day,
@@ -275,12 +267,10 @@ def growth_series(*, period: ReportPeriod, granularity: str = "month") -> list[G
 
 
 def _growth_series(*, period: ReportPeriod, granularity: str) -> list[GrowthPoint]:
-    daily, base = _daily_mrr(period)
-    totals = {day: sum(n for _, n in values.values()) for day, values in daily.items()}
-    totals[period.first_day - timedelta(days=1)] = sum(n for _, n in base.values())
-    changes: dict[date, dict[str, int]] = {}
-    for day, change, count in subscription_changes_by_day(start=period.start, end=period.end):
-        changes.setdefault(day, {})[change] = count
+    figures = _daily_figures(period)
+    totals = {day: sum(n for _, n, _ in values.values()) for day, values in figures.daily.items()}
+    totals[period.first_day - timedelta(days=1)] = sum(n for _, n, _ in figures.base.values())
+    changes = figures.changes
     points = []
     for bucket in buckets(period=period, granularity=granularity):
         days = [d for d in _days(ReportPeriod(bucket.first_day, bucket.last_day))]
@@ -382,8 +372,11 @@ def cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | 
 
 
 def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
-    counted = customer_cohort_counts(first_month=first_month, last_month=last_month, scope=scope)
-    if counted is not None:  # PostgreSQL: one query
+    if scope is None:  # billing's cohort counts (invoices and states), purchases added
+        counted = customer_cohort_table(first_month=first_month, last_month=last_month)
+    else:  # a seller's purchases: one PostgreSQL query, or Python
+        counted = customer_cohort_counts(first_month=first_month, last_month=last_month, scope=scope)
+    if counted is not None:
         return [
             CohortRow(
                 month=month,
@@ -396,8 +389,8 @@ def _cohort_retention(*, first_month: date, last_month: date, scope: ItemScope |
     return _cohort_retention_in_python(first_month=first_month, last_month=last_month, scope=scope)
 
 
-def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: ItemScope | None) -> list[CohortRow]:
-    """The same table from the customers' payment months and states read into Python (SQLite; very long spans)."""
+def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: ItemScope) -> list[CohortRow]:
+    """The table of a scope's purchases from the customers' payment months read into Python (SQLite; long spans)."""
     first_paid = {
         org: month_start(at.astimezone(UTC).date()) for org, at in customer_first_payments(scope=scope).items()
     }
@@ -408,18 +401,6 @@ def _cohort_retention_in_python(*, first_month: date, last_month: date, scope: I
     paying: dict[int, set[date]] = {}
     for org, month in customer_payment_months(scope=scope):
         paying.setdefault(org, set()).add(month)
-    if scope is None:
-        last_day = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1) - timedelta(days=1)
-        for org, valid_from, valid_to in subscription_history_all().values_list(
-            "organization_id", "valid_from", "valid_to"
-        ):
-            start = valid_from.astimezone(UTC).date()
-            # Ends of day covered: from the first day to the day before the end.
-            stop = valid_to.astimezone(UTC).date() - timedelta(days=1) if valid_to else last_day
-            month = month_start(start)
-            while month <= month_start(min(stop, last_day)) and start <= stop:
-                paying.setdefault(org, set()).add(month)
-                month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     rows = []
     for month in sorted(cohorts):
         members = cohorts[month]
@@ -500,8 +481,24 @@ def _distinct_visitors(queryset) -> int:
     return counts["users"] + counts["anonymous"]
 
 
+def _step_visitors_cover(period: ReportPeriod) -> bool:
+    """Whether `StepVisitor` (each visitor's last time per step) counts the period's visitors exactly:
+    no event is at or after its end (a later one would hide an earlier one in the period) and none
+    since its start can have been pruned (`events_prune` keeps ANALYTICS_EVENT_RETENTION_DAYS)."""
+    kept_since = timezone.now() - timedelta(days=settings.ANALYTICS_EVENT_RETENTION_DAYS)
+    return period.start >= kept_since and not Event.objects.filter(occurred_at__gte=period.end).exists()
+
+
 def _funnel_event_steps(period: ReportPeriod) -> tuple[int, int, int]:
-    """Distinct visitors with a page view, a signup and a checkout started in the period (raw events)."""
+    """Distinct visitors with a page view, a signup and a checkout started in the period.
+
+    For a period up to now (the dashboard's), the visitors whose last time at the step falls
+    in it (`StepVisitor`, an index range each); otherwise a COUNT DISTINCT over raw events.
+    """
+    if _step_visitors_cover(period):
+        return tuple(
+            StepVisitor.objects.filter(name=name, last_at__gte=period.start).count() for name in FUNNEL_EVENT_STEPS
+        )
     events = Event.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
     return (
         _distinct_visitors(events.filter(name="page_view")),
@@ -524,7 +521,7 @@ def conversion_funnel(*, period: ReportPeriod) -> list[FunnelStep]:
     visits, signups, checkouts = _cached(
         "funnel-events", (period,), lambda: _funnel_event_steps(period), versioned=False, timeout=EVENTS_CACHE_SECONDS
     )
-    paid = _cached("first-paid", (period,), lambda: customers_first_paid_between(start=period.start, end=period.end))
+    paid = len(_first_payments_between(period))
     steps, previous = [], None
     for step, count in (("visit", visits), ("signup", signups), ("checkout_started", checkouts), ("paid", paid)):
         steps.append(
@@ -610,15 +607,24 @@ def content_before_conversion(*, period: ReportPeriod, limit: int = 20) -> Conte
     )
 
 
+def _first_payments_between(period: ReportPeriod) -> dict[int, datetime]:
+    """{organization: its first payment} for the customers who first paid in the period (the funnel's paid
+    step, and the customers of content before conversion), cached under billing's revenue version."""
+    return _cached(
+        "first-paid-at", (period,), lambda: customer_first_payments_between(start=period.start, end=period.end)
+    )
+
+
 def _content_before_conversion(*, period: ReportPeriod, limit: int) -> ContentConversionReport:
-    first_paid = customer_first_payments_between(start=period.start, end=period.end)
+    first_paid = _first_payments_between(period)
     if not first_paid:
         return ContentConversionReport(customers=0, attributed=0, items=[])
     members: dict[int, set[int]] = {}
-    for org, user in Membership.objects.filter(organization_id__in=first_paid).values_list(
-        "organization_id", "user_id"
-    ):
-        members.setdefault(org, set()).add(user)
+    # The candidates' memberships by subquery (a list of thousands of ids costs more to send than to read).
+    candidates = customers_paying_first_in(start=period.start, end=period.end)
+    for org, user in Membership.objects.filter(candidates).values_list("organization_id", "user_id"):
+        if org in first_paid:
+            members.setdefault(org, set()).add(user)
     users = set().union(*members.values()) if members else set()
     visitor_ids: dict[int, set[str]] = {}
     for user, visitor in (

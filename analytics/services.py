@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, Max, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.selectors.organizations import organization_id_primary
-from analytics.models import DailyRollup, Event
+from analytics.models import FUNNEL_EVENT_STEPS, DailyRollup, Event, StepVisitor
 from common.events import EVENT_NAMES, STALE_BATCH_SECONDS, EventSource, buffer, event_payload, events_buffer
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,78 @@ def _event_from_payload(raw: str | dict) -> Event | None:
 
 
 def events_store(*, payloads: list) -> int:
-    """Insert the events of one batch; ones already stored (same uuid) are skipped. Returns how many were given."""
+    """Insert the events of one batch; ones already stored (same uuid) are skipped. Returns how many were given.
+
+    The funnel's last time per step and visitor (`StepVisitor`) moves with them in the same
+    transaction (a batch stored again moves nothing: the latest time stays the latest).
+    """
     events = [e for e in (_event_from_payload(p) for p in payloads) if e is not None]
-    Event.objects.bulk_create(events, batch_size=FLUSH_BATCH, ignore_conflicts=True)
+    with transaction.atomic():
+        Event.objects.bulk_create(events, batch_size=FLUSH_BATCH, ignore_conflicts=True)
+        step_visitors_add(events=events)
     return len(events)
+
+
+STEP_VISITORS_CHUNK = 500
+
+
+def step_visitors_add(*, events) -> None:
+    """Move each (funnel step, visitor)'s last time to the latest of these events (upserts, sorted, chunked)."""
+    latest: dict[tuple[str, str], datetime] = {}
+    for event in events:
+        visitor = event.visitor
+        if event.name in FUNNEL_EVENT_STEPS and visitor:
+            key = (event.name, visitor)
+            if key not in latest or event.occurred_at > latest[key]:
+                latest[key] = event.occurred_at
+    if not latest:
+        return
+    table = connection.ops.quote_name(StepVisitor._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = sorted(latest.items())  # one order for every flush: concurrent ones cannot deadlock
+    with connection.cursor() as cursor:
+        for n in range(0, len(rows), STEP_VISITORS_CHUNK):
+            chunk = rows[n : n + STEP_VISITORS_CHUNK]
+            cursor.execute(
+                f"INSERT INTO {table} (name, visitor, last_at) VALUES "  # noqa: S608 (placeholders only)
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (name, visitor) DO UPDATE SET last_at = CASE WHEN excluded.last_at > {table}.last_at"
+                f" THEN excluded.last_at ELSE {table}.last_at END",
+                [value for (name, visitor), at in chunk for value in (name, visitor, adapt(at))],
+            )
+
+
+def step_visitors_computed(*, apps=None) -> dict[tuple[str, str], datetime]:
+    """{(step, visitor): last time} from the stored events (what `StepVisitor` should hold)."""
+    event_model = apps.get_model("analytics", "Event") if apps is not None else Event
+    visitor = Case(
+        When(user_id__isnull=False, then=Concat(Value("u"), Cast("user_id", CharField()))),
+        default=Concat(Value("a"), "anonymous_id"),
+        output_field=CharField(),
+    )
+    return {
+        (name, key): at
+        for name, key, at in event_model.objects.filter(name__in=FUNNEL_EVENT_STEPS)
+        .filter(Q(user_id__isnull=False) | ~Q(anonymous_id=""))
+        .annotate(key=visitor)
+        .values_list("name", "key")
+        .annotate(last=Max("occurred_at"))
+        .order_by()
+        .iterator(chunk_size=10_000)
+    }
+
+
+def step_visitors_rebuild(*, apps=None) -> int:
+    """Recompute `StepVisitor` from the stored events (the migration's backfill, bench data, a repair)."""
+    model = apps.get_model("analytics", "StepVisitor") if apps is not None else StepVisitor
+    with transaction.atomic():
+        computed = step_visitors_computed(apps=apps)
+        model.objects.all().delete()
+        model.objects.bulk_create(
+            (model(name=name, visitor=visitor, last_at=at) for (name, visitor), at in computed.items()),
+            batch_size=5000,
+        )
+    return len(computed)
 
 
 def events_flush(*, stale_after: float = STALE_BATCH_SECONDS, max_batches: int = FLUSH_MAX_BATCHES) -> int:

@@ -207,6 +207,19 @@ def generate(*, subscriptions: int, payments: int, events: int, seed: int) -> No
         event_rows(),
         Progress("events", events),
     )
+    # COPY bypassed the event flush, which keeps the funnel's last time per step and visitor.
+    from analytics.services import step_visitors_rebuild
+
+    print(f"step visitors rebuilt: {step_visitors_rebuild():,}", flush=True)
+    # COPY bypassed billing's recording services, which keep its revenue rollups (MRR per day, paying
+    # customers, per-customer totals, cohort counts): fill them as the backfill migration does.
+    from django.apps import apps
+
+    from billing.services.revenue_rollups import ROLLUP_MODELS, revenue_rollups_rebuild
+
+    started = time.perf_counter()
+    counts = revenue_rollups_rebuild()
+    print(f"revenue rollups rebuilt in {time.perf_counter() - started:.0f} s: {counts}", flush=True)
     with connection.cursor() as cursor:
         # VACUUM as autovacuum would soon after such inserts: the visibility map lets the metrics
         # read payments from their (organization, paid_at) index alone.
@@ -217,6 +230,8 @@ def generate(*, subscriptions: int, payments: int, events: int, seed: int) -> No
             "billing_purchase",
             "billing_subscriptionrefund",
             "analytics_event",
+            *(apps.get_model("billing", name)._meta.db_table for name in ROLLUP_MODELS),
+            "analytics_stepvisitor",
         ):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     from analytics.services import rollups_build

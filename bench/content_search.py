@@ -36,8 +36,16 @@ os.environ.setdefault("PLATEAU_TESTING", "1")
 import django  # noqa: E402
 
 QUERIES = [
-    "meeting summary", "prompt", "privacy customer data", "spredsheet", "transcrip", "accountable",
-    "bias check", "email reply template", "retrieval", "jargon",
+    "meeting summary",
+    "prompt",
+    "privacy customer data",
+    "spredsheet",
+    "transcrip",
+    "accountable",
+    "bias check",
+    "email reply template",
+    "retrieval",
+    "jargon",
 ]
 TOPICS = [
     ("meeting", "summary", "transcript", "owners", "decisions"),
@@ -102,8 +110,10 @@ def main() -> None:
             f"progress writes {write_rate:.0f}/s (reference {ref_rate:.0f}/s, ×{write_rate / ref_rate:.2f})"
         )
         last_p95 = p95
-    print(f"median search p95 × reference: {statistics.median(search_ratios):.1f} (last p95 {last_p95:.1f} ms; "
-          "goal ≤ 50 ms at low load)")
+    print(
+        f"median search p95 × reference: {statistics.median(search_ratios):.1f} (last p95 {last_p95:.1f} ms; "
+        "goal ≤ 50 ms at low load)"
+    )
     print(f"median progress writes × reference: {statistics.median(write_ratios):.2f} (goal ≥ 0.5)")
 
 
@@ -130,8 +140,12 @@ def _seed(*, lessons: int, progress: int) -> dict:
     if Lesson.objects.count() >= lessons:
         return {"lessons": Lesson.objects.count(), "progress": Progress.objects.count(), "users": User.objects.count()}
     rng = random.Random(12)
-    courses = [Course.objects.create(title=f"Course {i}: {' '.join(TOPICS[i % 10][:2])}", slug=f"bench-course-{i}",
-                                     is_published=True) for i in range(20)]
+    courses = [
+        Course.objects.create(
+            title=f"Course {i}: {' '.join(TOPICS[i % 10][:2])}", slug=f"bench-course-{i}", is_published=True
+        )
+        for i in range(20)
+    ]
     principles = []
     for course in courses:
         for c in range(5):
@@ -142,12 +156,20 @@ def _seed(*, lessons: int, progress: int) -> dict:
         words = TOPICS[i % len(TOPICS)]
         title = f"{words[0].capitalize()} {words[1]} in practice, part {i}"
         body = " ".join(rng.choice(words + ("the", "team", "model", "answer", "work")) for _ in range(400))
-        rows.append(Lesson(
-            principle=principles[i % len(principles)], order=i, slug=f"bench-{i}", title=title,
-            summary=f"How to use AI for {words[0]} and {words[2]} at work.", body=body,
-            body_html=markdown_to_html(body), tier="premium" if i % 5 == 0 else "free",
-            price_amount=900 if i % 5 == 0 else 0, is_published=True,
-        ))
+        rows.append(
+            Lesson(
+                principle=principles[i % len(principles)],
+                order=i,
+                slug=f"bench-{i}",
+                title=title,
+                summary=f"How to use AI for {words[0]} and {words[2]} at work.",
+                body=body,
+                body_html=markdown_to_html(body),
+                tier="premium" if i % 5 == 0 else "free",
+                price_amount=900 if i % 5 == 0 else 0,
+                is_published=True,
+            )
+        )
     Lesson.objects.bulk_create(rows, batch_size=1000)
     search_index_refresh(queryset=Lesson.objects.all())
     search_index_refresh(queryset=Course.objects.all())
@@ -227,7 +249,9 @@ def _lesson_page_queries() -> int:
     entitlements_refresh(organization=organization)
     lesson = Lesson.objects.filter(tier="premium").order_by("pk").first()
     Purchase.objects.get_or_create(
-        organization=organization, item_type="article", item_id=lesson.slug,
+        organization=organization,
+        item_type="article",
+        item_id=lesson.slug,
         defaults={"item_name": lesson.title, "list_amount": 900, "amount": 900, "status": "paid"},
     )
     client = Client()

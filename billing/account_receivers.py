@@ -18,6 +18,7 @@ from billing.anonymous import SESSION_FIELD, anonymous_buyer_id
 from billing.selectors import billing_data_for_person, organization_paying_for
 from billing.services.emails import welcome_email_queue
 from billing.services.purchases import purchases_attach_anonymous
+from billing.services.revenue_rollups import revenue_rollups_organization_forget
 from billing.services.subscription_changes import organization_subscriptions_end
 
 logger = logging.getLogger(__name__)
@@ -85,10 +86,19 @@ def subscriptions_end_on_account_deletion(*, user: User, organizations_closing: 
     return {"subscriptions_cancelled": cancelled, "notice": notice}
 
 
+def revenue_rollups_on_account_deletion(*, user: User, organizations_closing: list[Organization]) -> None:
+    """The personal organizations about to be deleted leave billing's paying-customer and cohort counts."""
+    for organization in organizations_closing:
+        if organization.is_personal:
+            revenue_rollups_organization_forget(organization_id=organization.pk)
+
+
 def connect() -> None:
     user_logged_in.connect(organization_land_on_paying, dispatch_uid="billing:organization_land_on_paying")
     user_signed_up.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_sign_up")
     user_signed_up.connect(welcome_on_sign_up, dispatch_uid="billing:welcome_on_sign_up")
     user_logged_in.connect(purchases_attach_on_account, dispatch_uid="billing:purchases_attach_on_login")
     account_deletion_step_register(name="billing", step=subscriptions_end_on_account_deletion)
+    # After the step above, which may record the cancellations.
+    account_deletion_step_register(name="billing-revenue-rollups", step=revenue_rollups_on_account_deletion)
     gdpr_export_section_register(section="billing", export=lambda user: billing_data_for_person(user=user))

@@ -511,3 +511,161 @@ class SubscriptionHistory(models.Model):
 
     def __str__(self):
         return f"{self.stripe_subscription_id} {self.status} from {self.valid_from:%Y-%m-%d}"
+
+
+class MrrDay(models.Model):
+    """What changed, per UTC day and currency, in the end-of-day subscription figures: kept by billing.
+
+    Written in the transaction that appends or closes a subscription state
+    (billing.services.revenue_rollups), so that a figure at the end of day d is the sum
+    of the rows up to d: MRR (minor units), subscriptions counted in it, paying customers
+    (organizations with a state adding more than 0, per currency), and how many
+    subscriptions were counted for the first time (`new`) or cancelled after being
+    counted (`churned`) that day. Rows are only ever incremented; `revenue_rollups_rebuild`
+    recomputes them from the states.
+    """
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    mrr = models.BigIntegerField(default=0)
+    subscriptions = models.IntegerField(default=0)
+    paying_customers = models.IntegerField(default=0)
+    new = models.IntegerField(default=0)
+    churned = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency"], name="mrr_day_unique_day_currency")]
+        ordering = ["day", "currency"]
+
+    def __str__(self):
+        return f"{self.day} {self.currency}: MRR {self.mrr:+d}, customers {self.paying_customers:+d}"
+
+
+class PayingCustomerChange(models.Model):
+    """+1 on the UTC day an organization starts paying in a currency (a state adding to MRR in force at
+    the end of the day), -1 on the day it stops: recomputed per organization when its states change.
+
+    The organization is a plain id: the rows are this table's record of what it added to
+    `MrrDay.paying_customers`, which the next recomputation takes back.
+    """
+
+    organization_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3, blank=True)
+    day = models.DateField()
+    change = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization_id", "currency", "day"], name="paying_customer_change_unique_day"
+            )
+        ]
+        ordering = ["organization_id", "currency", "day"]
+
+    def __str__(self):
+        return f"organization {self.organization_id} {self.currency} {self.day}: {self.change:+d}"
+
+
+class CustomerRevenue(models.Model):
+    """Subscription invoices paid by one organization in one currency, all time: kept by billing.
+
+    Incremented in the transaction that records the payment; lifetime values and first
+    payments read these (one per customer and currency) instead of every payment.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(default=0)
+    payments = models.IntegerField(default=0)
+    first_paid_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "currency"], name="customer_revenue_unique")]
+        indexes = [
+            models.Index(fields=["first_paid_at"], name="billing_custrev_first_paid"),
+            models.Index(fields=["currency", "-amount", "organization"], name="billing_custrev_ranked"),
+        ]
+        ordering = ["organization_id", "currency"]
+
+    def __str__(self):
+        return f"organization {self.organization_id}: {self.amount} {self.currency}"
+
+
+class PaymentDay(models.Model):
+    """Subscription invoices paid on one UTC day in one currency: kept by billing with each payment."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(default=0)
+    payments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency"], name="payment_day_unique_day_currency")]
+        ordering = ["day", "currency"]
+
+    def __str__(self):
+        return f"{self.day} {self.currency}: {self.amount} in {self.payments} payments"
+
+
+class CustomerCohort(models.Model):
+    """One organization's cohort and paying months from its subscriptions (invoices and states): kept by billing.
+
+    `cohort_month`: the UTC month of its first subscription invoice (None: none yet).
+    `open_from`: the month from which a state adding to MRR is still in force (it pays in
+    every month from then on); the months before, in `CustomerPayingMonth`. These rows are
+    what the organization added to `CohortCell` / `CohortOpen`, taken back when recomputed.
+    One-time purchases are not in these tables: analytics' cohorts add them when it reads.
+    """
+
+    organization_id = models.BigIntegerField(unique=True)
+    cohort_month = models.DateField(null=True, blank=True)
+    open_from = models.DateField(null=True, blank=True)
+
+    def __str__(self):
+        return f"organization {self.organization_id}: cohort {self.cohort_month}"
+
+
+class CustomerPayingMonth(models.Model):
+    """A month (before `CustomerCohort.open_from`) in which an organization paid an invoice or had a state
+    adding to MRR in force at the end of one of its days."""
+
+    organization_id = models.BigIntegerField()
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "month"], name="customer_paying_month_unique")
+        ]
+
+    def __str__(self):
+        return f"organization {self.organization_id} paid in {self.month:%Y-%m}"
+
+
+class CohortCell(models.Model):
+    """How many organizations of a cohort (month of first subscription invoice) paid in a month (≥ the cohort)."""
+
+    cohort_month = models.DateField()
+    month = models.DateField()
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort_month", "month"], name="cohort_cell_unique")]
+
+    def __str__(self):
+        return f"cohort {self.cohort_month:%Y-%m}, {self.month:%Y-%m}: {self.customers}"
+
+
+class CohortOpen(models.Model):
+    """How many organizations of a cohort pay in every month from `from_month` on (a state still in force)."""
+
+    cohort_month = models.DateField()
+    from_month = models.DateField()
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort_month", "from_month"], name="cohort_open_unique")]
+
+    def __str__(self):
+        return f"cohort {self.cohort_month:%Y-%m}, from {self.from_month:%Y-%m}: {self.customers}"

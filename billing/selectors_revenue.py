@@ -9,20 +9,26 @@ for day d when it started before the next midnight and had not ended before it
 day shows in that day's figure.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth
 
 from billing.models import (
+    CohortCell,
+    CohortOpen,
+    CustomerCohort,
+    CustomerPayingMonth,
+    CustomerRevenue,
+    MrrDay,
+    PaymentDay,
     Purchase,
     PurchaseRefund,
     PurchaseStatus,
-    SubscriptionChange,
-    SubscriptionHistory,
     SubscriptionPayment,
     SubscriptionRefund,
 )
@@ -47,69 +53,43 @@ def _day(column: str) -> TruncDate:
     return TruncDate(column, tzinfo=UTC)
 
 
-def _counted() -> Q:
-    return Q(status__in=MRR_STATUSES)
-
-
-def _in_force_before(instant: datetime) -> Q:
-    return Q(valid_from__lt=instant) & (Q(valid_to__isnull=True) | Q(valid_to__gte=instant))
-
-
 # --- Subscriptions: MRR, counts, changes ---------------------------------------------------
 
 
-def subscription_mrr_before(*, instant: datetime) -> dict[str, tuple[int, int]]:
-    """{currency: (MRR, subscriptions counted)} of the states in force just before `instant`."""
-    rows = (
-        SubscriptionHistory.objects.filter(_counted() & _in_force_before(instant))
+@dataclass(frozen=True)
+class MrrDayChange:
+    """What changed at the end of one UTC day in one currency (billing's `MrrDay` rollup)."""
+
+    day: date
+    currency: str
+    mrr: int
+    subscriptions: int  # counted in MRR
+    paying_customers: int  # organizations with a state adding more than 0
+    new: int  # subscriptions counted for the first time
+    churned: int  # subscriptions cancelled after being counted
+
+
+def mrr_days(*, first_day: date, last_day: date) -> tuple[dict[str, tuple[int, int, int]], list[MrrDayChange]]:
+    """{currency: (MRR, subscriptions, paying customers) at the end of the day before `first_day`}, and the
+    changes of each day in [first_day, last_day] that had one, ordered by day then currency.
+
+    Read from the `MrrDay` rollup billing keeps when it records a state, so a figure at the
+    end of a day is the figure before the period plus the changes up to that day.
+    """
+    base = {
+        currency: (int(mrr), int(subscriptions), int(customers))
+        for currency, mrr, subscriptions, customers in MrrDay.objects.filter(day__lt=first_day)
         .values_list("currency")
-        .annotate(mrr=Sum("mrr_amount"), subscriptions=Count("id"))
+        .annotate(m=Sum("mrr"), s=Sum("subscriptions"), c=Sum("paying_customers"))
         .order_by()
-    )
-    return {currency: (mrr, subscriptions) for currency, mrr, subscriptions in rows}
-
-
-def subscription_mrr_day_changes(*, start: datetime, end: datetime) -> list[tuple[date, str, int, int]]:
-    """(day, currency, MRR change, subscriptions change) for each day in [start, end).
-
-    Only days where a counted state began or ended have a line (two lines when both).
-    """
-    began = (
-        SubscriptionHistory.objects.filter(_counted(), valid_from__gte=start, valid_from__lt=end)
-        .annotate(day=_day("valid_from"))
-        .values_list("day", "currency")
-        .annotate(mrr=Sum("mrr_amount"), subscriptions=Count("id"))
-        .order_by()
-    )
-    ended = (
-        SubscriptionHistory.objects.filter(_counted(), valid_to__gte=start, valid_to__lt=end)
-        .annotate(day=_day("valid_to"))
-        .values_list("day", "currency")
-        .annotate(mrr=Sum("mrr_amount"), subscriptions=Count("id"))
-        .order_by()
-    )
-    return [*((d, c, m, n) for d, c, m, n in began), *((d, c, -m, -n) for d, c, m, n in ended)]
-
-
-def subscription_changes_by_day(*, start: datetime, end: datetime) -> list[tuple[date, str, int]]:
-    """(day, "new" | "churn", how many) in [start, end).
-
-    New: first counted in MRR; churn: cancelled after being counted.
-    """
-    return list(
-        SubscriptionHistory.objects.filter(
-            change__in=(SubscriptionChange.NEW, SubscriptionChange.CHURN), valid_from__gte=start, valid_from__lt=end
-        )
-        .annotate(day=_day("valid_from"))
-        .values_list("day", "change")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-
-
-def subscriptions_counted_before(*, instant: datetime) -> int:
-    """How many subscriptions were counted in MRR (active or past due) just before `instant`."""
-    return SubscriptionHistory.objects.filter(_counted() & _in_force_before(instant)).count()
+    }
+    changes = [
+        MrrDayChange(day=d, currency=c, mrr=m, subscriptions=s, paying_customers=p, new=n, churned=x)
+        for d, c, m, s, p, n, x in MrrDay.objects.filter(day__gte=first_day, day__lte=last_day)
+        .order_by("day", "currency")
+        .values_list("day", "currency", "mrr", "subscriptions", "paying_customers", "new", "churned")
+    ]
+    return base, changes
 
 
 # --- Money in and out, by day ----------------------------------------------------------------
@@ -141,6 +121,14 @@ class MoneyDay:
     purchases: int  # one-time purchases paid that day
     refunds: int  # refunds made that day, of either
     payments: int  # how many payments (invoices and purchases)
+
+
+def _is_midnight(instant: datetime) -> bool:
+    return instant.astimezone(UTC).time() == time(0)
+
+
+def _utc_date(instant: datetime) -> date:
+    return instant.astimezone(UTC).date()
 
 
 def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = None) -> list[MoneyDay]:
@@ -176,7 +164,15 @@ def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = No
         .order_by(),
         2,
     )
-    if scope is None:
+    if scope is None and _is_midnight(start) and _is_midnight(end):  # whole days: billing's daily totals
+        add(
+            PaymentDay.objects.filter(day__gte=_utc_date(start), day__lt=_utc_date(end)).values_list(
+                "day", "currency", "amount", "payments"
+            ),
+            0,
+            with_count=True,
+        )
+    elif scope is None:
         add(
             SubscriptionPayment.objects.filter(paid_at__gte=start, paid_at__lt=end)
             .annotate(day=_day("paid_at"))
@@ -186,6 +182,7 @@ def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = No
             0,
             with_count=True,
         )
+    if scope is None:
         add(
             SubscriptionRefund.objects.filter(refunded_at__gte=start, refunded_at__lt=end)
             .annotate(day=_day("refunded_at"))
@@ -200,6 +197,9 @@ def money_by_day(*, start: datetime, end: datetime, scope: ItemScope | None = No
     ]
 
 
+# Ids per `IN (...)` list: SQLite's older builds take at most 999 parameters.
+IN_CHUNK = 900
+
 # --- Customers ----------------------------------------------------------------------------------
 
 
@@ -212,8 +212,8 @@ class CustomerTotal:
     payments: int
 
 
-def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int, date]]:
-    """(organization, first day of the month) of every month a customer paid something (an invoice or a purchase)."""
+def customer_payment_months(*, scope: ItemScope) -> set[tuple[int, date]]:
+    """(organization, first day of the month) of every month a customer paid for a scoped purchase."""
     months = set(
         _purchases(scope)
         .filter(organization__isnull=False)
@@ -221,40 +221,104 @@ def customer_payment_months(*, scope: ItemScope | None = None) -> set[tuple[int,
         .values_list("organization_id", "month")
         .distinct()
     )
-    if scope is None:
-        months |= set(
-            SubscriptionPayment.objects.filter(organization__isnull=False)
-            .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
-            .values_list("organization_id", "month")
-            .distinct()
-        )
     return {(org, month.date() if isinstance(month, datetime) else month) for org, month in months}
 
 
-def customer_first_payments(*, scope: ItemScope | None = None) -> dict[int, datetime]:
-    """{organization: when it first paid anything} (an invoice or a purchase)."""
-    first = dict(
+def customer_first_payments(*, scope: ItemScope) -> dict[int, datetime]:
+    """{organization: when it first paid for a scoped purchase}."""
+    return dict(
         _purchases(scope)
         .filter(organization__isnull=False)
         .values_list("organization_id")
         .annotate(first=Min("paid_at"))
         .order_by()
     )
-    if scope is None:
-        for organization_id, paid_at in (
-            SubscriptionPayment.objects.filter(organization__isnull=False)
-            .values_list("organization_id")
-            .annotate(first=Min("paid_at"))
-            .order_by()
+
+
+def _add_month(month: date, n: int = 1) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def customer_cohort_table(*, first_month: date, last_month: date) -> list[tuple[date, int, tuple[int, ...]]]:
+    """(cohort month, customers, retained 0, 1, ... months later) for the cohorts of [first_month, last_month].
+
+    The rules are analytics' (docs/analytics.md, `cohort_retention`): a customer's cohort is
+    the UTC month of its first payment (an invoice or a purchase); it is paying in a month
+    when it paid something in it or a state adding to MRR (amount > 0) was in force at the
+    end of one of its days. Read from the cohort counts billing keeps for invoices and states
+    (`CohortCell`, `CohortOpen`); the few customers with a one-time purchase are then
+    recounted with their purchases (which may move their cohort earlier and add months).
+    """
+    counts: dict[tuple[date, date], int] = defaultdict(int)
+    in_range = {"cohort_month__gte": first_month, "cohort_month__lte": last_month}
+    for cohort, month, n in CohortCell.objects.filter(month__lte=last_month, **in_range).values_list(
+        "cohort_month", "month", "customers"
+    ):
+        counts[(cohort, month)] += n
+    opened = list(
+        CohortOpen.objects.filter(from_month__lte=last_month, customers__gt=0, **in_range).values_list(
+            "cohort_month", "from_month", "customers"
+        )
+    )
+    for cohort, from_month, n in opened:
+        month = from_month
+        while month <= last_month:
+            counts[(cohort, month)] += n
+            month = _add_month(month)
+
+    def contribution(cohort, months, open_from) -> set[tuple[date, date]]:
+        if cohort is None or not first_month <= cohort <= last_month:
+            return set()
+        paying = {m for m in months if cohort <= m <= last_month}
+        if open_from is not None:
+            month = max(open_from, cohort)
+            while month <= last_month:
+                paying.add(month)
+                month = _add_month(month)
+        return {(cohort, m) for m in paying}
+
+    purchase_months: dict[int, set[date]] = defaultdict(set)
+    for org, month in (
+        _purchases(None)
+        .filter(organization__isnull=False)
+        .annotate(month=TruncMonth("paid_at", tzinfo=UTC))
+        .values_list("organization_id", "month")
+        .distinct()
+    ):
+        purchase_months[org].add(month.date() if isinstance(month, datetime) else month)
+    if purchase_months:
+        kept = {
+            org: (cohort, open_from)
+            for org, cohort, open_from in CustomerCohort.objects.filter(
+                organization_id__in=purchase_months
+            ).values_list("organization_id", "cohort_month", "open_from")
+        }
+        months_kept: dict[int, set[date]] = defaultdict(set)
+        for org, month in CustomerPayingMonth.objects.filter(organization_id__in=purchase_months).values_list(
+            "organization_id", "month"
         ):
-            if organization_id not in first or paid_at < first[organization_id]:
-                first[organization_id] = paid_at
-    return first
-
-
-def subscription_history_all() -> QuerySet[SubscriptionHistory]:
-    """Every subscription state (for cohorts: months a customer stayed subscribed)."""
-    return SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
+            months_kept[org].add(month)
+        for org, bought in purchase_months.items():
+            cohort, open_from = kept.get(org, (None, None))
+            for key in contribution(cohort, months_kept[org], open_from):
+                counts[key] -= 1
+            first_bought = min(bought)
+            real_cohort = first_bought if cohort is None else min(cohort, first_bought)
+            for key in contribution(real_cohort, months_kept[org] | bought, open_from):
+                counts[key] += 1
+    rows = []
+    cohort = first_month
+    while cohort <= last_month:
+        customers = counts.get((cohort, cohort), 0)
+        if customers:
+            retained, month = [], cohort
+            while month <= last_month:
+                retained.append(counts.get((cohort, month), 0))
+                month = _add_month(month)
+            rows.append((cohort, customers, tuple(retained)))
+        cohort = _add_month(cohort)
+    return rows
 
 
 # --- Computed in the database (the dashboard's figures at scale) ------------------------------
@@ -272,48 +336,6 @@ def _fetch(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
-def paying_customer_day_changes(*, start: datetime, end: datetime, first_day: date) -> list[tuple[date, str, int]]:
-    """(UTC day, currency, change in paying customers) on the days, from `first_day` on, where it changed.
-
-    A paying customer, at the end of a day, is an organization with at least one state adding
-    to MRR (amount > 0) in force (`paying_customer_spans`, per currency). The spans are summed
-    per (customer, currency, day) into +1 / -1, a running sum per (customer, currency) says
-    whether it pays at the end of each of those days, and a customer changes the count on a
-    day when its running sum crosses 0. Spans that began before `first_day` count on it.
-    Days after the period may have lines (states that end after it): the caller ignores them.
-    """
-    spans_sql, spans_params = _sql(
-        SubscriptionHistory.objects.filter(_counted(), mrr_amount__gt=0, organization__isnull=False)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start), valid_from__lt=end)
-        .annotate(from_day=_day("valid_from"), to_day=_day("valid_to"))
-        .values_list("organization_id", "currency", "from_day", "to_day")
-    )
-    crossing = (
-        "CASE WHEN running > 0 AND running - delta <= 0 THEN 1 "
-        "WHEN running <= 0 AND running - delta > 0 THEN -1 ELSE 0 END"
-    )
-    sql = f"""
-        WITH spans AS ({spans_sql})
-        SELECT day, currency, SUM({crossing}) AS change FROM (
-            SELECT day, currency, delta,
-                   SUM(delta) OVER (PARTITION BY organization_id, currency ORDER BY day) AS running
-            FROM (
-                SELECT organization_id, currency, day, SUM(delta) AS delta FROM (
-                    SELECT organization_id, currency,
-                           CASE WHEN from_day < %s THEN %s ELSE from_day END AS day, 1 AS delta
-                    FROM spans
-                    UNION ALL
-                    SELECT organization_id, currency, to_day AS day, -1 AS delta FROM spans WHERE to_day IS NOT NULL
-                ) AS deltas GROUP BY organization_id, currency, day
-            ) AS per_day
-        ) AS runs
-        GROUP BY day, currency
-        HAVING SUM({crossing}) <> 0
-    """  # noqa: S608 (the ORM's own SQL and constants; values are parameters)
-    rows = _fetch(sql, (*spans_params, first_day, first_day))
-    return [(date.fromisoformat(d) if isinstance(d, str) else d, currency, int(n)) for d, currency, n in rows]
-
-
 def customer_totals_top(
     *, limit: int, scope: ItemScope | None = None, organization_id: int | None = None
 ) -> list[CustomerTotal]:
@@ -325,6 +347,8 @@ def customer_totals_top(
     those of deleted organizations belong to no customer and are left out. Ordered by
     currency, then paid - refunds (highest first), then organization id.
     """
+    if scope is None and organization_id is None:
+        return _customer_totals_ranked(limit=limit)
     only = {"organization_id": organization_id} if organization_id is not None else {"organization__isnull": False}
     parts = [
         _purchases(scope)
@@ -335,9 +359,9 @@ def customer_totals_top(
     ]
     if scope is None:
         parts += [
-            SubscriptionPayment.objects.filter(**only)
+            CustomerRevenue.objects.filter(**only)
             .values_list("organization_id", "currency")
-            .annotate(paid=Sum("amount"), refunds=Value(0), payments=Count("id"))
+            .annotate(paid=Sum("amount"), refunds=Value(0), payments=Sum("payments"))
             .order_by(),
             SubscriptionRefund.objects.filter(**only)
             .values_list("organization_id", "currency")
@@ -366,35 +390,116 @@ def customer_totals_top(
     ]
 
 
-def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
-    """{organization: when it first paid anything} for the customers whose first payment fell in [start, end)."""
-    parts = [
-        _sql(
-            queryset.filter(organization__isnull=False)
-            .values_list("organization_id")
-            .annotate(first=Min("paid_at"))
-            .order_by()
-        )
-        for queryset in (_purchases(None), SubscriptionPayment.objects.all())
-    ]
-    union = " UNION ALL ".join(
-        f"SELECT * FROM ({sql}) AS part{n}"  # noqa: S608 (the ORM's own SQL)
-        for n, (sql, _) in enumerate(parts)
+def _customer_totals_ranked(*, limit: int) -> list[CustomerTotal]:
+    """`customer_totals_top` of every customer: billing's per-customer invoice totals, read in rank order from
+    their index, and the customers with a purchase or a refund, whose totals are added up apart.
+
+    A customer with neither has paid its invoice total, so the top `limit` of those in each
+    currency, with every adjusted customer, hold the top `limit` of all.
+    """
+    adjusted: dict[tuple[int, str], list[int]] = {}  # (org, currency): [paid, refunds, payments]
+
+    def adjust(rows, paid: int, refunds: int, payments: int) -> None:
+        for org, currency, *values in rows:
+            line = adjusted.setdefault((org, currency), [0, 0, 0])
+            for index, value in ((0, paid), (1, refunds), (2, payments)):
+                if value is not None:
+                    line[index] += int(values[value] or 0)
+
+    purchases = _purchases(None).filter(organization__isnull=False)
+    adjust(
+        purchases.values_list("organization_id", "currency")
+        .annotate(paid=Sum("amount"), refunds=Sum("refunded_amount"), n=Count("id"))
+        .order_by(),
+        0,
+        1,
+        2,
     )
-    sql = f"""
-        SELECT organization_id, first FROM (
-            SELECT organization_id, MIN(first) AS first FROM ({union}) AS firsts GROUP BY organization_id
-        ) AS customers WHERE first >= %s AND first < %s
-    """  # noqa: S608 (the ORM's own SQL; values are parameters)
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = _fetch(sql, (*(p for _, params in parts for p in params), adapt(start), adapt(end)))
-    # SQLite gives the text it stores (UTC, without an offset).
-    return {org: datetime.fromisoformat(at).replace(tzinfo=UTC) if isinstance(at, str) else at for org, at in rows}
+    adjust(
+        SubscriptionRefund.objects.filter(organization__isnull=False)
+        .values_list("organization_id", "currency")
+        .annotate(refunds=Sum("amount"))
+        .order_by(),
+        None,
+        0,
+        None,
+    )
+    adjusted_orgs = sorted({org for org, _ in adjusted})
+    for n in range(0, len(adjusted_orgs), IN_CHUNK):
+        for org, currency, amount, payments in CustomerRevenue.objects.filter(
+            organization_id__in=adjusted_orgs[n : n + IN_CHUNK]
+        ).values_list("organization_id", "currency", "amount", "payments"):
+            line = adjusted.setdefault((org, currency), [0, 0, 0])
+            line[0] += amount
+            line[2] += payments
+    currencies = set(
+        CustomerRevenue.objects.filter(organization__isnull=False)
+        .order_by()
+        .values_list("currency", flat=True)
+        .distinct()
+    ) | {currency for _, currency in adjusted}
+    result = []
+    for currency in sorted(currencies):
+        here = [
+            CustomerTotal(organization_id=org, currency=c, paid=paid, refunds=refunds, payments=n)
+            for (org, c), (paid, refunds, n) in adjusted.items()
+            if c == currency
+        ]
+        skipped = {t.organization_id for t in here}
+        ranked = (
+            CustomerRevenue.objects.filter(currency=currency, organization__isnull=False)
+            .order_by("-amount", "organization_id")
+            .values_list("organization_id", "amount", "payments")[: limit + len(skipped)]
+        )
+        here += [
+            CustomerTotal(organization_id=org, currency=currency, paid=amount, refunds=0, payments=n)
+            for org, amount, n in ranked
+            if org not in skipped
+        ]
+        here.sort(key=lambda t: (-(t.paid - t.refunds), t.organization_id))
+        result += here[:limit]
+    return result
 
 
-def customers_first_paid_between(*, start: datetime, end: datetime) -> int:
-    """How many customers (organizations) first paid anything (an invoice or a purchase) in [start, end)."""
-    return len(customer_first_payments_between(start=start, end=end))
+def customers_paying_first_in(*, start: datetime, end: datetime) -> Q:
+    """A filter on `organization_id`: the customers who may have first paid in [start, end) (those who first paid
+    an invoice in a currency, or bought something, in it): a superset of `customer_first_payments_between`'s,
+    as subqueries, for reading their rows without a list of ids."""
+    return Q(
+        organization_id__in=CustomerRevenue.objects.filter(
+            first_paid_at__gte=start, first_paid_at__lt=end, organization__isnull=False
+        ).values("organization_id")
+    ) | Q(
+        organization_id__in=_purchases(None)
+        .filter(paid_at__gte=start, paid_at__lt=end, organization__isnull=False)
+        .values("organization_id")
+    )
+
+
+def customer_first_payments_between(*, start: datetime, end: datetime) -> dict[int, datetime]:
+    """{organization: when it first paid anything} for the customers whose first payment fell in [start, end).
+
+    The candidates are the customers who paid in the period for the first time in a currency
+    (billing's per-customer invoice totals, indexed by first payment) or bought something in
+    it; each one's first payment ever is then the earliest of its totals and purchases.
+    """
+    revenue = CustomerRevenue.objects.filter(organization__isnull=False)
+    purchases = _purchases(None).filter(organization__isnull=False)
+    first: dict[int, datetime] = {}
+    for candidates in (
+        revenue.filter(first_paid_at__gte=start, first_paid_at__lt=end).values("organization_id"),
+        purchases.filter(paid_at__gte=start, paid_at__lt=end).values("organization_id"),
+    ):
+        for queryset, field in ((revenue, "first_paid_at"), (purchases, "paid_at")):
+            for org, at in (
+                queryset.filter(organization_id__in=candidates)
+                .values_list("organization_id")
+                .annotate(first=Min(field))
+                .order_by()
+            ):
+                if org not in first or at < first[org]:
+                    first[org] = at
+    return {org: at for org, at in first.items() if start <= at < end}
 
 
 # A bigint holds one bit per month: cohorts over more months are computed in Python (analytics).
@@ -402,18 +507,15 @@ COHORT_SQL_MONTHS = 62
 
 
 def customer_cohort_counts(
-    *, first_month: date, last_month: date, scope: ItemScope | None = None
+    *, first_month: date, last_month: date, scope: ItemScope
 ) -> list[tuple[date, int, tuple[int, ...]]] | None:
-    """(cohort month, customers, retained 0, 1, ... months later) in one PostgreSQL query; None elsewhere.
+    """The cohort table of a scope's purchases (a seller's templates) in one PostgreSQL query; None elsewhere.
 
-    The rules are analytics' (docs/analytics.md, `cohort_retention`): a customer's cohort
-    is the UTC month of its first payment (an invoice or a purchase); it is paying in a
-    month when it paid something in it or a state adding to MRR (amount > 0) was in force
-    at the end of one of its days (without a `scope`; with one, only the scoped purchases).
-    Each customer's paying months in [first_month, last_month] are the bits of a bigint
-    (payments: a bit per month; states: the range of months from the first day in force to
-    the last end of day covered), OR-ed per customer, then counted per cohort and offset.
-    None (not PostgreSQL, or more than COHORT_SQL_MONTHS months): the caller computes it.
+    A customer's cohort is the UTC month of its first scoped purchase; it is paying in a
+    month when it bought one in it (without a scope: `customer_cohort_table`). Each
+    customer's paying months in [first_month, last_month] are the bits of a bigint, OR-ed
+    per customer, then counted per cohort and offset. None (not PostgreSQL, or more than
+    COHORT_SQL_MONTHS months): the caller computes it.
     """
     months = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
     if connection.vendor != "postgresql" or not 0 < months <= COHORT_SQL_MONTHS:
@@ -422,9 +524,6 @@ def customer_cohort_counts(
     first_start = datetime(first_month.year, first_month.month, 1, tzinfo=UTC)
     after_start = datetime(after.year, after.month, 1, tzinfo=UTC)
     parts = [_sql(_purchases(scope).filter(organization__isnull=False).values_list("organization_id", "paid_at"))]
-    if scope is None:
-        subscription_payments = SubscriptionPayment.objects.filter(organization__isnull=False)
-        parts.append(_sql(subscription_payments.values_list("organization_id", "paid_at")))
     # A month's index is that of the last of these starts at or before the instant (0: first_month; -1
     # before it, `months` after last_month): a binary search, no time zone arithmetic per row.
     starts = [
@@ -444,25 +543,6 @@ def customer_cohort_counts(
             f"FROM ({sql}) AS payments(org, paid_at) GROUP BY org"
         )
         params += [starts, starts, *ps]
-    if scope is None:
-        states_sql, states_params = _sql(
-            subscription_history_all()
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first_start), valid_from__lt=after_start)
-            .values_list("organization_id", "valid_from", "valid_to")
-        )
-        # ... and a bit per month of each state adding to MRR: ends of day covered from the day it
-        # began to the day before the day it ended (that day's instant 24 hours before its end).
-        lines.append(f"""
-            SELECT org, NULL::timestamptz AS first_at, (1::bigint << (hi + 1)) - (1::bigint << lo) AS months FROM (
-                SELECT org, GREATEST(width_bucket(valid_from, %s::timestamptz[]) - 1, 0) AS lo,
-                       CASE WHEN valid_to IS NULL THEN {months - 1:d}
-                       ELSE LEAST(width_bucket(valid_to - interval '24 hours', %s::timestamptz[]) - 1, {months - 1:d})
-                       END AS hi
-                FROM ({states_sql}) AS states(org, valid_from, valid_to)
-                WHERE valid_to IS NULL OR (valid_from AT TIME ZONE 'UTC')::date < (valid_to AT TIME ZONE 'UTC')::date
-            ) AS ranges WHERE lo <= hi
-        """)  # noqa: S608 (the ORM's own SQL and integers)
-        params += [starts, starts, *states_params]
     union = " UNION ALL ".join(lines)
     cells = ", ".join(f"SUM((months >> {n:d}) & 1)" for n in range(months))
     sql = f"""

@@ -1,17 +1,17 @@
 """Figures are cached under billing's revenue version: a second read costs no query; a change is seen at once."""
 
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 from django.core.cache import cache
 
 from accounts.models import Organization
-from analytics.models import Event
 from analytics.periods import ReportPeriod
 from analytics.selectors import _cache_key, conversion_funnel, customer_lifetime_values, mrr_series, revenue_trend
+from analytics.services import events_store
 from billing.services.revenue import subscription_history_record, subscription_payment_record
 from billing.tests.factories import OrganizationFactory
+from common.events import event_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +92,7 @@ def test_lifetime_value_and_the_funnels_paid_step_follow_a_payment_at_once(djang
 
 def test_the_funnels_event_steps_are_kept_a_few_minutes(django_capture_on_commit_callbacks):
     assert [s.count for s in conversion_funnel(period=PERIOD)] == [0, 0, 0, 0]
-    Event.objects.create(
-        uuid=uuid.uuid4(), name="page_view", anonymous_id="v1", occurred_at=datetime(2026, 11, 5, tzinfo=UTC)
-    )
+    events_store(payloads=[event_payload("page_view", anonymous_id="v1", at=datetime(2026, 11, 5, tzinfo=UTC))])
     assert conversion_funnel(period=PERIOD)[0].count == 0  # cached for EVENTS_CACHE_SECONDS
     cache.delete(_cache_key("funnel-events", (PERIOD,), versioned=False))  # as when they expire
     assert conversion_funnel(period=PERIOD)[0].count == 1

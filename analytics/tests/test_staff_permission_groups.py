@@ -49,6 +49,4 @@ def test_the_permission_is_granted_in_the_admin_group_form(staff_client):
     permission = Permission.objects.get(codename="view_metrics")
     response = staff_client.post("/admin/auth/group/add/", {"name": "Finance", "permissions": [permission.pk]})
     assert response.status_code == 302
-    assert list(Group.objects.get(name="Finance").permissions.values_list("codename", flat=True)) == [
-        "view_metrics"
-    ]
+    assert list(Group.objects.get(name="Finance").permissions.values_list("codename", flat=True)) == ["view_metrics"]

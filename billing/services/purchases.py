@@ -230,8 +230,14 @@ def _purchase_start_locked(
 
 
 def _purchase_priced(
-    *, organization: Organization | None, buyer_id: int | None, item_type: str, item_id: str, item: PricedItem,
-    quote: Quote, anonymous_session_id: str = "",
+    *,
+    organization: Organization | None,
+    buyer_id: int | None,
+    item_type: str,
+    item_id: str,
+    item: PricedItem,
+    quote: Quote,
+    anonymous_session_id: str = "",
 ) -> Purchase:
     """The (unsaved) purchase of the item at the quoted price."""
     return Purchase(

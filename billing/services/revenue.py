@@ -9,6 +9,8 @@
 Each is idempotent (Stripe's ids, or "nothing changed, nothing written"), so replayed
 and reordered webhooks converge. Each write bumps the revenue version after the commit,
 which is the cache key analytics builds its figures on, so no figure outlives a change.
+In the same transaction each keeps billing's rollups (billing.services.revenue_rollups:
+MRR per day, paying customers, payments per customer, cohorts) in step.
 """
 
 import time
@@ -30,6 +32,16 @@ from billing.models import (
     SubscriptionState,
 )
 from billing.plans import FREE, PLANS, plan_for_lookup_key
+from billing.services.revenue_rollups import (
+    customer_cohort_refresh,
+    customer_revenue_add,
+    merge_deltas,
+    mrr_day_add,
+    paying_customers_refresh,
+    payment_day_add,
+    rollups_lock_shared,
+    state_mrr_day_deltas,
+)
 
 # Statuses whose subscription counts in MRR (SPEC 5: active or past due, not trialing).
 MRR_STATUSES = ("active", "past_due")
@@ -190,6 +202,7 @@ def subscription_history_record(
     lock already (`subscription_state_sync`).
     """
     written = []
+    deltas: dict = {}  # for billing's MrrDay rollup
     with transaction.atomic(savepoint=False):
         if not organization_locked:
             SubscriptionState.objects.select_for_update().filter(organization=organization).first()
@@ -208,16 +221,24 @@ def subscription_history_record(
                 at = max(at, current.valid_from)
                 current.valid_to = at
                 current.save(update_fields=["valid_to"])
-            written.append(
-                SubscriptionHistory.objects.create(
-                    organization=organization,
-                    stripe_subscription_id=subscription_id,
-                    change=_change_kind(subscription_id=subscription_id, fields=fields, previous=current),
-                    valid_from=at,
-                    **fields,
-                )
+                merge_deltas(deltas, state_mrr_day_deltas(state=current, closed_at=at))
+            state = SubscriptionHistory.objects.create(
+                organization=organization,
+                stripe_subscription_id=subscription_id,
+                change=_change_kind(subscription_id=subscription_id, fields=fields, previous=current),
+                valid_from=at,
+                **fields,
             )
+            merge_deltas(deltas, state_mrr_day_deltas(state=state))
+            written.append(state)
         if written:
+            # Only a sync that writes waits for a rollup rebuild (most syncs change nothing). Taken
+            # before any rollup is read or moved and held to the commit: a rebuild either sees
+            # these rows or ran before them, and these deltas go on top of what it wrote.
+            rollups_lock_shared()
+            merge_deltas(deltas, paying_customers_refresh(organization_id=organization.pk))
+            mrr_day_add(deltas)
+            customer_cohort_refresh(organization_id=organization.pk)
             _bump_on_commit()
     return written
 
@@ -305,6 +326,16 @@ def subscription_payment_record(*, invoice: dict, organization: Organization) ->
             },
         )
         if created:
+            rollups_lock_shared()
+            customer_revenue_add(
+                organization_id=payment.organization_id,
+                paid_at=payment.paid_at,
+                currency=payment.currency,
+                amount=payment.amount,
+            )
+            payment_day_add(paid_at=payment.paid_at, currency=payment.currency, amount=payment.amount)
+            if payment.organization_id is not None:
+                customer_cohort_refresh(organization_id=payment.organization_id)
             _bump_on_commit()
     return payment if created else None
 

@@ -53,8 +53,15 @@ SELECT used, "limit" FROM counted
 
 
 def _track_in_one_statement(
-    *, organization_id: int, counter_user: int | None, user_id: int | None, feature: str,
-    period_start: datetime, quantity: int, idempotency_key: str, now: datetime,
+    *,
+    organization_id: int,
+    counter_user: int | None,
+    user_id: int | None,
+    feature: str,
+    period_start: datetime,
+    quantity: int,
+    idempotency_key: str,
+    now: datetime,
 ) -> tuple[int, int | None] | None:
     """(used, limit) when the use was counted and recorded; None when the slower path must decide."""
     sql = _TRACK_SQL.format(user_clause="user_id IS NULL" if counter_user is None else "user_id = %(counter_user)s")
@@ -131,8 +138,14 @@ def usage_track(
     if connection.vendor == "postgresql":
         try:
             row = _track_in_one_statement(
-                organization_id=organization.pk, counter_user=counter_user, user_id=user_id, feature=feature,
-                period_start=start, quantity=quantity, idempotency_key=idempotency_key, now=now,
+                organization_id=organization.pk,
+                counter_user=counter_user,
+                user_id=user_id,
+                feature=feature,
+                period_start=start,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+                now=now,
             )
         except IntegrityError:
             row = None  # a replay: answered below, where the ledger's unique index refuses it again

@@ -29,8 +29,11 @@ class FakeProvider(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             answer = {
-                "To": body.get("To"), "SubmittedAt": "2026-12-03T10:00:00Z", "MessageID": "pm-0a1b",
-                "ErrorCode": 0, "Message": "OK",
+                "To": body.get("To"),
+                "SubmittedAt": "2026-12-03T10:00:00Z",
+                "MessageID": "pm-0a1b",
+                "ErrorCode": 0,
+                "Message": "OK",
             }
             if FakeProvider.answer_status >= 400:
                 answer = {"ErrorCode": 300, "Message": "Invalid email request"}
@@ -52,7 +55,10 @@ def provider():
 
 def queue(org):
     return billing_email_queue(
-        key="payment_failed:in_9:1", organization=org, recipient="owner@acme.example.com", template="payment_failed",
+        key="payment_failed:in_9:1",
+        organization=org,
+        recipient="owner@acme.example.com",
+        template="payment_failed",
         context={"organization_name": org.name, "plan_name": "Premium", "grace_until": "26 Nov 2026"},
     )
 
