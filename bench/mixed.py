@@ -7,12 +7,16 @@ weight:
 
 - pages signed out (home, learning, marketplace) and signed in (a session cookie);
 - check-access and track-usage with an API key (each track with its own idempotency key);
-- JWT API reads (`GET /api/v1/auth/me/`).
+- JWT API reads (`GET /api/v1/auth/me/`);
+- purchases: `POST /api/v1/purchases/` with the JWT for a template nobody bought yet, then
+  the card form of the Checkout page the answer names, posted to the run's Stripe sandbox
+  (in this process), whose webhooks (checkout.session.completed and the payment's events)
+  the site accepts and the Celery worker processes.
 
-Webhooks and purchases are not part of this mix yet (the webhook phase of `bench/run.py`
-measures them alone). At the end: every 5xx is counted (the goal is none), p50/p95/p99
-per kind, the Celery queue must drain, and the usage ledger must hold exactly one row per
-track-usage answered 200 (nothing lost, nothing counted twice).
+At the end: every 5xx is counted (the goal is none), p50/p95/p99 per kind, the sandbox's
+deliveries are flushed and the Celery queue must drain; the usage ledger must hold exactly
+one row per track-usage answered 200, and every purchase whose card form the sandbox
+accepted must be paid once (nothing lost, nothing counted twice).
 
     python bench/mixed.py [--clients 200] [--seconds 120]
 
@@ -28,15 +32,18 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import PY, cpu_seconds, ensure_database, serve, server_env, wait_until_serving  # noqa: E402
+from billing.sandbox.server import SandboxServer  # noqa: E402
 
 # kind → (weight, method, path or None when built per request)
 WEIGHTS = {
@@ -45,7 +52,9 @@ WEIGHTS = {
     "check-access": 30,
     "track-usage": 15,
     "jwt-read": 20,
+    "purchase": 2,
 }
+CARD = "4242424242424242"
 PAGES = ["/", "/learn/", "/marketplace/"]
 
 
@@ -60,7 +69,45 @@ def seed(env: dict) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def client_loop(port: int, deadline: float, data: dict, run_id: str, results: list, lock: threading.Lock) -> None:
+class Shop:
+    """The templates left to buy (one buyer owns an item once), and the purchases paid in the sandbox."""
+
+    def __init__(self, slugs: list[str], sandbox_port: int):
+        self.slugs, self.sandbox_port = list(reversed(slugs)), sandbox_port
+        self.lock = threading.Lock()
+        self.paid_in_sandbox = 0
+
+    def next_slug(self) -> str | None:
+        with self.lock:
+            return self.slugs.pop() if self.slugs else None
+
+    def buy(self, connection, jwt: str, slug: str) -> int:  # the buyer's JWT, not the reads
+        """Start the purchase on the site (the measured request), then pay its Checkout in the sandbox."""
+        body = json.dumps({"item_type": "prompt_template", "item_id": slug})
+        headers = {"Authorization": f"Bearer {jwt}", "Content-Type": "application/json"}
+        connection.request("POST", "/api/v1/purchases/", body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status != 201:
+            return response.status
+        path = urlsplit(json.loads(answer)["checkout_url"]).path
+        form = urlencode({"card_number": CARD, "email": "bench@plateau.test", "name": "Bench"})
+        sandbox = http.client.HTTPConnection("127.0.0.1", self.sandbox_port, timeout=30)
+        try:
+            sandbox.request("POST", path, body=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+            paid = sandbox.getresponse()
+            paid.read()
+        finally:
+            sandbox.close()
+        if paid.status in (302, 303):
+            with self.lock:
+                self.paid_in_sandbox += 1
+        return response.status
+
+
+def client_loop(
+    port: int, deadline: float, data: dict, run_id: str, results: list, lock: threading.Lock, shop: Shop
+) -> None:
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     mine, counter = [], 0
@@ -79,14 +126,21 @@ def client_loop(port: int, deadline: float, data: dict, run_id: str, results: li
             payload = {"customer": data["customer"], "feature": "premium_article"}
             payload["idempotency_key"] = f"{run_id}-{threading.get_ident()}-{counter}"
             method, path, body, headers = "POST", "/api/v1/features/track-usage/", json.dumps(payload), api_key
-        else:
+        elif kind == "jwt-read":
             method, path, body, headers = "GET", "/api/v1/auth/me/", None, {"Authorization": f"Bearer {data['jwt']}"}
+        else:
+            slug = shop.next_slug()
+            if slug is None:
+                continue
         started = time.perf_counter()
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            status = response.status
+            if kind == "purchase":
+                status = shop.buy(connection, data["buyer_jwt"], slug)
+            else:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
         except (OSError, http.client.HTTPException):
             status = 0  # the connection failed: counted apart from the answers
             connection.close()
@@ -95,6 +149,26 @@ def client_loop(port: int, deadline: float, data: dict, run_id: str, results: li
     connection.close()
     with lock:
         results.extend(mine)
+
+
+def purchases_paid(env: dict, run_id: str) -> int:
+    code = (
+        "from billing.models import Purchase; "
+        f"print(Purchase.objects.filter(item_id__startswith='mixed-{run_id}-', status='paid').count())"
+    )
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+def purchase_seed(env: dict, base: str, run_id: str, count: int) -> dict:
+    code = "import json; from bench.seed import bench_purchase_seed; "
+    code += f"print(json.dumps(bench_purchase_seed(base_url={base!r}, run_id={run_id!r}, count={count})))"
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def ledger_count(env: dict, run_id: str) -> int:
@@ -124,12 +198,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=120)
+    parser.add_argument("--purchases", type=int, default=3000, help="templates on sale (one purchase each at most)")
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     queue = f"mixed-{uuid.uuid4().hex[:8]}"
+    stripe_key = "sk_test_" + "benchmixed" * 3  # dj-stripe wants 24+ letters or digits
+    sandbox = SandboxServer(
+        db_path=Path(tempfile.mkdtemp()) / "stripe.sqlite3", api_keys=(stripe_key,), delivery_workers=4
+    ).start()
     # server_env raises the rate limits: the mix is many clients behind one API key and one person.
-    env = {**server_env(database_url, redis_url), "CELERY_TASK_DEFAULT_QUEUE": queue}
+    env = {
+        **server_env(database_url, redis_url),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "STRIPE_SECRET_KEY": stripe_key,
+        "STRIPE_API_BASE": sandbox.url,
+    }
     ensure_database(database_url)
     print("== migrating the bench database (once; later runs are quick)", flush=True)
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -146,11 +230,14 @@ def main() -> int:
     try:
         wait_until_serving(base)
         port = int(base.rsplit(":", 1)[1])
+        bought = purchase_seed(env, base, run_id, count=options.purchases)
+        data["buyer_jwt"] = bought["jwt"]
+        shop = Shop(bought["slugs"], sandbox.port)
         print(f"== {options.clients} clients for {options.seconds} s against {base}", flush=True)
         cpu_before, started = cpu_seconds(server.pid), time.monotonic()
         deadline = started + options.seconds
         threads = [
-            threading.Thread(target=client_loop, args=(port, deadline, data, run_id, results, lock))
+            threading.Thread(target=client_loop, args=(port, deadline, data, run_id, results, lock, shop))
             for _ in range(options.clients)
         ]
         for thread in threads:
@@ -158,13 +245,16 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed, cpu = time.monotonic() - started, cpu_seconds(server.pid) - cpu_before
+        sandbox.flush()  # deliveries still waiting for a retry go now
         drained_in = wait_until_queue_drained(redis_url, queue)
         recorded = ledger_count(env, run_id)
+        paid = purchases_paid(env, run_id)
     finally:
         for process in (server, worker):
             process.send_signal(signal.SIGTERM)
         for process in (server, worker):
             process.wait(timeout=60)
+        sandbox.stop()
 
     print(f"\n== {len(results)} requests in {elapsed:.0f} s: {len(results) / elapsed:.0f} requests/s,")
     per_request = cpu / max(1, len(results)) * 1e6
@@ -188,8 +278,10 @@ def main() -> int:
         )
     tracked = sum(1 for r in results if r[0] == "track-usage" and r[1] == 200)
     print(f"\nusage ledger rows of this run: {recorded}; track-usage answered 200: {tracked}")
-    checks_pass = recorded == tracked and server_errors == 0
-    verdict = "pass (no 5xx or failed connection; every counted use recorded once)" if checks_pass else "FAIL"
+    print(f"purchases paid on the site: {paid}; paid in the sandbox's Checkout: {shop.paid_in_sandbox}")
+    checks_pass = recorded == tracked and paid == shop.paid_in_sandbox and server_errors == 0
+    verdict = "pass (no 5xx or failed connection; every counted use and every payment recorded once)"
+    verdict = verdict if checks_pass else "FAIL"
     print("checks: " + verdict)
     return 0 if checks_pass else 1
 

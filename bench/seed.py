@@ -108,3 +108,49 @@ def bench_session_cookie() -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def bench_purchase_seed(*, base_url: str, run_id: str, count: int) -> dict:
+    """Templates to buy in the mixed workload (one per purchase: a buyer owns an item once), and the
+    site's webhook endpoint in the run's sandbox."""
+    import stripe
+    from django.conf import settings
+    from django.utils import timezone
+
+    from billing.webhooks import webhook_endpoint_register
+    from marketplace.models import PromptTemplate
+
+    stripe.api_key, stripe.api_base = settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE
+    webhook_endpoint_register(base_url=base_url)
+    seller, _ = Organization.objects.get_or_create(
+        slug="bench-mixed-seller", defaults={"name": "Bench mixed seller", "email": "mixed-seller@plateau.test"}
+    )
+    now = timezone.now()
+    templates = [
+        PromptTemplate(
+            seller=seller,
+            seller_name=seller.name,
+            title=f"Mixed workload template {run_id} {number}",
+            slug=f"mixed-{run_id}-{number}",
+            description="A template the mixed workload buys.",
+            category="writing",
+            body="Write about {{topic}}.",
+            variables=[{"name": "topic", "type": "text"}],
+            price_amount=500 + number % 7 * 100,
+            currency="usd",
+            status="published",
+            visibility="public",
+            published_at=now,
+        )
+        for number in range(count)
+    ]
+    PromptTemplate.objects.bulk_create(templates, batch_size=1000)
+    # A buyer of this run: its Stripe customer is created in this run's (fresh) sandbox.
+    buyer = User.objects.create(email=f"mixed-buyer-{run_id}@plateau.test")
+    buyer.set_password(uuid.uuid4().hex)
+    buyer.save()
+    organization = Organization.objects.create(
+        slug=f"mixed-buyer-{run_id}", name=f"Mixed buyer {run_id}", email=buyer.email
+    )
+    Membership.objects.create(user=buyer, organization=organization, role=Role.ADMIN)
+    return {"slugs": [template.slug for template in templates], "jwt": bench_access_token(user=buyer)}
