@@ -154,3 +154,14 @@ def bench_purchase_seed(*, base_url: str, run_id: str, count: int) -> dict:
     )
     Membership.objects.create(user=buyer, organization=organization, role=Role.ADMIN)
     return {"slugs": [template.slug for template in templates], "jwt": bench_access_token(user=buyer)}
+
+
+def bench_events_seed() -> dict:
+    """An organization's API key that may send product events (`events:write`)."""
+    user, _ = User.objects.get_or_create(email="bench-events@plateau.test")
+    organization, _ = Organization.objects.get_or_create(
+        slug="bench-events", defaults={"name": "Bench events", "email": user.email}
+    )
+    Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": Role.ADMIN})
+    created = api_key_create(organization=organization, name="bench events", created_by=user, scopes=["events:write"])
+    return {"api_key": created.secret}

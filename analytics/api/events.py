@@ -71,6 +71,46 @@ class EventBatchInput(serializers.Serializer):
     )
 
 
+_TEXT_LIMITS = {"anonymous_id": 64, "path": 500, "item_type": 32, "item_id": 64}
+_EVENT_KEYS = frozenset(("name", *_TEXT_LIMITS, "properties"))
+
+
+def events_plainly_valid(data) -> list[dict] | None:
+    """The batch's events as `EventBatchInput` would validate them, when every one is plainly valid.
+
+    DRF's serializers cost about 12 µs per field (70 fields in a batch of 100 clicks were
+    half the request). Events that only name a known event and give plain texts within
+    their lengths (no surrounding spaces, no NUL) and a small JSON object are checked here
+    and come out exactly as the serializer gives them (a test compares both on random
+    batches). Anything else (a time, an organization, a number where a text goes, any
+    error) returns None, and the serializer decides and words the errors.
+    """
+    if not isinstance(data, dict) or set(data) != {"events"}:
+        return None
+    events = data["events"]
+    if not isinstance(events, list) or not 0 < len(events) <= MAX_BATCH:
+        return None
+    valid = []
+    for event in events:
+        if not isinstance(event, dict) or not _EVENT_KEYS.issuperset(event):
+            return None
+        name = event.get("name")
+        if not isinstance(name, str) or name not in EVENT_NAMES:
+            return None
+        clean = {"name": name}
+        for field, limit in _TEXT_LIMITS.items():
+            value = event.get(field, "")
+            if not isinstance(value, str) or len(value) > limit or value != value.strip() or "\x00" in value:
+                return None
+            clean[field] = value
+        properties = event.get("properties", {})
+        if not isinstance(properties, dict) or len(json.dumps(properties)) > MAX_PROPERTIES_BYTES:
+            return None
+        clean["properties"] = properties
+        valid.append(clean)
+    return valid
+
+
 class EventBatchOutput(serializers.Serializer):
     accepted = serializers.IntegerField()
 
@@ -94,13 +134,17 @@ class EventsApi(APIView):
         },
     )
     def post(self, request):
-        data = EventBatchInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        events = events_plainly_valid(request.data)
+        if events is None:
+            data = EventBatchInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            events, organization_id = data.validated_data["events"], data.validated_data.get("organization")
+        else:
+            organization_id = None
         if isinstance(request.auth, ApiKey):
             organization_id, user_id = request.auth.organization_id, None
         else:
             user_id = request.user.pk
-            organization_id = data.validated_data.get("organization")
             if (
                 organization_id
                 and not Membership.objects.filter(user_id=user_id, organization_id=organization_id).exists()
@@ -118,7 +162,7 @@ class EventsApi(APIView):
                 properties=event["properties"],
                 at=event.get("at"),
             )
-            for event in data.validated_data["events"]
+            for event in events
         ]
         if events_buffer(payloads) != len(payloads):
             raise EventsUnavailable()
