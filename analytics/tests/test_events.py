@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services.api_keys import api_key_create
@@ -238,9 +239,15 @@ def test_a_long_buffer_asks_for_one_flush_per_hundred_events_not_one_per_event(s
 
     for _ in range(250):
         tracking.events_buffer([tracking.event_payload("page_view", path="/")])
-    assert len(published) == 2  # at 100 and at 200 waiting
+    assert len(published) == 1  # at 100 waiting; at 200 that flush was still queued
 
+    cache.delete(tasks.FLUSH_PENDING_KEY)  # what the queued flush does when it starts
+    for _ in range(49):
+        tracking.events_buffer([tracking.event_payload("page_view", path="/")])
+    assert len(published) == 1  # 299 waiting: no multiple of 100 crossed since
     batch = [tracking.event_payload("page_view", path="/") for _ in range(100)]
-    tracking.events_buffer(batch)  # 250 → 350 waiting: past 300
-    assert len(published) == 3
-    assert tracking.buffer().waiting() == 350
+    tracking.events_buffer(batch)  # 299 → 399 waiting: past 300
+    assert len(published) == 2
+    tracking.events_buffer(batch)  # past 400, but that flush has not started
+    assert len(published) == 2
+    assert tracking.buffer().waiting() == 499
