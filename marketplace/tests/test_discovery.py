@@ -228,7 +228,10 @@ def test_search_finds_its_candidates_through_the_indexes_on_postgresql(require_p
     corpus()
     with CaptureQueriesContext(connection) as queries:
         list(search_rank(queryset=PromptTemplate.objects.all(), query=query))
-    (candidates,) = [q["sql"] for q in queries.captured_queries if "TS_RANK" in q["sql"].upper()]
+    (sent,) = [q["sql"] for q in queries.captured_queries if "TS_RANK" in q["sql"].upper()]
+    # Sent as one message after the trigram threshold's set_config (common.search: one round trip).
+    threshold, candidates = sent.split("; ", 1)
+    assert threshold == "SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)"
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
