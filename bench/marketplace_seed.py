@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from accounts.models import Organization, User
 from common.search import search_index_refresh
+from marketplace.cache import catalogue_changed
 from marketplace.models import PromptTemplate
 
 TEMPLATES = 100_000
@@ -97,6 +98,8 @@ def bench_marketplace_seed() -> dict:
             slug=f"bench-reviewer-{n}", defaults={"name": f"Bench Reviewer {n}", "email": f"r{n}@bench.test"}
         )
         reviewers.append((user.pk, org.pk))
+    # A fresh catalogue generation each run: nothing an earlier run (other code, other rows) cached is served.
+    catalogue_changed()
     if PromptTemplate.objects.filter(slug__startswith="bench-").count() >= TEMPLATES:
         return {"templates": TEMPLATES, "seeded": False}
     seller_ids = [s.pk for s in sellers]

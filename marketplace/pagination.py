@@ -9,6 +9,7 @@ results up to the cap (refine the filters for the rest). A search has a lower ca
 from functools import partial
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from common.pagination import DefaultPagination
@@ -22,6 +23,21 @@ def count_cap(*, searching: bool) -> int:
     return SEARCH_COUNT_CAP if searching else COUNT_CAP
 
 
+def capped_count(queryset: QuerySet, *, cap: int) -> int:
+    """How many rows, counted up to cap + 1 (past the cap the pages say "1,000+")."""
+    # Neither the order nor the annotations (a search's rank) matter to a count.
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def with_known_count(queryset: QuerySet, count: int) -> QuerySet:
+    """Mark a queryset with how many rows it holds, for CappedPaginator to use instead of a COUNT.
+
+    Any chained call (filter, order_by) returns a clone without the mark, which then counts.
+    """
+    queryset.known_count = count
+    return queryset
+
+
 class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *args, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
@@ -29,8 +45,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        # Neither the order nor the annotations (a search's rank) matter to a count.
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        # The selector may know already (a search's ranked items, a cached count): no query.
+        known = getattr(self.object_list, "known_count", None)
+        if known is not None:
+            return min(known, self.cap + 1)
+        return capped_count(self.object_list, cap=self.cap)
 
     @property
     def cap(self) -> int:

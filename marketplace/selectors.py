@@ -1,5 +1,6 @@
 """Reads of the marketplace: what is on sale, at what price for this viewer, and what they own."""
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from billing.selectors import OWNING_STATUSES, Viewer, purchased_item_ids, purch
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.item_audience import item_audience
-from common.search import search_rank, search_words
+from common.search import search_ranked, search_scores, search_words
 from marketplace import pagination
+from marketplace.cache import CatalogueRead, catalogue_key
 from marketplace.models import (
     Category,
     LedgerEntry,
@@ -431,11 +433,27 @@ def prompt_template_browse(*, filters: BrowseFilters) -> QuerySet[PromptTemplate
     if filters.seller:
         templates = templates.filter(seller__slug=filters.seller)
     sort = filters.sort if filters.sort in Sort.values else ""
-    if search_words(filters.query):
+    words = search_words(filters.query)
+    # Which templates match (and in what relevance order) does not depend on the sort or the page.
+    unsorted = dataclasses.replace(filters, query="", sort="")
+    caps = (pagination.COUNT_CAP, pagination.SEARCH_COUNT_CAP)
+    read = CatalogueRead(key=catalogue_key("browse", words, unsorted, caps))
+    if words:
         # The best SEARCH_COUNT_CAP + 1: the pages count to that cap, then say "300+".
-        ranked = search_rank(queryset=templates, query=filters.query, limit=pagination.SEARCH_COUNT_CAP + 1)
-        return ranked if sort in ("", Sort.RELEVANCE) else ranked.order_by(*SORT_ORDER[sort])
-    return templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
+        scores = read.hit
+        if scores is None:
+            scores = search_scores(queryset=templates, query=filters.query, limit=pagination.SEARCH_COUNT_CAP + 1)
+            read.store(scores)
+        ranked = search_ranked(queryset=templates, scores=scores)
+        if sort not in ("", Sort.RELEVANCE):
+            ranked = ranked.order_by(*SORT_ORDER[sort])
+        return pagination.with_known_count(ranked, len(scores))
+    listed = templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
+    count = read.hit
+    if count is None:
+        count = pagination.capped_count(templates, cap=pagination.COUNT_CAP)
+        read.store(count)
+    return pagination.with_known_count(listed, count)
 
 
 def prompt_template_related(*, template: PromptTemplate, limit: int = 4) -> list[PromptTemplate]:

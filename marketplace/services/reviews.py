@@ -13,6 +13,7 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 
 from accounts.models import Membership, Organization, User
 from billing.selectors import purchased_item_ids
+from marketplace.cache import catalogue_changed
 from marketplace.models import PromptTemplate, Review, ReviewReport
 from marketplace.selectors import ITEM_TYPE, PUBLISHER_ROLES
 
@@ -59,6 +60,7 @@ def _rating_move(*, template_id: int, count: int, total: int) -> None:
         rating_sum=new_sum,
         rating_average=Case(When(rating_count=-count, then=Value(0.0)), default=average, output_field=FloatField()),
     )
+    catalogue_changed()  # the rating filter and sort read these columns
 
 
 def review_may_write(*, template: PromptTemplate, organization: Organization | None, author: User) -> bool:
