@@ -214,18 +214,11 @@ class RatingSummary:
 
 
 def review_rating_summary(*, template: PromptTemplate) -> RatingSummary:
-    """Average and count from the template's stored totals; the distribution in one grouped query."""
-    counts = dict(
-        Review.objects.visible()
-        .filter(template=template)
-        .values("rating")
-        .annotate(n=Count("id"))
-        .values_list("rating", "n")
-    )
+    """Average, count and distribution from the template's stored totals (the review services keep them): no query."""
+    counts = template.rating_counts
     total = sum(counts.values())
     distribution = tuple(
-        (stars, counts.get(stars, 0), round(100 * counts.get(stars, 0) / total) if total else 0)
-        for stars in range(5, 0, -1)
+        (stars, counts[stars], round(100 * counts[stars] / total) if total else 0) for stars in range(5, 0, -1)
     )
     return RatingSummary(average=template.rating_exact, count=template.rating_count, distribution=distribution)
 
