@@ -438,9 +438,9 @@ def prompt_template_browse(*, filters: BrowseFilters) -> QuerySet[PromptTemplate
             scores = search_scores(queryset=templates, query=filters.query, limit=pagination.SEARCH_COUNT_CAP + 1)
             read.store(scores)
         ranked = search_ranked(queryset=templates, scores=scores)
-        if sort not in ("", Sort.RELEVANCE):
-            ranked = ranked.order_by(*SORT_ORDER[sort])
-        return pagination.with_known_count(ranked, len(scores))
+        if sort in ("", Sort.RELEVANCE):
+            return pagination.with_known_order(ranked, ids=[pk for pk, _ in scores], rows=templates)
+        return pagination.with_known_count(ranked.order_by(*SORT_ORDER[sort]), len(scores))
     listed = templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
     count = read.hit
     if count is None:

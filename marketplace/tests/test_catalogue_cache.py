@@ -147,3 +147,17 @@ def test_the_api_answers_the_same_from_the_cache(settings):
     settings.MARKETPLACE_CATALOGUE_CACHE_SECONDS = 60
     assert [client.get(url).json() for url in urls] == uncached
     assert [client.get(url).json() for url in urls] == uncached
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["prompt", "review", "data"])
+def test_a_search_page_holds_the_same_rows_in_the_same_order_as_the_ranked_queryset(query):
+    # CappedPaginator reads a relevance-ordered page by its primary keys; the database's own
+    # ORDER BY rank over the whole ranked set must give the same pages.
+    corpus()
+    ranked = prompt_template_browse(filters=BrowseFilters(query=query))
+    by_database = list(ranked.values_list("slug", flat=True))  # a clone: ordered by the database
+    paginator = CappedPaginator(ranked, 1)
+    by_pages = [template.slug for number in paginator.page_range for template in paginator.page(number)]
+    assert by_pages == by_database
+    assert len(by_database) >= 2
