@@ -456,6 +456,8 @@ def prompt_template_related(*, template: PromptTemplate, limit: int = 4) -> list
         .filter(category=template.category)
         .exclude(pk=template.pk)
         .select_related("seller")
+        # What the page shows of each (and the tags that choose them): not 40 bodies and variable lists.
+        .only("slug", "title", "tags", "rating_count", "rating_sum", "seller__name")
         .order_by("-sales_count", "-rating_average", "-id")[:40]
     )
     tags = set(template.tag_list)

@@ -303,7 +303,7 @@ def test_the_browse_form_turns_a_query_string_into_filters():
 
 
 @pytest.mark.django_db
-def test_the_template_page_shows_rating_reviews_related_and_the_price_in_at_most_ten_queries():
+def test_the_template_page_shows_rating_reviews_related_and_the_price_in_at_most_nine_queries():
     made = corpus()
     template = made["sql-explainer"]
     buyer = MembershipFactory(role=Role.BUYER)
@@ -328,7 +328,9 @@ def test_the_template_page_shows_rating_reviews_related_and_the_price_in_at_most
     client.get(f"/marketplace/{template.slug}/")  # warm the session and caches
     with CaptureQueriesContext(connection) as queries:
         html = client.get(f"/marketplace/{template.slug}/").content.decode()
-    assert len(queries) <= 10, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+    # Session, user, memberships (twice: the viewer and the header), template, owned items, discounts,
+    # reviews, related; the rating's distribution is stored on the template (no grouped query).
+    assert len(queries) <= 9, "\n".join(q["sql"][:150] for q in queries.captured_queries)
     assert '<strong data-average="4.67">4.67</strong> out of 5 · 3 reviews</p>' in html
     assert '<tr data-stars="5"><th>5 ★</th><td><progress max="100" value="67">67%</progress></td>' in html
     assert html.count('<article class="review"') == 3
