@@ -15,11 +15,14 @@ templates by primary key (title, price, rating, seller's name as they are now).
 """
 
 import hashlib
+import logging
 import secrets
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "marketplace:catalogue:gen"
 # A bound for writes that bypass the services (a shell, raw SQL): their effect shows within it.
@@ -37,7 +40,12 @@ def catalogue_key(*parts: object) -> str:
 
 
 def _bump() -> None:
-    cache.set(GENERATION_KEY, secrets.token_hex(8), None)
+    # The cache down never fails the write (nor, after its commit, the request): logged. Entries
+    # it still holds when it comes back are at most DEFAULT_SECONDS old.
+    try:
+        cache.set(GENERATION_KEY, secrets.token_hex(8), None)
+    except Exception as error:  # noqa: BLE001 - any cache backend's failure
+        logger.warning("catalogue cache: generation not bumped (cache unavailable): %s", error)
 
 
 def catalogue_changed() -> None:
@@ -55,16 +63,25 @@ class CatalogueRead:
         self.seconds = catalogue_cache_seconds()
         if not self.seconds:
             return
-        values = cache.get_many([key, GENERATION_KEY])
-        generation = values.get(GENERATION_KEY)
-        if generation is None:
-            cache.add(GENERATION_KEY, secrets.token_hex(8), None)
-            generation = cache.get(GENERATION_KEY) or ""
+        try:
+            values = cache.get_many([key, GENERATION_KEY])
+            generation = values.get(GENERATION_KEY)
+            if generation is None:
+                cache.add(GENERATION_KEY, secrets.token_hex(8), None)
+                generation = cache.get(GENERATION_KEY) or ""
+        except Exception as error:  # noqa: BLE001 - the cache down: read the database, store nothing
+            logger.warning("catalogue cache: unavailable, answering from the database: %s", error)
+            self.seconds = 0
+            return
         self.generation = generation
         entry = values.get(key)
         if isinstance(entry, dict) and entry.get("g") == generation:
             self.hit = entry["v"]
 
     def store(self, value) -> None:
-        if self.seconds:
+        if not self.seconds:
+            return
+        try:
             cache.set(self.key, {"g": self.generation, "v": value}, self.seconds)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("catalogue cache: answer not stored (cache unavailable): %s", error)

@@ -161,3 +161,22 @@ def test_a_search_page_holds_the_same_rows_in_the_same_order_as_the_ranked_query
     by_pages = [template.slug for number in paginator.page_range for template in paginator.page(number)]
     assert by_pages == by_database
     assert len(by_database) >= 2
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_pages_and_edits_still_work(settings, caplog):
+    made = corpus()
+    expected = answers()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens: refused at once
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    assert answers() == expected
+    template = made["cold-email"]
+    prompt_template_update(template=template, actor=seller_member(template).user, data={"title": "Invoice chaser"})
+    assert page(query="invoice") == (1, ["cold-email"])
+    assert "catalogue cache: unavailable" in caplog.text
+    assert "generation not bumped" in caplog.text
