@@ -36,6 +36,11 @@ class VariableType(models.TextChoices):
     CHOICE = "choice", "Choice"
 
 
+def tag_list_of(tags: str) -> list[str]:
+    """The tags of a comma-separated `tags` value, trimmed, empty ones left out."""
+    return [tag.strip() for tag in (tags or "").split(",") if tag.strip()]
+
+
 # What the catalogue and search show (PromptTemplateQuerySet.listed), for partial indexes.
 LISTED = Q(status="published", visibility="public")
 
@@ -186,7 +191,7 @@ class PromptTemplate(SearchIndexed):
 
     @property
     def tag_list(self) -> list[str]:
-        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+        return tag_list_of(self.tags)
 
 
 class ReviewQuerySet(models.QuerySet):

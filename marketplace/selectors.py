@@ -35,6 +35,7 @@ from marketplace.models import (
     PromptTemplate,
     Review,
     ReviewReport,
+    tag_list_of,
 )
 
 ITEM_TYPE = "prompt_template"
@@ -450,19 +451,32 @@ def prompt_template_browse(*, filters: BrowseFilters) -> QuerySet[PromptTemplate
 
 
 def prompt_template_related(*, template: PromptTemplate, limit: int = 4) -> list[PromptTemplate]:
-    """Other listed templates a viewer of this one may want: same category, sharing tags first, then best selling."""
-    candidates = list(
-        PromptTemplate.objects.listed()
-        .filter(category=template.category)
-        .exclude(pk=template.pk)
-        .select_related("seller")
-        # What the page shows of each (and the tags that choose them): not 40 bodies and variable lists.
-        .only("slug", "title", "tags", "rating_count", "rating_sum", "seller__name")
-        .order_by("-sales_count", "-rating_average", "-id")[:40]
-    )
-    tags = set(template.tag_list)
-    candidates.sort(key=lambda other: -len(tags & set(other.tag_list)))  # stable: best selling within a tie
-    return candidates[:limit]
+    """Other listed templates a viewer of this one may want: same category, sharing tags first, then best selling.
+
+    Which ones is chosen from the 40 best selling of the category (their ids and tags only) and
+    kept in the catalogue's cache (every change to sales, ratings or tags bumps its generation);
+    the chosen rows are read fresh by primary key.
+    """
+    read = CatalogueRead(key=catalogue_key("related", template.pk, template.category, template.tags, limit))
+    chosen = read.hit
+    if chosen is None:
+        candidates = list(
+            PromptTemplate.objects.listed()
+            .filter(category=template.category)
+            .exclude(pk=template.pk)
+            .order_by("-sales_count", "-rating_average", "-id")
+            .values_list("pk", "tags")[:40]
+        )
+        tags = set(template.tag_list)
+        candidates.sort(key=lambda other: -len(tags & set(tag_list_of(other[1]))))  # stable: best selling first
+        chosen = [pk for pk, _ in candidates[:limit]]
+        read.store(chosen)
+    if not chosen:
+        return []
+    rows = PromptTemplate.objects.listed().filter(pk__in=chosen).select_related("seller").order_by()
+    # What the page shows of each: not their bodies and variable lists.
+    found = {row.pk: row for row in rows.only("slug", "title", "tags", "rating_count", "rating_sum", "seller__name")}
+    return [found[pk] for pk in chosen if pk in found]
 
 
 def seller_list_selling() -> QuerySet[Organization]:

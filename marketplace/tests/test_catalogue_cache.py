@@ -13,7 +13,7 @@ from billing.models import Purchase
 from marketplace.cache import CatalogueRead, catalogue_changed, catalogue_key
 from marketplace.models import PromptTemplate
 from marketplace.pagination import CappedPaginator
-from marketplace.selectors import BrowseFilters, prompt_template_browse
+from marketplace.selectors import BrowseFilters, prompt_template_browse, prompt_template_related
 from marketplace.services.ledger import template_purchase_settled
 from marketplace.services.reviews import review_create
 from marketplace.services.templates import prompt_template_archive, prompt_template_publish, prompt_template_update
@@ -180,3 +180,31 @@ def test_with_the_cache_down_pages_and_edits_still_work(settings, caplog):
     assert page(query="invoice") == (1, ["cold-email"])
     assert "catalogue cache: unavailable" in caplog.text
     assert "generation not bumped" in caplog.text
+
+
+@pytest.mark.django_db
+def test_related_templates_from_the_cache_are_the_same_and_follow_a_sale(settings):
+    made = corpus()
+    template = made["sql-explainer"]
+
+    def related(seconds: int) -> list[str]:
+        settings.MARKETPLACE_CATALOGUE_CACHE_SECONDS = seconds
+        return [other.slug for other in prompt_template_related(template=template)]
+
+    before = related(0)
+    assert related(60) == related(60) == before  # a miss, then a hit
+    last = made[before[-1]]
+    buyer = MembershipFactory(role=Role.BUYER)
+    purchase = Purchase.objects.create(
+        organization=buyer.organization,
+        item_type="prompt_template",
+        item_id=last.slug,
+        item_name=last.title,
+        list_amount=0,
+        amount=0,
+        status="paid",
+    )
+    for _ in range(20):
+        template_purchase_settled(purchase)
+    after = related(60)
+    assert after == related(0) != before
