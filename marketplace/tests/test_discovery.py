@@ -375,3 +375,20 @@ def test_a_search_ranks_and_counts_up_to_its_own_cap(monkeypatch):
     )
     assert APIClient().get("/api/v1/marketplace/templates/?q=prompt").json()["count"] == 4
     assert APIClient().get("/api/v1/marketplace/templates/").json()["count"] == 5  # browsing keeps COUNT_CAP
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_trigram_threshold_does_not_outlive_the_search_on_its_connection(require_postgres):
+    # set_config(..., true) travels with the candidates' query as one implicit transaction: the typo
+    # is found with MIN_SIMILARITY (word_similarity('explaner', 'SQL query explainer') is 0.58, under
+    # pg_trgm's default 0.6), and the connection keeps that default afterwards.
+    corpus()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pg_trgm.word_similarity_threshold')")
+        (default,) = cursor.fetchone()
+    assert "sql-explainer" in [t.slug for t in search_rank(queryset=PromptTemplate.objects.all(), query="explaner")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pg_trgm.word_similarity_threshold')")
+        assert cursor.fetchone() == (default,)
+    assert default != "0.5"
