@@ -8,7 +8,7 @@ at a fixed low load (4 connections offering --low-rps requests/s in all, 100 by 
 BENCHMARKS.md and bench/run.py measure it). Reported as medians
 over rounds, with ratios to the floor.
 
-    python bench/marketplace.py [--rounds 3] [--seconds 5] [--connections 8] [--low-rps 100]
+    python bench/marketplace.py [--rounds 3] [--seconds 5] [--connections 8] [--low-rps 100] [--no-catalogue-cache]
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/plateau_mkt_bench, created and
 migrated if missing; seeding takes a few minutes once), BENCH_REDIS_URL (default db 14).
@@ -83,10 +83,17 @@ def main() -> int:
     # 32 connections of 1-second searches would queue for minutes on 2 cores: 8 by default.
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--low-rps", type=int, default=100, help="offered load of the latency runs, in all")
+    parser.add_argument(
+        "--no-catalogue-cache",
+        action="store_true",
+        help="serve without the catalogue's cache (marketplace/cache.py): every search ranks, every listing counts",
+    )
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_mkt_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     env = {**server_env(database_url, redis_url), "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    if options.no_catalogue_cache:
+        env["BENCH_CATALOGUE_CACHE_SECONDS"] = "0"
 
     ensure_database(database_url)
     print("== migrating the bench database (once; later runs are quick)", flush=True)

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from accounts.models import Organization, User
 from common.search import search_index_refresh
+from marketplace.cache import catalogue_changed
 from marketplace.models import PromptTemplate
 
 TEMPLATES = 100_000
@@ -97,6 +98,8 @@ def bench_marketplace_seed() -> dict:
             slug=f"bench-reviewer-{n}", defaults={"name": f"Bench Reviewer {n}", "email": f"r{n}@bench.test"}
         )
         reviewers.append((user.pk, org.pk))
+    # A fresh catalogue generation each run: nothing an earlier run (other code, other rows) cached is served.
+    catalogue_changed()
     if PromptTemplate.objects.filter(slug__startswith="bench-").count() >= TEMPLATES:
         return {"templates": TEMPLATES, "seeded": False}
     seller_ids = [s.pk for s in sellers]
@@ -141,8 +144,13 @@ def bench_marketplace_seed() -> dict:
         cursor.execute(
             """
             UPDATE marketplace_prompttemplate t
-            SET rating_count = r.n, rating_sum = r.total, rating_average = round(r.total::numeric / r.n, 2)
-            FROM (SELECT template_id, count(*) AS n, sum(rating) AS total
+            SET rating_count = r.n, rating_sum = r.total, rating_average = round(r.total::numeric / r.n, 2),
+                rating_count_1 = r.n1, rating_count_2 = r.n2, rating_count_3 = r.n3, rating_count_4 = r.n4,
+                rating_count_5 = r.n5
+            FROM (SELECT template_id, count(*) AS n, sum(rating) AS total,
+                         count(*) FILTER (WHERE rating = 1) AS n1, count(*) FILTER (WHERE rating = 2) AS n2,
+                         count(*) FILTER (WHERE rating = 3) AS n3, count(*) FILTER (WHERE rating = 4) AS n4,
+                         count(*) FILTER (WHERE rating = 5) AS n5
                   FROM marketplace_review WHERE hidden_at IS NULL GROUP BY template_id) r
             WHERE r.template_id = t.id
             """

@@ -39,7 +39,8 @@ expression in place; `search_index_refresh` does it for a queryset after bulk wr
 each "A" field, in the model's Meta (pg_trgm is enabled by `common/migrations/0001_pg_trgm.py`,
 which models that search depend on). A word matches `search_vector @@ 'word:*'` or
 `title %> 'word'` (pg_trgm's word similarity operator; its threshold, MIN_SIMILARITY, is set
-with SET LOCAL in the candidates' transaction): both operators are answered by the indexes, so the
+transaction-locally by a `set_config` sent in the same message as the candidates' query: one
+round trip, nothing left on a pooled connection): both operators are answered by the indexes, so the
 candidates are bitmap index scans, never a read of every row. One query finds and ranks the
 first `limit` matches (a LIMIT without ORDER BY: it stops reading once it has enough), with
 `ts_rank` plus `word_similarity()` computed for those rows only. With fewer matches than the
@@ -148,18 +149,31 @@ def search_rank(
     calling: a filter added afterwards only narrows the ranked items. Ordering it differently
     (newest first...) orders the same best `limit` items.
     """
+    scores = search_scores(queryset=queryset, query=query, min_similarity=min_similarity, limit=limit)
+    return search_ranked(queryset=queryset, scores=scores)
+
+
+def search_scores(
+    *, queryset: models.QuerySet, query: str, min_similarity: float = MIN_SIMILARITY, limit: int = SEARCH_LIMIT
+) -> list[tuple[object, float]]:
+    """`search_rank`'s answer as plain data: [(pk, rank)] of the best `limit` matches, best first
+    (a caller may cache it and build the queryset later with `search_ranked`)."""
     words = search_words(query)
     if not words or limit <= 0:
-        return queryset.none()
+        return []
     model = queryset.model
     if _is_postgres(queryset.db):
         scores = _rank_postgres(queryset, model, words, min_similarity, limit)
     else:
         scores = _rank_python(queryset, model, words, min_similarity)
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    if not best:
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def search_ranked(*, queryset: models.QuerySet, scores: list[tuple[object, float]]) -> models.QuerySet:
+    """The items of `scores` (from `search_scores` on this queryset) in `queryset`, best first, with `search_rank`."""
+    if not scores:
         return queryset.none()
-    ids, ranks = [pk for pk, _ in best], [rank for _, rank in best]
+    ids, ranks = [pk for pk, _ in scores], [rank for _, rank in scores]
     return (
         queryset.filter(pk__in=ids)
         .annotate(search_rank=_RankOf(F("pk"), ids=ids, ranks=ranks))
@@ -228,14 +242,38 @@ def _title_fields(model) -> list[str]:
     return fields
 
 
-def _similarity_threshold(cursor, value: float) -> None:
-    """Make pg_trgm's `%>` operator mean "word similarity >= value", until the transaction ends.
+_SET_THRESHOLD = "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)"
+
+
+def _fetch_with_threshold(alias: str, queryset: models.QuerySet, threshold: float) -> list:
+    """The rows of `queryset` read with pg_trgm's `%>` meaning "word similarity >= threshold".
 
     The operator takes its threshold from a setting, not an argument (that is what lets a GIN
-    index answer it): SET LOCAL, in the candidates' own transaction, so nothing outlives the
-    search on a pooled connection (PgBouncer in transaction mode included).
+    index answer it), and the setting must not outlive the search on a pooled connection
+    (PgBouncer in transaction mode included): `set_config(..., true)` lasts until the
+    transaction ends. With client-side binding (Django's default for psycopg 3) the setting
+    and the query go as one message, which PostgreSQL runs as one implicit transaction: one
+    round trip instead of four (BEGIN, SET, the query, COMMIT). With server-side binding a
+    message holds one statement: then an atomic block.
     """
-    cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(value)])
+    connection = connections[alias]
+    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    value = str(threshold)
+    with connection.cursor() as cursor:
+        if isinstance(cursor.cursor, _client_cursor_class()):
+            cursor.execute(f"{_SET_THRESHOLD}; {sql}", [value, *params])
+            cursor.nextset()
+            return cursor.fetchall()
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(_SET_THRESHOLD, [value])
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _client_cursor_class():
+    import psycopg
+
+    return psycopg.ClientCursor
 
 
 def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
@@ -265,23 +303,22 @@ def _rank_postgres(queryset, model, words, min_similarity, limit) -> dict:
         float(len(words))
     )
 
-    def candidates(condition: Q, size: int, *, check: Q | None = None) -> models.QuerySet:
+    def candidates(condition: Q, size: int, *, check: Q | None = None) -> list:
         ok = Value(True) if check is None else ExpressionWrapper(check, output_field=BooleanField())
-        return (
+        rows = (
             queryset.order_by()
             .filter(condition)
             .annotate(_rank=rank, _ok=ok)
             .values_list("pk", "_rank", "_ok")[:size]
         )
+        return _fetch_with_threshold(queryset.db, rows, min_similarity)
 
     # Every word in an "A" field implies a match, but for stop words (dropped from a tsquery): those
     # rows are checked against the words in the select list, which keeps the planner on the index.
     in_titles = Q(search_vector=_tsquery(" & ".join(f"{w}:*A" for w in words)))
-    with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
-        _similarity_threshold(cursor, min_similarity)
-        found = list(candidates(matches, limit))
-        if len(found) >= limit:  # more matches than ranked: add the strongest, wherever they are
-            found += candidates(in_titles, min(limit, STRONG_CANDIDATES), check=matches)
+    found = candidates(matches, limit)
+    if len(found) >= limit:  # more matches than ranked: add the strongest, wherever they are
+        found += candidates(in_titles, min(limit, STRONG_CANDIDATES), check=matches)
     return {pk: score for pk, score, ok in found if ok}
 
 

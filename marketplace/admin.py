@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from rest_framework.exceptions import APIException
 from reversion.admin import VersionAdmin
 
+from marketplace.cache import catalogue_changed
 from marketplace.models import LedgerEntry, Payout, PromptTemplate, Review, ReviewReport
 from marketplace.services.ledger import payout_record, seller_balance_amount
 from marketplace.services.reviews import review_hide, review_unhide
@@ -91,6 +92,7 @@ class PromptTemplateAdmin(VersionAdmin):
     def save_model(self, request, obj, form, change):
         obj.seller_name = obj.seller.name  # searched with the template
         super().save_model(request, obj, form, change)
+        catalogue_changed()
 
     def _change_each(self, request, queryset, change, done: str):
         changed = 0

@@ -36,6 +36,11 @@ class VariableType(models.TextChoices):
     CHOICE = "choice", "Choice"
 
 
+def tag_list_of(tags: str) -> list[str]:
+    """The tags of a comma-separated `tags` value, trimmed, empty ones left out."""
+    return [tag.strip() for tag in (tags or "").split(",") if tag.strip()]
+
+
 # What the catalogue and search show (PromptTemplateQuerySet.listed), for partial indexes.
 LISTED = Q(status="published", visibility="public")
 
@@ -114,6 +119,12 @@ class PromptTemplate(SearchIndexed):
     rating_count = models.PositiveIntegerField(default=0)
     rating_sum = models.PositiveIntegerField(default=0)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    # How many visible reviews gave 1..5 stars (the page's distribution), kept in the same UPDATE.
+    rating_count_1 = models.PositiveIntegerField(default=0)
+    rating_count_2 = models.PositiveIntegerField(default=0)
+    rating_count_3 = models.PositiveIntegerField(default=0)
+    rating_count_4 = models.PositiveIntegerField(default=0)
+    rating_count_5 = models.PositiveIntegerField(default=0)
     sales_count = models.PositiveIntegerField(default=0)
     revenue_amount = models.BigIntegerField(default=0, help_text="Paid minus refunded, minor units.")
     # What the optional AI check said about the draft (empty until run).
@@ -162,6 +173,11 @@ class PromptTemplate(SearchIndexed):
         return (Decimal(self.rating_sum) / self.rating_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
+    def rating_counts(self) -> dict[int, int]:
+        """{stars: how many visible reviews gave them}, 1 to 5."""
+        return {stars: getattr(self, f"rating_count_{stars}") for stars in range(1, 6)}
+
+    @property
     def is_archived(self) -> bool:
         return self.status == TemplateStatus.ARCHIVED
 
@@ -175,7 +191,7 @@ class PromptTemplate(SearchIndexed):
 
     @property
     def tag_list(self) -> list[str]:
-        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+        return tag_list_of(self.tags)
 
 
 class ReviewQuerySet(models.QuerySet):

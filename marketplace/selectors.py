@@ -1,5 +1,6 @@
 """Reads of the marketplace: what is on sale, at what price for this viewer, and what they own."""
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from billing.selectors import OWNING_STATUSES, Viewer, purchased_item_ids, purch
 from billing.services.pricing import Quote
 from billing.services.purchases import purchase_quote
 from common.item_audience import item_audience
-from common.search import search_rank, search_words
+from common.search import search_ranked, search_scores, search_words
 from marketplace import pagination
+from marketplace.cache import CatalogueRead, catalogue_key
 from marketplace.models import (
     Category,
     LedgerEntry,
@@ -33,6 +35,7 @@ from marketplace.models import (
     PromptTemplate,
     Review,
     ReviewReport,
+    tag_list_of,
 )
 
 ITEM_TYPE = "prompt_template"
@@ -212,18 +215,11 @@ class RatingSummary:
 
 
 def review_rating_summary(*, template: PromptTemplate) -> RatingSummary:
-    """Average and count from the template's stored totals; the distribution in one grouped query."""
-    counts = dict(
-        Review.objects.visible()
-        .filter(template=template)
-        .values("rating")
-        .annotate(n=Count("id"))
-        .values_list("rating", "n")
-    )
+    """Average, count and distribution from the template's stored totals (the review services keep them): no query."""
+    counts = template.rating_counts
     total = sum(counts.values())
     distribution = tuple(
-        (stars, counts.get(stars, 0), round(100 * counts.get(stars, 0) / total) if total else 0)
-        for stars in range(5, 0, -1)
+        (stars, counts[stars], round(100 * counts[stars] / total) if total else 0) for stars in range(5, 0, -1)
     )
     return RatingSummary(average=template.rating_exact, count=template.rating_count, distribution=distribution)
 
@@ -431,25 +427,56 @@ def prompt_template_browse(*, filters: BrowseFilters) -> QuerySet[PromptTemplate
     if filters.seller:
         templates = templates.filter(seller__slug=filters.seller)
     sort = filters.sort if filters.sort in Sort.values else ""
-    if search_words(filters.query):
+    words = search_words(filters.query)
+    # Which templates match (and in what relevance order) does not depend on the sort or the page.
+    unsorted = dataclasses.replace(filters, query="", sort="")
+    caps = (pagination.COUNT_CAP, pagination.SEARCH_COUNT_CAP)
+    read = CatalogueRead(key=catalogue_key("browse", words, unsorted, caps))
+    if words:
         # The best SEARCH_COUNT_CAP + 1: the pages count to that cap, then say "300+".
-        ranked = search_rank(queryset=templates, query=filters.query, limit=pagination.SEARCH_COUNT_CAP + 1)
-        return ranked if sort in ("", Sort.RELEVANCE) else ranked.order_by(*SORT_ORDER[sort])
-    return templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
+        scores = read.hit
+        if scores is None:
+            scores = search_scores(queryset=templates, query=filters.query, limit=pagination.SEARCH_COUNT_CAP + 1)
+            read.store(scores)
+        ranked = search_ranked(queryset=templates, scores=scores)
+        if sort in ("", Sort.RELEVANCE):
+            return pagination.with_known_order(ranked, ids=[pk for pk, _ in scores], rows=templates)
+        return pagination.with_known_count(ranked.order_by(*SORT_ORDER[sort]), len(scores))
+    listed = templates.order_by(*SORT_ORDER.get(sort, SORT_ORDER[Sort.NEWEST]))
+    count = read.hit
+    if count is None:
+        count = pagination.capped_count(templates, cap=pagination.COUNT_CAP)
+        read.store(count)
+    return pagination.with_known_count(listed, count)
 
 
 def prompt_template_related(*, template: PromptTemplate, limit: int = 4) -> list[PromptTemplate]:
-    """Other listed templates a viewer of this one may want: same category, sharing tags first, then best selling."""
-    candidates = list(
-        PromptTemplate.objects.listed()
-        .filter(category=template.category)
-        .exclude(pk=template.pk)
-        .select_related("seller")
-        .order_by("-sales_count", "-rating_average", "-id")[:40]
-    )
-    tags = set(template.tag_list)
-    candidates.sort(key=lambda other: -len(tags & set(other.tag_list)))  # stable: best selling within a tie
-    return candidates[:limit]
+    """Other listed templates a viewer of this one may want: same category, sharing tags first, then best selling.
+
+    Which ones is chosen from the 40 best selling of the category (their ids and tags only) and
+    kept in the catalogue's cache (every change to sales, ratings or tags bumps its generation);
+    the chosen rows are read fresh by primary key.
+    """
+    read = CatalogueRead(key=catalogue_key("related", template.pk, template.category, template.tags, limit))
+    chosen = read.hit
+    if chosen is None:
+        candidates = list(
+            PromptTemplate.objects.listed()
+            .filter(category=template.category)
+            .exclude(pk=template.pk)
+            .order_by("-sales_count", "-rating_average", "-id")
+            .values_list("pk", "tags")[:40]
+        )
+        tags = set(template.tag_list)
+        candidates.sort(key=lambda other: -len(tags & set(tag_list_of(other[1]))))  # stable: best selling first
+        chosen = [pk for pk, _ in candidates[:limit]]
+        read.store(chosen)
+    if not chosen:
+        return []
+    rows = PromptTemplate.objects.listed().filter(pk__in=chosen).select_related("seller").order_by()
+    # What the page shows of each: not their bodies and variable lists.
+    found = {row.pk: row for row in rows.only("slug", "title", "tags", "rating_count", "rating_sum", "seller__name")}
+    return [found[pk] for pk in chosen if pk in found]
 
 
 def seller_list_selling() -> QuerySet[Organization]:

@@ -23,6 +23,7 @@ from reversion.models import Version
 
 from accounts.models import Organization, User
 from billing.models import Purchase, PurchaseRefund
+from marketplace.cache import catalogue_changed
 from marketplace.models import LedgerEntry, LedgerKind, OwnedVersion, Payout, PromptTemplate
 
 
@@ -43,6 +44,7 @@ def template_purchase_settled(purchase: Purchase, /) -> None:
     PromptTemplate.objects.filter(pk=template.pk).update(
         sales_count=F("sales_count") + 1, revenue_amount=F("revenue_amount") + purchase.amount
     )
+    catalogue_changed()  # the best-selling sort reads sales_count
     # The buyer keeps the version on sale now, whatever the seller publishes later.
     OwnedVersion.objects.get_or_create(
         purchase=purchase,

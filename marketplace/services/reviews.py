@@ -13,6 +13,7 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 
 from accounts.models import Membership, Organization, User
 from billing.selectors import purchased_item_ids
+from marketplace.cache import catalogue_changed
 from marketplace.models import PromptTemplate, Review, ReviewReport
 from marketplace.selectors import ITEM_TYPE, PUBLISHER_ROLES
 
@@ -49,16 +50,26 @@ def _checked(*, rating: object, text: str) -> tuple[int, str]:
     return rating, text
 
 
-def _rating_move(*, template_id: int, count: int, total: int) -> None:
-    """Add to the template's rating count and sum, and recompute the stored average, in one UPDATE."""
-    new_count, new_sum = F("rating_count") + count, F("rating_sum") + total
+def _rating_move(*, template_id: int, added: int | None = None, removed: int | None = None) -> None:
+    """A visible rating of `added` stars counts and one of `removed` stars no longer does: the
+    template's rating count, sum, per-star counts and stored average move in one UPDATE."""
+    count = (added is not None) - (removed is not None)
+    new_count, new_sum = F("rating_count") + count, F("rating_sum") + (added or 0) - (removed or 0)
     # Float division (SQLite divides integers as integers); the column rounds it to two places.
     average = ExpressionWrapper(Cast(new_sum, FloatField()) / new_count, output_field=FloatField())
+    stars = {}
+    if added is not None:
+        stars[f"rating_count_{added}"] = F(f"rating_count_{added}") + 1
+    if removed is not None:
+        name = f"rating_count_{removed}"
+        stars[name] = (stars[name] if name in stars else F(name)) - 1
     PromptTemplate.objects.filter(pk=template_id).update(
         rating_count=new_count,
         rating_sum=new_sum,
         rating_average=Case(When(rating_count=-count, then=Value(0.0)), default=average, output_field=FloatField()),
+        **stars,
     )
+    catalogue_changed()  # the rating filter and sort read these columns
 
 
 def review_may_write(*, template: PromptTemplate, organization: Organization | None, author: User) -> bool:
@@ -82,7 +93,7 @@ def review_create(
             review = Review.objects.create(
                 template=template, organization=organization, author=author, rating=rating, text=text
             )
-            _rating_move(template_id=template.pk, count=1, total=rating)
+            _rating_move(template_id=template.pk, added=rating)
     except IntegrityError as error:
         raise AlreadyReviewed() from error
     return review
@@ -101,7 +112,7 @@ def review_update(*, review: Review, actor: User, rating: int, text: str = "") -
     with transaction.atomic():
         locked = _lock_own(review=review, actor=actor)
         if not locked.is_hidden:
-            _rating_move(template_id=locked.template_id, count=0, total=rating - locked.rating)
+            _rating_move(template_id=locked.template_id, added=rating, removed=locked.rating)
         locked.rating, locked.text, locked.updated_at = rating, text, timezone.now()
         locked.save(update_fields=["rating", "text", "updated_at"])
     return locked
@@ -111,7 +122,7 @@ def review_delete(*, review: Review, actor: User) -> None:
     with transaction.atomic():
         locked = _lock_own(review=review, actor=actor)
         if not locked.is_hidden:
-            _rating_move(template_id=locked.template_id, count=-1, total=-locked.rating)
+            _rating_move(template_id=locked.template_id, removed=locked.rating)
         locked.delete()
 
 
@@ -147,7 +158,7 @@ def review_hide(*, review: Review, actor: User, reason: str) -> Review:
         locked = Review.objects.select_for_update().get(pk=review.pk)
         if locked.is_hidden:
             return locked
-        _rating_move(template_id=locked.template_id, count=-1, total=-locked.rating)
+        _rating_move(template_id=locked.template_id, removed=locked.rating)
         locked.hidden_at, locked.hidden_reason = timezone.now(), (reason or "")[:500]
         locked.save(update_fields=["hidden_at", "hidden_reason"])
         ReviewReport.objects.filter(review=locked, resolved_at__isnull=True).update(resolved_at=timezone.now())
@@ -161,7 +172,7 @@ def review_unhide(*, review: Review, actor: User) -> Review:
         locked = Review.objects.select_for_update().get(pk=review.pk)
         if not locked.is_hidden:
             return locked
-        _rating_move(template_id=locked.template_id, count=1, total=locked.rating)
+        _rating_move(template_id=locked.template_id, added=locked.rating)
         locked.hidden_at, locked.hidden_reason = None, ""
         locked.save(update_fields=["hidden_at", "hidden_reason"])
     return locked

@@ -24,6 +24,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from accounts.models import Membership, Organization, User
 from common.ai import AIError, Message, ai_answer
 from common.events import EventSource, track
+from marketplace.cache import catalogue_changed
 from marketplace.models import Category, PromptTemplate, TemplateStatus, VariableType, Visibility
 from marketplace.selectors import ITEM_TYPE, PUBLISHER_ROLES
 
@@ -233,6 +234,7 @@ def prompt_template_update(*, template: PromptTemplate, actor: User, data: Mappi
             raise ValidationError(problems)
         if locked.is_published:
             _save_version(template=locked, actor=actor, comment="Edited while published")
+            catalogue_changed()
         else:
             locked.save()
     return locked
@@ -262,6 +264,7 @@ def prompt_template_publish(*, template: PromptTemplate, actor: User) -> PromptT
         locked.status = TemplateStatus.PUBLISHED
         locked.published_at = locked.published_at or timezone.now()
         _save_version(template=locked, actor=actor, comment="Published")
+        catalogue_changed()
     template.status, template.published_at = locked.status, locked.published_at
     return locked
 
@@ -276,6 +279,7 @@ def _status_change(*, template: PromptTemplate, actor: User, allowed_from: tuple
             raise WrongStatus(f"A {locked.get_status_display().lower()} template cannot become {to}.")
         locked.status = to
         locked.save(update_fields=["status", "updated_at"])
+        catalogue_changed()
     template.status = locked.status
     return locked
 

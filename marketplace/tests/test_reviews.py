@@ -43,6 +43,12 @@ def from_rows(template) -> tuple:
     return (rows["n"], rows["total"] or 0)
 
 
+def stars_from_rows(template) -> dict[int, int]:
+    """The visible reviews' stars counted from the rows, to compare with the stored per-star counts."""
+    counts = dict(Review.objects.visible().filter(template=template).values_list("rating").annotate(n=Count("id")))
+    return {stars: counts.get(stars, 0) for stars in range(1, 6)}
+
+
 @pytest.mark.django_db
 def test_an_owner_reviews_once_and_the_page_shows_the_summary():
     template = PromptTemplateFactory(published=True, slug="rated")
@@ -105,6 +111,7 @@ def test_the_author_edits_and_deletes_and_nobody_else_can():
 
     signed_in(first).post(f"/marketplace/edited/reviews/{review.pk}/edit/", {"rating": "4", "text": "Better now"})
     assert stored(template) == (2, 9, "4.50")
+    assert template.rating_counts == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}  # the 2 became a 4
     assert Review.objects.get(pk=review.pk).text == "Better now"
 
     page = signed_in(second).post(f"/marketplace/edited/reviews/{review.pk}/edit/", {"rating": "1"}, follow=True)
@@ -115,6 +122,7 @@ def test_the_author_edits_and_deletes_and_nobody_else_can():
     signed_in(first).post(f"/marketplace/edited/reviews/{review.pk}/delete/")
     assert not Review.objects.filter(pk=review.pk).exists()
     assert stored(template) == (1, 5, "5.00")
+    assert template.rating_counts == {1: 0, 2: 0, 3: 0, 4: 0, 5: 1}
 
 
 @pytest.mark.django_db
@@ -156,11 +164,13 @@ def test_a_reported_review_hidden_by_staff_leaves_the_page_and_the_rating(staff_
     )
     assert "Hid 1 review(s)." in response.content.decode()
     assert stored(template) == (1, 5, "5.00")
+    assert template.rating_counts == {1: 0, 2: 0, 3: 0, 4: 0, 5: 1}
     assert "Spam!" not in Client().get("/marketplace/moderated/").content.decode()
     assert ReviewReport.objects.get().resolved_at is not None
 
     staff_client.post("/admin/marketplace/review/", {"action": "unhide", "_selected_action": [bad.pk]})
     assert stored(template) == (2, 6, "3.00")
+    assert template.rating_counts == stars_from_rows(template) == {1: 1, 2: 0, 3: 0, 4: 0, 5: 1}
 
 
 @pytest.mark.services
@@ -201,3 +211,4 @@ def test_the_stored_rating_stays_exact_under_concurrent_reviews_and_edits(requir
     assert (template.rating_count, template.rating_sum) == (count, total)
     assert count == len(members) - sum(1 for i in range(len(members)) if (i % 5 + 1) % 3 == 0)
     assert template.rating_average == template.rating_exact
+    assert template.rating_counts == stars_from_rows(template)
