@@ -14,12 +14,11 @@ answer that nobody will ever accept. A read costs one round trip (the entry and 
 generations in one `get_many`); a lost generation key (eviction) only causes misses.
 """
 
-import secrets
-
 from django.core.cache import cache
 
+from common.cache_generations import generation_bump, generation_current
+
 ACCESS_CACHE_SECONDS = 300
-_GENERATION_SECONDS = None  # never expire on their own: an evicted one only causes misses
 
 
 def access_cache_key(*, organization_id: int, user_id: int | None, feature: str) -> str:
@@ -39,19 +38,12 @@ def _counter_generation_key(*, organization_id: int, user_id: int | None, featur
 
 
 def _bump(key: str) -> None:
-    cache.set(key, secrets.token_hex(8), _GENERATION_SECONDS)
+    generation_bump(key)
 
 
 def _current(values: dict, keys: list[str]) -> list[str]:
     """The generations behind `keys` from a get_many answer, starting any that are missing."""
-    generations = []
-    for key in keys:
-        value = values.get(key)
-        if value is None:
-            cache.add(key, secrets.token_hex(8), _GENERATION_SECONDS)
-            value = cache.get(key) or ""
-        generations.append(value)
-    return generations
+    return [generation_current(values, key) for key in keys]
 
 
 class CachedRead:

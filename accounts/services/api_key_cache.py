@@ -24,19 +24,17 @@ receivers in `accounts.receivers`.
 """
 
 import logging
-import secrets
 from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from accounts.models import ApiKey, Organization
+from common.cache_generations import generation_bump, generation_current
 
 logger = logging.getLogger(__name__)
 
 ENTRY_SECONDS = 600
-# Never expires on its own: an evicted generation only causes misses.
-_GENERATION_SECONDS = None
 # Every field but two, left deferred (read from the database if a caller reads them):
 # last_used_at changes on use, and created_by is set to NULL, without a save, when that
 # person's account is deleted.
@@ -52,7 +50,7 @@ def _generation_key(prefix: str) -> str:
 
 
 def _bump(prefix: str) -> None:
-    cache.set(_generation_key(prefix), secrets.token_hex(8), _GENERATION_SECONDS)
+    generation_bump(_generation_key(prefix))
 
 
 def api_key_cache_forget(*, prefix: str) -> None:
@@ -67,12 +65,7 @@ def api_key_cache_forget(*, prefix: str) -> None:
 
 
 def _generation(values: dict, prefix: str) -> str:
-    key = _generation_key(prefix)
-    value = values.get(key)
-    if value is None:  # never bumped, or evicted: start one (another process may win the add)
-        cache.add(key, secrets.token_hex(8), _GENERATION_SECONDS)
-        value = cache.get(key) or ""
-    return value
+    return generation_current(values, _generation_key(prefix))
 
 
 def _instance(row: dict) -> ApiKey:

@@ -23,7 +23,6 @@ one round trip, in which the authentication also raises the caller's rate-limit 
 """
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,11 +31,11 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import AuthSession, User
+from common.cache_generations import generation_bump, generation_current
 
 logger = logging.getLogger(__name__)
 
 ENTRY_SECONDS = 600
-_GENERATION_SECONDS = None  # never expires on its own: an evicted generation only causes misses
 _USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.attname != "password")
 
 
@@ -57,7 +56,7 @@ def _generation_key(user_id) -> str:
 
 
 def _bump(user_id) -> None:
-    cache.set(_generation_key(user_id), secrets.token_hex(8), _GENERATION_SECONDS)
+    generation_bump(_generation_key(user_id))
 
 
 def user_auth_cache_forget(*, user_id) -> None:
@@ -75,12 +74,7 @@ def jwt_cache_keys(*, family: str, user_id) -> list[str]:
 
 
 def _generation(values: dict, user_id) -> str:
-    key = _generation_key(user_id)
-    value = values.get(key)
-    if value is None:  # never bumped, or evicted: start one (another process may win the add)
-        cache.add(key, secrets.token_hex(8), _GENERATION_SECONDS)
-        value = cache.get(key) or ""
-    return value
+    return generation_current(values, _generation_key(user_id))
 
 
 def _caller(row: dict) -> JwtCaller:
