@@ -235,7 +235,7 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
     object_key, refetched = _object_of(data)
     # Notes only move forward and are written after their fetch committed, so reading one
     # before taking any lock is as good as after.
-    synced_at = cache.get(_synced_note_key(object_key)) if refetched else None
+    synced_at = _synced_note(object_key) if refetched else None
     already_fetched = synced_at is not None and trigger.created.timestamp() < synced_at
     fetched_at = None
     try:
@@ -276,7 +276,7 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
             # Only what processing changes: the stored body and headers are not written again.
             trigger.save(update_fields=["event", "processed", "exception", "traceback", "updated"])
             if fetched_at is not None and refetched:
-                transaction.on_commit(lambda: _note_synced(object_key, fetched_at))
+                transaction.on_commit(lambda: _note_synced(object_key, fetched_at), robust=True)
     except Exception as error:
         trigger.exception = str(error)[: WebhookEventTrigger._meta.get_field("exception").max_length]
         trigger.traceback = format_exc()
@@ -289,6 +289,15 @@ def webhook_trigger_process(*, trigger_id: int) -> bool:
         )
         raise
     return True
+
+
+def _synced_note(object_key: str) -> float | None:
+    """When this object was last fetched, or None: never noted, or the cache is down (then fetch)."""
+    try:
+        return cache.get(_synced_note_key(object_key))
+    except Exception:  # noqa: BLE001 — without the note the delivery fetches: slower, never wrong
+        logger.warning("webhooks: cache unavailable, %s is fetched from Stripe", object_key)
+        return None
 
 
 def _note_synced(object_key: str, fetched_at: float) -> None:

@@ -266,6 +266,32 @@ def test_a_cancellation_delivered_twice_revokes_the_plan(client, monkeypatch, en
     assert BillingEmail.objects.filter(template="subscription_cancelled").count() == 1
 
 
+class _CacheDown:
+    def get(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+    set = get
+
+
+def test_with_the_cache_down_a_delivery_fetches_its_object_and_is_processed_cleanly(
+    client, monkeypatch, endpoint, subscription_created
+):
+    """The fetch note lives in the cache: without it nothing is skipped, and failing to write
+    it after the commit leaves the trigger processed with no error recorded."""
+    membership, url, created_body = subscription_created
+    queued = []
+    monkeypatch.setattr(webhook_intake, "_queue", queued.append)
+    assert post(client, url, created_body, sign(created_body, endpoint.secret)).status_code == 200
+    monkeypatch.setattr(webhook_intake, "cache", _CacheDown())
+
+    assert webhook_trigger_process(trigger_id=queued[0]) is True
+
+    trigger = WebhookEventTrigger.objects.get(pk=queued[0])
+    assert (trigger.processed, trigger.exception) == (True, "")
+    state = SubscriptionState.objects.get(organization=membership.organization)
+    assert (state.plan, state.status) == ("premium", "active")
+
+
 def test_an_older_event_after_a_newer_ones_sync_needs_no_fetch_and_lands_in_the_same_state(
     client, monkeypatch, endpoint, subscription_created
 ):
