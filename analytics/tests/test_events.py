@@ -251,3 +251,28 @@ def test_a_long_buffer_asks_for_one_flush_per_hundred_events_not_one_per_event(s
     tracking.events_buffer(batch)  # past 400, but that flush has not started
     assert len(published) == 2
     assert tracking.buffer().waiting() == 499
+
+
+def test_a_flush_that_could_not_be_published_does_not_hold_the_next_one_back(settings, monkeypatch):
+    """Broker down: the push still succeeds (the events wait in the buffer), and the next
+    crossing asks again instead of waiting for a flag nobody will clear."""
+    from analytics import tasks
+    from config.celery import app
+
+    settings.ANALYTICS_FLUSH_AT = 100
+    app.conf.task_always_eager = False  # the suite's autouse fixture makes it eager again for the next test
+    attempts = []
+
+    def broker_down():
+        attempts.append(1)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.events_flush, "delay", broker_down)
+    batch = [tracking.event_payload("page_view", path="/") for _ in range(100)]
+
+    assert tracking.events_buffer(batch) == 100
+    assert tracking.events_buffer(batch) == 100
+
+    assert len(attempts) == 2  # one per crossing: the failed one left no flag behind
+    assert cache.get(tasks.FLUSH_PENDING_KEY) is None
+    assert tracking.buffer().waiting() == 200
