@@ -58,15 +58,20 @@ CARD = "4242424242424242"
 PAGES = ["/", "/learn/", "/marketplace/"]
 
 
+def shell_last_line(env: dict, code: str) -> str:
+    """Run `code` in `manage.py shell` with the site's settings; the last line it printed."""
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return out.strip().splitlines()[-1]
+
+
 def seed(env: dict) -> dict:
     code = (
         "import json; from bench.seed import bench_seed, bench_session_cookie; "
         "s = bench_seed(); s['session'] = bench_session_cookie(); print(json.dumps(s))"
     )
-    out = subprocess.run(
-        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return json.loads(shell_last_line(env, code))
 
 
 class Shop:
@@ -156,19 +161,13 @@ def purchases_paid(env: dict, run_id: str) -> int:
         "from billing.models import Purchase; "
         f"print(Purchase.objects.filter(item_id__startswith='mixed-{run_id}-', status='paid').count())"
     )
-    out = subprocess.run(
-        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-    return int(out.strip().splitlines()[-1])
+    return int(shell_last_line(env, code))
 
 
 def purchase_seed(env: dict, base: str, run_id: str, count: int) -> dict:
     code = "import json; from bench.seed import bench_purchase_seed; "
     code += f"print(json.dumps(bench_purchase_seed(base_url={base!r}, run_id={run_id!r}, count={count})))"
-    out = subprocess.run(
-        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return json.loads(shell_last_line(env, code))
 
 
 def ledger_count(env: dict, run_id: str) -> int:
@@ -176,10 +175,7 @@ def ledger_count(env: dict, run_id: str) -> int:
         "from billing.models import UsageLedgerEntry; "
         f"print(UsageLedgerEntry.objects.filter(idempotency_key__startswith={run_id + '-'!r}).count())"
     )
-    out = subprocess.run(
-        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-    return int(out.strip().splitlines()[-1])
+    return int(shell_last_line(env, code))
 
 
 def wait_until_queue_drained(redis_url: str, queue: str, limit: float = 120.0) -> float:

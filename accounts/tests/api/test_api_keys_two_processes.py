@@ -78,13 +78,17 @@ def two_servers(require_postgres, require_redis, transactional_db):
             server.wait(timeout=20)
 
 
-def _get(base: str, raw_key: str) -> int:
-    request = urllib.request.Request(base + SELF, headers={"Authorization": f"Api-Key {raw_key}"})
+def _status(base: str, path: str, authorization: str) -> int:
+    request = urllib.request.Request(base + path, headers={"Authorization": authorization})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def _get(base: str, raw_key: str) -> int:
+    return _status(base, SELF, f"Api-Key {raw_key}")
 
 
 def test_a_revoked_key_is_refused_at_once_by_every_process(two_servers):
@@ -111,12 +115,7 @@ def test_the_rate_limit_is_one_exact_count_across_processes(two_servers):
 
 
 def _me(base: str, access: str) -> int:
-    request = urllib.request.Request(base + "/api/v1/auth/me/", headers={"Authorization": f"Bearer {access}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return _status(base, "/api/v1/auth/me/", f"Bearer {access}")
 
 
 def test_a_signed_out_jwt_session_is_refused_at_once_by_every_process(two_servers):
