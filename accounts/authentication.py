@@ -55,7 +55,7 @@ class JWTFamilyAuthentication(JWTAuthentication):
             validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != caller.password_fingerprint
         ):
             raise exceptions.AuthenticationFailed("The user's password has been changed.", code="password_changed")
-        auth_session_use(session_id=caller.session_id)
+        auth_session_use(session_id=caller.session_id, family=family)
         return caller.user
 
     def _cache_read(self, user_id):

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Organization
 from accounts.services.api_key_cache import api_key_cache_forget, api_key_cached_get
 from accounts.services.organizations import organization_require_admin
+from common.use_memory import UseMemory
 
 KEY_NAMESPACE = "plt"
 # last_used_at is a hint for people, not an audit trail: writing it at most once a
@@ -113,22 +113,12 @@ def api_key_authenticate(*, raw_key: str, cache_read: Callable[[list[str]], dict
     return api_key
 
 
-# When this process last recorded each key's use ((id, prefix) → time; the prefix too, so
-# a test database that hands out an id again does not inherit the memory). Each web process
-# writes last_used_at at most once per LAST_USED_RESOLUTION per key, with a conditional
-# UPDATE that changes nothing if another process did it within the resolution.
-_touched: dict[tuple[int, str], datetime] = {}
-_touched_lock = threading.Lock()
-_TOUCHED_MAX = 10_000  # forgetting is harmless (one more conditional UPDATE): bound the memory
+# Keyed by (id, prefix): a test database that hands out an id again does not inherit the memory.
+_uses = UseMemory(resolution=LAST_USED_RESOLUTION)
 
 
 def api_key_touch(*, api_key: ApiKey, now: datetime) -> None:
-    """Record use, at most once per LAST_USED_RESOLUTION (conditional UPDATE, no read)."""
-    with _touched_lock:
-        last = _touched.get((api_key.pk, api_key.prefix))
-        if last is not None and now - last < LAST_USED_RESOLUTION:
-            return
-        if len(_touched) >= _TOUCHED_MAX:
-            _touched.clear()
-        _touched[api_key.pk, api_key.prefix] = now
+    """Record use, at most once per LAST_USED_RESOLUTION per process (conditional UPDATE, no read)."""
+    if not _uses.due((api_key.pk, api_key.prefix), now):
+        return
     ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(last_used_at=now)

@@ -5,7 +5,6 @@ access (the Django session is deleted, or the family's refresh token is blacklis
 and its access tokens refused by `accounts.authentication.JWTFamilyAuthentication`).
 """
 
-import threading
 from datetime import datetime, timedelta
 from importlib import import_module
 
@@ -16,6 +15,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import AuthSession
 from accounts.services.jwt_cache import user_auth_cache_forget
+from common.use_memory import UseMemory
 
 USER_AGENT_MAX = AuthSession._meta.get_field("user_agent").max_length
 # Like ApiKey.last_used_at: "last used" of a device is a hint, written at most once a minute.
@@ -134,24 +134,15 @@ def auth_session_touch(*, auth_session_id: int, session_key: str, ip_address: st
     )
 
 
-# When this process last recorded each JWT session's use (id → time). Each web process
-# writes last_used_at at most once per LAST_USED_RESOLUTION per session, with a conditional
-# UPDATE that changes nothing if another process did it within the resolution.
-_touched: dict[int, datetime] = {}
-_touched_lock = threading.Lock()
-_TOUCHED_MAX = 10_000  # forgetting is harmless (one more conditional UPDATE): bound the memory
+# Keyed by (id, family): a test database that hands out an id again does not inherit the memory.
+_uses = UseMemory(resolution=LAST_USED_RESOLUTION)
 
 
-def auth_session_use(*, session_id: int, now: datetime | None = None) -> None:
-    """A JWT of this session is being used: record it at most once per LAST_USED_RESOLUTION (no read)."""
+def auth_session_use(*, session_id: int, family: str, now: datetime | None = None) -> None:
+    """A JWT of this session is being used: record it at most once per LAST_USED_RESOLUTION per process (no read)."""
     now = now or timezone.now()
-    with _touched_lock:
-        last = _touched.get(session_id)
-        if last is not None and now - last < LAST_USED_RESOLUTION:
-            return
-        if len(_touched) >= _TOUCHED_MAX:
-            _touched.clear()
-        _touched[session_id] = now
+    if not _uses.due((session_id, family), now):
+        return
     AuthSession.objects.filter(pk=session_id).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
         last_used_at=now
     )

@@ -1,5 +1,7 @@
 """A person's access token is checked from the cache, and the cache never answers older than the last change."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from rest_framework_simplejwt.tokens import AccessToken
@@ -95,3 +97,24 @@ def test_a_token_of_another_users_family_is_refused(api, user):
     other = UserFactory()
     family, _ = _family_and_user(obtain(api, user)["access"])
     assert jwt_caller_get(family=family, user_id=str(other.pk)) is None
+
+
+def test_the_devices_last_use_moves_at_most_once_a_minute(api, user, monkeypatch):
+    """The device list's "last used" follows a token's use, without a write on every request."""
+    access = obtain(api, user)["access"]
+    session = AuthSession.objects.get(user=user)
+    started = session.last_used_at
+
+    soon = started + timedelta(seconds=20)
+    monkeypatch.setattr("accounts.services.sessions.timezone.now", lambda: soon)
+    assert bearer(api, access).get(ME).status_code == 200
+    assert bearer(api, access).get(ME).status_code == 200
+    session.refresh_from_db()
+    first = session.last_used_at
+    assert first in (started, soon)  # recorded at most once within the minute
+
+    later = soon + timedelta(minutes=1, seconds=1)
+    monkeypatch.setattr("accounts.services.sessions.timezone.now", lambda: later)
+    assert bearer(api, access).get(ME).status_code == 200
+    session.refresh_from_db()
+    assert session.last_used_at == later
