@@ -394,10 +394,19 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
                 customers.append(stripe.Customer.create(email=f"walk-in-{i}@example.com").id)
                 stripe_sandbox.flush()  # posts the events through the proxy, retrying failed ones
 
-        threads = [threading.Thread(target=sdk_client, args=(n,)) for n in range(3)]
-        threads.append(threading.Thread(target=stripe_dashboard))
-        threads.append(threading.Thread(target=visitor, args=(1,)))
-        threads.append(threading.Thread(target=buyer))
+        crashed: list[str] = []  # a client that raised stopped early: say so, not a puzzling count below
+
+        def client(target, *args):
+            def run():
+                try:
+                    target(*args)
+                except Exception as error:  # noqa: BLE001
+                    with lock:
+                        crashed.append(f"{target.__name__}{args}: {error!r}")
+            return threading.Thread(target=run)
+
+        threads = [client(sdk_client, n) for n in range(3)]
+        threads += [client(stripe_dashboard), client(visitor, 1), client(buyer)]
         for thread in threads:
             thread.start()
         started = time.monotonic()
@@ -445,7 +454,10 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
         stranded = list(valid.filter(processed=False).values_list("pk", flat=True))
         app.conf.task_always_eager, app.conf.task_default_queue = False, queue
         try:
-            assert webhook_triggers_redrive(now=timezone.now() + timedelta(minutes=3)) == len(stranded)
+            # At most the stranded ones: one whose job was only waiting for its retry (a failed attempt
+            # backs off for seconds) may be processed by that retry before the redrive reads it.
+            redriven = webhook_triggers_redrive(now=timezone.now() + timedelta(minutes=3))
+            assert redriven <= len(stranded), (redriven, stranded)
         finally:
             app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
         wait_until(lambda: not valid.filter(processed=False).exists(), what="every delivery processed", every=0.5)
@@ -464,9 +476,10 @@ def test_the_deployment_survives_losing_a_web_instance_and_a_worker(
     print(f"topology: {len(proxy.outcomes)} requests through the proxy, {len(failures)} failed in flight on web1, "
           f"{len(keys_counted)} uses counted, {len(signed_up)} sign-ups, {len(bought)} templates bought, "
           f"{len(customers)} customers' webhooks, "
-          f"{len(stranded)} redriven, "
+          f"{redriven} of {len(stranded)} stranded redriven, "
           f"{SystemLog.objects.filter(event='beat_heartbeat').count()} beat ticks in {beat_elapsed:.0f} s")
     # Requests: the only failures were in flight on the killed instance (web1), each answered 502 by the proxy.
+    assert not crashed, crashed
     killed = str(web_ports[0])
     assert all(f == (502, killed) for f in failures), failures
     died = [outcome for outcome in proxy.outcomes if outcome[1] == "died in flight"]
