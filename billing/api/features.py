@@ -34,19 +34,26 @@ class AccessOutput(serializers.Serializer):
     resets_at = serializers.DateTimeField(allow_null=True, help_text="When the current quota period ends.")
 
 
+_RESETS_AT = AccessOutput().fields["resets_at"]  # its representation, without a serializer per answer
+
+
 def access_data(access, quantity: int = 1) -> dict:
-    return AccessOutput(
-        {
-            "feature": access.feature,
-            "allowed": access.allows(quantity),
-            "entitled": access.entitled,
-            "unlimited": access.unlimited,
-            "limit": access.limit,
-            "used": access.used,
-            "remaining": access.remaining,
-            "resets_at": access.resets_at,
-        }
-    ).data
+    """`AccessOutput`'s representation of an answer, built directly.
+
+    A serializer deep-copies its fields on every instantiation: with the input's, that was
+    about a fifth of check-access's CPU. A test compares this with `AccessOutput(...).data`.
+    """
+    resets_at = access.resets_at
+    return {
+        "feature": str(access.feature),
+        "allowed": bool(access.allows(quantity)),
+        "entitled": bool(access.entitled),
+        "unlimited": bool(access.unlimited),
+        "limit": None if access.limit is None else int(access.limit),
+        "used": int(access.used),
+        "remaining": None if access.remaining is None else int(access.remaining),
+        "resets_at": None if resets_at is None else _RESETS_AT.to_representation(resets_at),
+    }
 
 
 class FeatureInput(serializers.Serializer):
@@ -71,6 +78,40 @@ class TrackUsageInput(StrictInputSerializer, FeatureInput):  # counts usage: unk
     )
 
 
+_FEATURES = frozenset(value for value, _name in FEATURE_CHOICES)
+_CHECK_FIELDS = frozenset({"customer", "feature", "user", "quantity"})
+_TRACK_FIELDS = _CHECK_FIELDS | {"idempotency_key"}
+
+
+def _plain_int(value) -> bool:
+    return type(value) is int  # not a bool, a float or a numeric text: those go to the serializer
+
+
+def feature_input_plainly_valid(data, *, idempotency_key: bool) -> dict | None:
+    """The input as `CheckAccessInput` (or `TrackUsageInput`) would validate it, when it is plainly valid.
+
+    The SDK's requests are JSON with integers and a known feature: checked here, they come
+    out exactly as the serializer gives them (a test compares both on random input).
+    Anything else (a field the plain path does not know, a number as text, a key with
+    surrounding spaces, any error) returns None, and the serializer decides and words the errors.
+    """
+    if not isinstance(data, dict) or not (_TRACK_FIELDS if idempotency_key else _CHECK_FIELDS).issuperset(data):
+        return None
+    customer, feature = data.get("customer"), data.get("feature")
+    user, quantity = data.get("user"), data.get("quantity", 1)
+    if not (_plain_int(customer) and isinstance(feature, str) and feature in _FEATURES):
+        return None
+    if not (user is None or _plain_int(user)) or not (_plain_int(quantity) and 1 <= quantity <= 1_000_000):
+        return None
+    values = {"customer": customer, "feature": feature, "user": user, "quantity": quantity}
+    if idempotency_key:
+        key = data.get("idempotency_key")
+        if not (isinstance(key, str) and 0 < len(key) <= 255 and key == key.strip() and key.isprintable()):
+            return None
+        values["idempotency_key"] = key
+    return values
+
+
 class CheckAccessApi(APIView):
     permission_classes = [IsMemberOrApiKey]
     throttle_classes = [FeaturesRateThrottle]
@@ -82,15 +123,18 @@ class CheckAccessApi(APIView):
         responses={200: AccessOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request):
-        data = CheckAccessInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        organization = customer_resolve(request=request, customer_id=data.validated_data["customer"])
-        user_id = member_resolve(request=request, organization=organization, user_id=data.validated_data["user"])
-        quantity = data.validated_data["quantity"]
+        values = feature_input_plainly_valid(request.data, idempotency_key=False)
+        if values is None:
+            data = CheckAccessInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+        organization = customer_resolve(request=request, customer_id=values["customer"])
+        user_id = member_resolve(request=request, organization=organization, user_id=values["user"])
+        quantity = values["quantity"]
         access = feature_access_check(
             organization=organization,
             user_id=user_id,
-            feature=data.validated_data["feature"],
+            feature=values["feature"],
             quantity=quantity,
             source=event_source(request),
         )
@@ -116,9 +160,11 @@ class TrackUsageApi(APIView):
         },
     )
     def post(self, request):
-        data = TrackUsageInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = feature_input_plainly_valid(request.data, idempotency_key=True)
+        if values is None:
+            data = TrackUsageInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
         organization = customer_resolve(request=request, customer_id=values["customer"])
         user_id = member_resolve(request=request, organization=organization, user_id=values["user"])
         access = usage_track(
