@@ -26,6 +26,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -141,28 +143,84 @@ def track(name: str, *, source: EventSource | None = None, **fields) -> None:
         logger.error("track: malformed event dropped: %r %r", name, fields, exc_info=True)
         return
     try:
-        transaction.on_commit(lambda: events_buffer([payload]), robust=True)
+        transaction.on_commit(lambda: _tracked(payload), robust=True)
     except transaction.TransactionManagementError:
         # A connection in manual transaction management (autocommit off) has no commit to wait
         # for here: buffer now. Tracking never breaks the request.
-        events_buffer([payload])
+        _tracked(payload)
+
+
+# Events of the current request, held to go to Redis with its metrics (`events_held`); None outside.
+_held: ContextVar[list[str] | None] = ContextVar("events_held", default=None)
+
+
+@contextmanager
+def events_held():
+    """While a request runs, its events wait here, to be pushed in the round trip that counts it.
+
+    The outermost middleware (common.metrics) wraps the request in this and, after it,
+    sends what it holds with the request's counters (`events_held_push`). Only with Redis
+    (the embedded buffer costs no round trip): yields the held list, or None.
+    """
+    if not settings.REDIS_URL:
+        yield None
+        return
+    held: list[str] = []
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def events_buffer_key() -> str:
+    """The Redis list the events wait in (with Redis)."""
+    return RedisBuffer(prefix=settings.CACHES["default"].get("KEY_PREFIX", "plateau")).key
+
+
+def events_held_pushed(waiting: int, count: int) -> None:
+    """A request's held events were pushed (`waiting` now in the buffer): a flush may be due."""
+    _flush_if_due(waiting, count)
+
+
+def events_held_lost(held: list[str]) -> None:
+    """The round trip with a request's held events failed: push them on their own (or count them lost)."""
+    if held:
+        _push([*held])
 
 
 def events_buffer(payloads: list[dict]) -> int:
     """Append events to the buffer now; returns how many were buffered (0 when the buffer is down)."""
     if not payloads:
         return 0
+    return _push([json.dumps(p, separators=(",", ":")) for p in payloads])
+
+
+def _tracked(payload: dict) -> None:
+    """A tracked event: held for the request's round trip when one runs, else pushed now."""
+    held = _held.get()
+    if held is not None:
+        held.append(json.dumps(payload, separators=(",", ":")))
+    else:
+        events_buffer([payload])
+
+
+def _push(items: list[str]) -> int:
     try:
-        waiting = buffer().push([json.dumps(p, separators=(",", ":")) for p in payloads])
+        waiting = buffer().push(items)
     except Exception:  # noqa: BLE001 — tracking must never break the request; the loss is counted
-        _count_lost(len(payloads))
+        _count_lost(len(items))
         return 0
+    _flush_if_due(waiting, len(items))
+    return len(items)
+
+
+def _flush_if_due(waiting: int, count: int) -> None:
     if _flusher is not None:
         try:
-            _flusher(waiting, len(payloads))
+            _flusher(waiting, count)
         except Exception:  # noqa: BLE001 — beat flushes within a minute anyway
             logger.warning("track: could not start a flush; beat will", exc_info=True)
-    return len(payloads)
 
 
 def _count_lost(count: int) -> None:

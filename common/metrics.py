@@ -12,6 +12,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from common.events import events_buffer_key, events_held, events_held_lost, events_held_pushed
+
 logger = logging.getLogger(__name__)
 
 # Upper bounds of the latency buckets, in milliseconds; a last bucket holds everything slower.
@@ -35,7 +37,8 @@ def _raw_key(key: str) -> str:
     return cache.make_key(key)
 
 
-def request_record(*, status: int, duration_ms: float, now: float | None = None) -> None:
+def request_record(*, status: int, duration_ms: float, now: float | None = None, events: list[str] = ()) -> None:
+    """Count one request; on Redis `events` (the request's held analytics events) go in the same round trip."""
     minute = int((now if now is not None else time.time()) // 60)
     names = ["n", f"b{bisect.bisect_left(BUCKETS_MS, duration_ms)}"]
     if status >= 500:
@@ -43,11 +46,15 @@ def request_record(*, status: int, duration_ms: float, now: float | None = None)
     redis = _redis()
     if redis is not None:
         pipe = redis.pipeline(transaction=False)
+        if events:
+            pipe.rpush(events_buffer_key(), *events)
         for name in names:
             key = _raw_key(_key(minute, name))
             pipe.incr(key)
             pipe.expire(key, KEEP_SECONDS)
-        pipe.execute()
+        answers = pipe.execute()
+        if events:
+            events_held_pushed(answers[0], len(events))
         return
     for name in names:
         key = _key(minute, name)
@@ -97,9 +104,17 @@ class RequestMetricsMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        response = self.get_response(request)
+        with events_held() as held:  # the request's analytics events ride on the counters' round trip
+            try:
+                response = self.get_response(request)
+            except BaseException:
+                events_held_lost(held or [])
+                raise
         try:
-            request_record(status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000)
+            request_record(
+                status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000, events=held or []
+            )
         except Exception as error:  # the cache is down: the request still succeeds
             logger.warning("request metrics not recorded: %r", error)
+            events_held_lost(held or [])
         return response
