@@ -17,6 +17,7 @@ from accounts.services.jwt_cache import jwt_caller_get
 from accounts.services.sessions import auth_session_use
 from accounts.services.tokens import FAMILY_CLAIM
 from accounts.throttling import api_key_ident
+from common.cache_prefetch import cache_prefetch_keys, cache_prefetched_keep
 from common.throttling import read_and_count, window_throttle_keys
 
 
@@ -146,7 +147,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 def _read_and_count(read: list[str], *, request, windows: dict[str, int]) -> dict:
-    return read_and_count(cache, read=read, request=request, windows=windows)
+    """The caller's cache read and rate-limit counters, with what the view asked to prefetch, in one round trip."""
+    prefetch = cache_prefetch_keys(request, (getattr(request, "parser_context", None) or {}).get("view"))
+    values = read_and_count(cache, read=[*read, *prefetch], request=request, windows=windows)
+    if prefetch:
+        cache_prefetched_keep(request, prefetch, values)
+    return values
 
 
 class HasApiKey(BasePermission):

@@ -112,16 +112,27 @@ def _access_compute(*, organization_id: int, user_id: int | None, feature: str, 
 
 
 def access_check(
-    *, organization_id: int, user_id: int | None, feature: str, now: datetime | None = None, cached: bool = True
+    *,
+    organization_id: int,
+    user_id: int | None,
+    feature: str,
+    now: datetime | None = None,
+    cached: bool = True,
+    prefetched: dict | None = None,
 ) -> Access:
     """May this organization (member) use `feature` now, and how much is left.
 
     Cached for the feature-access API; pass cached=False where money depends on the
-    answer (pricing) or for a moment other than now.
+    answer (pricing) or for a moment other than now. `prefetched`: cache values the
+    request's authentication read ahead (common.cache_prefetch), used if they are the ones needed.
     """
     user_id = counter_user_id(feature=feature, user_id=user_id)
     read = access_read(
-        organization_id=organization_id, user_id=user_id, feature=feature, use_cache=cached and now is None
+        organization_id=organization_id,
+        user_id=user_id,
+        feature=feature,
+        use_cache=cached and now is None,
+        prefetched=prefetched,
     )
     if read.hit is not None:
         return Access(**read.hit)

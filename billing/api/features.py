@@ -1,5 +1,8 @@
 """/api/v1/features/…: feature access for SDKs (API key) and the app (JWT or session)."""
 
+import json
+
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,10 +14,13 @@ from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from accounts.throttling import FeaturesRateThrottle
 from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve, member_resolve
+from billing.cache import access_read_keys
 from billing.models import FEATURE_CHOICES
+from billing.plans import FEATURES, Feature
 from billing.selectors import entitlements_for
 from billing.services.entitlements import plan_effective
 from billing.services.usage import feature_access_check, usage_track
+from common.cache_prefetch import cache_prefetched
 from common.events import event_source
 from common.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, error
 from common.serializers import StrictInputSerializer
@@ -116,6 +122,25 @@ class CheckAccessApi(APIView):
     permission_classes = [IsMemberOrApiKey]
     throttle_classes = [FeaturesRateThrottle]
 
+    def cache_prefetch_keys(self, request) -> list[str]:
+        """The cached answer this request will read, fetched with its authentication (common.cache_prefetch)."""
+        if not (request.content_type or "").startswith("application/json"):
+            return []
+        try:
+            body = json.loads(request._request.body or b"null")
+        except (ValueError, RequestDataTooBig):
+            return []  # the parser and the serializer answer it as before
+        values = feature_input_plainly_valid(body, idempotency_key=False)
+        if values is None:
+            return []
+        per_member = FEATURES[Feature(values["feature"])].per_member
+        if per_member and values["user"] is None:
+            return []  # the signed-in user's: known only once authenticated
+        return access_read_keys(
+            organization_id=values["customer"], user_id=values["user"] if per_member else None,
+            feature=values["feature"],
+        )
+
     @extend_schema(
         tags=["features"],
         summary="May the customer use a feature now, and how much quota is left",
@@ -137,6 +162,7 @@ class CheckAccessApi(APIView):
             feature=values["feature"],
             quantity=quantity,
             source=event_source(request),
+            prefetched=cache_prefetched(request),
         )
         return Response(access_data(access, quantity))
 

@@ -260,10 +260,11 @@ def feature_access_check(
     feature: str,
     quantity: int = 1,
     source: EventSource | None = None,
+    prefetched: dict | None = None,
 ) -> Access:
     """The feature-access API's answer (`access_check`), and a `feature_usage` event (action "check")
     saying whether `quantity` was allowed: how often customers reach for a feature, and hit its limit."""
-    access = access_check(organization_id=organization.pk, user_id=user_id, feature=feature)
+    access = access_check(organization_id=organization.pk, user_id=user_id, feature=feature, prefetched=prefetched)
     track(
         "feature_usage",
         source=source,
