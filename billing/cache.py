@@ -99,10 +99,19 @@ def access_read(
     )
 
 
-def grant_read(*, organization_id: int, feature: str) -> CachedRead:
+def grant_read_keys(*, organization_id: int, feature: str) -> list[str]:
+    """Every key `grant_read` reads (for a request to fetch them ahead: common.cache_prefetch)."""
+    return [
+        grant_cache_key(organization_id=organization_id, feature=feature),
+        _organization_generation_key(organization_id),
+    ]
+
+
+def grant_read(*, organization_id: int, feature: str, prefetched: dict | None = None) -> CachedRead:
     return CachedRead(
         key=grant_cache_key(organization_id=organization_id, feature=feature),
         generation_keys=[_organization_generation_key(organization_id)],
+        prefetched=prefetched,
     )
 
 

@@ -57,13 +57,13 @@ class Access:
         )
 
 
-def grant_for(*, organization_id: int, feature: str) -> GrantSpec | None:
+def grant_for(*, organization_id: int, feature: str, prefetched: dict | None = None) -> GrantSpec | None:
     """The organization's grant of a feature, or None when its plan lacks it. Cached until a refresh.
 
     An organization that was never refreshed has no rows yet: it is on Free, so the
     Free plan's grant is computed in memory instead of written from a read.
     """
-    read = grant_read(organization_id=organization_id, feature=feature)
+    read = grant_read(organization_id=organization_id, feature=feature, prefetched=prefetched)
     if read.hit is not None:
         return GrantSpec(**read.hit) if read.hit else None
     row = EntitlementGrant.objects.filter(organization_id=organization_id, feature=feature).first()

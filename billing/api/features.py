@@ -14,7 +14,7 @@ from accounts.models import ApiKey
 from accounts.selectors.organizations import membership_primary
 from accounts.throttling import FeaturesRateThrottle
 from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve, member_resolve
-from billing.cache import access_read_keys
+from billing.cache import access_read_keys, grant_read_keys
 from billing.models import FEATURE_CHOICES
 from billing.plans import FEATURES, Feature
 from billing.selectors import entitlements_for
@@ -118,19 +118,24 @@ def feature_input_plainly_valid(data, *, idempotency_key: bool) -> dict | None:
     return values
 
 
+def _plain_json_input(request, *, idempotency_key: bool) -> dict | None:
+    """The body, before DRF parses it, when it is plainly valid JSON input (else None: DRF answers as usual)."""
+    if not (request.content_type or "").startswith("application/json"):
+        return None
+    try:
+        body = json.loads(request._request.body or b"null")
+    except (ValueError, RequestDataTooBig):
+        return None
+    return feature_input_plainly_valid(body, idempotency_key=idempotency_key)
+
+
 class CheckAccessApi(APIView):
     permission_classes = [IsMemberOrApiKey]
     throttle_classes = [FeaturesRateThrottle]
 
     def cache_prefetch_keys(self, request) -> list[str]:
         """The cached answer this request will read, fetched with its authentication (common.cache_prefetch)."""
-        if not (request.content_type or "").startswith("application/json"):
-            return []
-        try:
-            body = json.loads(request._request.body or b"null")
-        except (ValueError, RequestDataTooBig):
-            return []  # the parser and the serializer answer it as before
-        values = feature_input_plainly_valid(body, idempotency_key=False)
+        values = _plain_json_input(request, idempotency_key=False)
         if values is None:
             return []
         per_member = FEATURES[Feature(values["feature"])].per_member
@@ -171,6 +176,13 @@ class TrackUsageApi(APIView):
     permission_classes = [IsMemberOrApiKey]
     throttle_classes = [FeaturesRateThrottle]
 
+    def cache_prefetch_keys(self, request) -> list[str]:
+        """The cached grant this use will read, fetched with its authentication (common.cache_prefetch)."""
+        values = _plain_json_input(request, idempotency_key=True)
+        if values is None:
+            return []
+        return grant_read_keys(organization_id=values["customer"], feature=values["feature"])
+
     @extend_schema(
         tags=["features"],
         summary="Record use of a metered feature; refused past the limit",
@@ -200,6 +212,7 @@ class TrackUsageApi(APIView):
             quantity=values["quantity"],
             idempotency_key=values["idempotency_key"],
             source=event_source(request),
+            prefetched=cache_prefetched(request),
         )
         return Response(access_data(access))
 

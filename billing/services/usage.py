@@ -104,6 +104,7 @@ def usage_track(
     idempotency_key: str,
     now: datetime | None = None,
     source: EventSource | None = None,
+    prefetched: dict | None = None,
 ) -> Access:
     """Record `quantity` uses of a metered feature and return the new balance.
 
@@ -113,7 +114,8 @@ def usage_track(
     the same key with another feature, quantity or member is IdempotencyKeyReused (409).
     The period rolls over lazily: the first use in a new period creates its counter.
     A counted use is a `feature_usage` event (action "use"), after the commit; a replay or a
-    refused use is not.
+    refused use is not. `prefetched`: cache values the request's authentication read ahead
+    (common.cache_prefetch), used for the grant if they are the ones needed.
     """
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
@@ -122,7 +124,7 @@ def usage_track(
     if definition.kind != FeatureKind.METERED:
         raise FeatureNotMetered()
     counter_user = counter_user_id(feature=feature, user_id=user_id)
-    grant = grant_for(organization_id=organization.pk, feature=feature)
+    grant = grant_for(organization_id=organization.pk, feature=feature, prefetched=prefetched)
     if grant is None or grant.limit == 0:
         raise NotEntitled()
     start, end = period_bounds(period=grant.period, now=now, cycle_start=grant.cycle_start, cycle_end=grant.cycle_end)

@@ -75,3 +75,21 @@ def test_odd_bodies_are_answered_as_before(require_redis, premium):
     assert as_text.status_code == 200  # the serializer converts "7", as it always did
     unknown = client.post(CHECK, {"customer": premium.organization.pk, "feature": "nope"}, format="json")
     assert unknown.status_code == 400 and [e["field"] for e in unknown.json()["errors"]] == ["feature"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_reads_its_cached_grant_with_the_api_key(require_redis, premium, monkeypatch):
+    client = key_client(premium)
+    body = {"customer": premium.organization.pk, "feature": "premium_article"}
+    first = client.post(TRACK, {**body, "idempotency_key": "g-1"}, format="json")  # caches the grant
+    assert first.status_code == 200
+
+    monkeypatch.setattr(events, "_flusher", None)
+    traffic = RedisTraffic(monkeypatch)
+    second = client.post(TRACK, {**body, "idempotency_key": "g-2"}, format="json")
+    monkeypatch.undo()
+
+    assert second.json()["used"] == first.json()["used"] + 1
+    # The key, its limits and the grant in one script call; then the counter's generation is bumped.
+    assert traffic.commands == ["EVALSHA", "SET"]
+    assert len(traffic.pipelines) == 1 and traffic.pipelines[0][0] == "RPUSH"
