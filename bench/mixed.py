@@ -18,7 +18,11 @@ deliveries are flushed and the Celery queue must drain; the usage ledger must ho
 one row per track-usage answered 200, and every purchase whose card form the sandbox
 accepted must be paid once (nothing lost, nothing counted twice).
 
-    python bench/mixed.py [--clients 200] [--seconds 120]
+    python bench/mixed.py [--clients 200] [--seconds 120] [--rates 60,90,120]
+
+`--rates`: phases of `--seconds` each, the clients together offering that many requests
+per second (each client at most one request per clients/rate seconds), to find the highest
+rate whose p95 stays under 200 ms; without it, each client sends back to back.
 
 Environment: BENCH_DATABASE_URL, BENCH_REDIS_URL as for bench/run.py.
 """
@@ -111,14 +115,25 @@ class Shop:
 
 
 def client_loop(
-    port: int, deadline: float, data: dict, run_id: str, results: list, lock: threading.Lock, shop: Shop
+    port: int, deadline: float, data: dict, run_id: str, results: list, lock: threading.Lock, shop: Shop,
+    interval: float = 0.0,
 ) -> None:
+    """Requests until `deadline`: back to back, or (`interval` > 0) one every `interval` seconds at most."""
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    due = time.monotonic() + random.uniform(0, interval)  # spread the clients' first requests over an interval
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     mine, counter = [], 0
+    me = uuid.uuid4().hex[:8]  # a thread's ident is reused by the next phase's threads: not a key
     api_key = {"Authorization": f"Api-Key {data['api_key']}", "Content-Type": "application/json"}
     check = json.dumps({"customer": data["customer"], "feature": "premium_article"})
     while time.monotonic() < deadline:
+        if interval:
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            due = max(due + interval, time.monotonic() - interval)  # late: no burst to catch up more than one
+            if time.monotonic() >= deadline:
+                break
         kind = random.choices(kinds, weights)[0]
         if kind == "page-out":
             method, path, body, headers = "GET", random.choice(PAGES), None, {}
@@ -129,7 +144,7 @@ def client_loop(
         elif kind == "track-usage":
             counter += 1
             payload = {"customer": data["customer"], "feature": "premium_article"}
-            payload["idempotency_key"] = f"{run_id}-{threading.get_ident()}-{counter}"
+            payload["idempotency_key"] = f"{run_id}-{me}-{counter}"
             method, path, body, headers = "POST", "/api/v1/features/track-usage/", json.dumps(payload), api_key
         elif kind == "jwt-read":
             method, path, body, headers = "GET", "/api/v1/auth/me/", None, {"Authorization": f"Bearer {data['jwt']}"}
@@ -154,6 +169,34 @@ def client_loop(
     connection.close()
     with lock:
         results.extend(mine)
+
+
+def phase_report(rate: float, results: list, elapsed: float, cpu: float) -> int:
+    """One phase's table; returns its 5xx and failed connections."""
+    offered = f"offered {rate:.0f}/s" if rate else "back to back"
+    print(f"\n== {offered}: {len(results)} requests in {elapsed:.0f} s: {len(results) / elapsed:.0f} requests/s,")
+    print(f"   site CPU {cpu / max(1, len(results)) * 1e6:.0f} µs per request")
+    print(f"{'kind':<14}{'count':>8}{'2xx':>8}{'4xx':>6}{'5xx':>6}{'failed':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    server_errors = 0
+    for kind in WEIGHTS:
+        rows = [r for r in results if r[0] == kind]
+        if not rows:
+            continue
+        latencies = sorted(r[2] for r in rows)
+        quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+        ok = sum(1 for r in rows if 200 <= r[1] < 300)
+        client = sum(1 for r in rows if 400 <= r[1] < 500)
+        errors = sum(1 for r in rows if r[1] >= 500)
+        failed = sum(1 for r in rows if r[1] == 0)
+        server_errors += errors + failed
+        print(
+            f"{kind:<14}{len(rows):>8}{ok:>8}{client:>6}{errors:>6}{failed:>8}"
+            f"{quantiles[49]:>9.1f}{quantiles[94]:>9.1f}{quantiles[98]:>9.1f}"
+        )
+    reads = sorted(r[2] for r in results if r[0] in ("page-out", "page-in", "jwt-read", "check-access"))
+    if len(reads) > 1:
+        print(f"pages and API reads together: p95 {statistics.quantiles(reads, n=100)[94]:.1f} ms")
+    return server_errors
 
 
 def purchases_paid(env: dict, run_id: str) -> int:
@@ -195,6 +238,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--purchases", type=int, default=3000, help="templates on sale (one purchase each at most)")
+    parser.add_argument(
+        "--rates", default="",
+        help="offered requests/s in all, comma-separated: one phase of --seconds each (default: back to back)",
+    )
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/plateau_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -229,18 +276,24 @@ def main() -> int:
         bought = purchase_seed(env, base, run_id, count=options.purchases)
         data["buyer_jwt"] = bought["jwt"]
         shop = Shop(bought["slugs"], sandbox.port)
-        print(f"== {options.clients} clients for {options.seconds} s against {base}", flush=True)
-        cpu_before, started = cpu_seconds(server.pid), time.monotonic()
-        deadline = started + options.seconds
-        threads = [
-            threading.Thread(target=client_loop, args=(port, deadline, data, run_id, results, lock, shop))
-            for _ in range(options.clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed, cpu = time.monotonic() - started, cpu_seconds(server.pid) - cpu_before
+        phases = []
+        for rate in [float(r) for r in options.rates.split(",") if r.strip()] or [0.0]:
+            offered = f"offering {rate:.0f} requests/s in all" if rate else "back to back"
+            print(f"== {options.clients} clients for {options.seconds} s against {base}, {offered}", flush=True)
+            mine: list = []
+            cpu_before, started = cpu_seconds(server.pid), time.monotonic()
+            deadline = started + options.seconds
+            interval = options.clients / rate if rate else 0.0
+            threads = [
+                threading.Thread(target=client_loop, args=(port, deadline, data, run_id, mine, lock, shop, interval))
+                for _ in range(options.clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            phases.append((rate, mine, time.monotonic() - started, cpu_seconds(server.pid) - cpu_before))
+            results.extend(mine)
         sandbox.flush()  # deliveries still waiting for a retry go now
         drained_in = wait_until_queue_drained(redis_url, queue)
         recorded = ledger_count(env, run_id)
@@ -252,26 +305,10 @@ def main() -> int:
             process.wait(timeout=60)
         sandbox.stop()
 
-    print(f"\n== {len(results)} requests in {elapsed:.0f} s: {len(results) / elapsed:.0f} requests/s,")
-    per_request = cpu / max(1, len(results)) * 1e6
-    print(f"   site CPU {per_request:.0f} µs per request; the Celery queue drained {drained_in:.1f} s after the run")
-    print(f"{'kind':<14}{'count':>8}{'2xx':>8}{'4xx':>6}{'5xx':>6}{'failed':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     server_errors = 0
-    for kind in WEIGHTS:
-        rows = [r for r in results if r[0] == kind]
-        if not rows:
-            continue
-        latencies = sorted(r[2] for r in rows)
-        quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-        ok = sum(1 for r in rows if 200 <= r[1] < 300)
-        client = sum(1 for r in rows if 400 <= r[1] < 500)
-        errors = sum(1 for r in rows if r[1] >= 500)
-        failed = sum(1 for r in rows if r[1] == 0)
-        server_errors += errors + failed
-        print(
-            f"{kind:<14}{len(rows):>8}{ok:>8}{client:>6}{errors:>6}{failed:>8}"
-            f"{quantiles[49]:>9.1f}{quantiles[94]:>9.1f}{quantiles[98]:>9.1f}"
-        )
+    for rate, phase, elapsed, cpu in phases:
+        server_errors += phase_report(rate, phase, elapsed, cpu)
+    print(f"\nthe Celery queue drained {drained_in:.1f} s after the run")
     tracked = sum(1 for r in results if r[0] == "track-usage" and r[1] == 200)
     print(f"\nusage ledger rows of this run: {recorded}; track-usage answered 200: {tracked}")
     print(f"purchases paid on the site: {paid}; paid in the sandbox's Checkout: {shop.paid_in_sandbox}")
