@@ -206,3 +206,18 @@ def test_alg_none_is_401(api, user):
 def test_garbage_bearer_is_401(api, db):
     assert_error_shape(bearer(api, "not.a.jwt").get(ME), status=401)
     assert_error_shape(api.post(REFRESH, {"refresh": "not.a.jwt"}, format="json"), status=401)
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(api, user, monkeypatch):
+    """A process remembers tokens it verified (accounts.authentication); the expiry is still checked every time."""
+    from rest_framework_simplejwt import tokens
+
+    from accounts import authentication
+
+    access = obtain(api, user)["access"]
+    assert bearer(api, access).get(ME).status_code == 200  # verified, and remembered
+
+    later = timezone.now() + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] + timedelta(seconds=1)
+    monkeypatch.setattr(authentication, "aware_utcnow", lambda: later)
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: later)
+    assert_error_shape(bearer(api, access).get(ME), status=401)
