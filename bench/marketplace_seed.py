@@ -109,7 +109,8 @@ def bench_marketplace_seed() -> dict:
             INSERT INTO marketplace_prompttemplate
               (seller_id, seller_name, title, slug, description, category, tags, body, variables, example_output,
                price_amount, currency, status, visibility, published_at, created_at, updated_at, rating_count,
-               rating_sum, rating_average, sales_count, revenue_amount, validation_result)
+               rating_sum, rating_average, rating_count_1, rating_count_2, rating_count_3, rating_count_4,
+               rating_count_5, sales_count, revenue_amount, validation_result)
             SELECT
               (ARRAY{seller_ids})[1 + g % 20],
               'Bench Seller ' || (g % 20),
@@ -124,7 +125,7 @@ def bench_marketplace_seed() -> dict:
               '',
               CASE WHEN g % 10 = 0 THEN 0 ELSE 100 + (g * 37) % 4900 END,
               'usd', 'published', 'public',
-              now() - (g || ' minutes')::interval, now(), now(), 0, 0, 0, (g * 13) % 200, 0, '{{}}'
+              now() - (g || ' minutes')::interval, now(), now(), 0, 0, 0, 0, 0, 0, 0, 0, (g * 13) % 200, 0, '{{}}'
             FROM generate_series(1, {TEMPLATES}) AS g
             ON CONFLICT (slug) DO NOTHING
             """

@@ -73,6 +73,30 @@ def test_the_list_searches_filters_sorts_and_paginates():
     )
 
 
+@pytest.mark.parametrize("query", [{}, {"q": "planner"}, {"q": "planner", "sort": "price"}])
+def test_a_list_page_costs_the_same_queries_for_two_or_twelve_templates(query, settings):
+    # The rows are read with the catalogue's columns only (selectors.CATALOGUE_FIELDS): a field the
+    # serializer reads outside them would cost one more query per template.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MARKETPLACE_CATALOGUE_CACHE_SECONDS = 0  # the factories change the catalogue behind its cache
+    client = APIClient()
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(f"{API}/templates/", query).json()
+        assert all(item["title"] and item["seller"]["slug"] and item["published_at"] for item in body["results"])
+        return len(captured)
+
+    for _ in range(2):
+        PromptTemplateFactory(published=True, title="Weekly planner", tags="planning, weekly")
+    few = queries()
+    for _ in range(10):
+        PromptTemplateFactory(published=True, title="Daily planner")
+    assert queries() == few
+
+
 def test_detail_shows_the_price_to_pay_and_the_body_only_once_owned_and_render_is_for_owners():
     template = PromptTemplateFactory(published=True, slug="launch", price_amount=1900)
     anonymous = APIClient().get(f"{API}/templates/launch/").json()
