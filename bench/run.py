@@ -253,11 +253,11 @@ def webhook_phase(
 
 def machine_cpu(*, worker_pid: int, server_pid: int, backend_pids: set[int]) -> dict:
     """CPU seconds so far by who spent them: the worker's and the site's process trees, this
-    database's PostgreSQL backends, other PostgreSQL processes, Redis, this process (the
-    sandbox answering re-fetches, and the polling), everything else; plus the machine's busy
-    and idle time from /proc/stat (all cores)."""
+    database's PostgreSQL backends, backends that closed meanwhile (any database's), other
+    PostgreSQL processes, Redis, this process (the sandbox answering re-fetches, and the
+    polling), everything else; plus the machine's busy and idle time from /proc/stat (all cores)."""
     me = os.getpid()
-    parents, ticks, names = {}, {}, {}
+    parents, ticks, names, reaped = {}, {}, {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -269,6 +269,7 @@ def machine_cpu(*, worker_pid: int, server_pid: int, backend_pids: set[int]) -> 
         pid = int(entry.name)
         parents[pid], names[pid] = int(fields[1]), head.split("(", 1)[1]
         ticks[pid] = int(fields[11]) + int(fields[12])
+        reaped[pid] = int(fields[13]) + int(fields[14])  # children that exited (PostgreSQL's closed backends)
 
     def under(pid: int, root: int) -> bool:
         while pid > 1:
@@ -277,7 +278,8 @@ def machine_cpu(*, worker_pid: int, server_pid: int, backend_pids: set[int]) -> 
             pid = parents.get(pid, 1)
         return False
 
-    shares = dict.fromkeys(("worker", "site", "pg backends", "pg other", "redis", "bench+sandbox", "other"), 0.0)
+    groups = ("worker", "site", "pg backends", "pg closed backends", "pg other", "redis", "bench+sandbox", "other")
+    shares = dict.fromkeys(groups, 0.0)
     for pid, used in ticks.items():
         if under(pid, worker_pid):
             who = "worker"
@@ -294,6 +296,8 @@ def machine_cpu(*, worker_pid: int, server_pid: int, backend_pids: set[int]) -> 
         else:
             who = "other"
         shares[who] += used / CLK_TCK
+        if names[pid].startswith("postgres") and not names.get(parents[pid], "").startswith("postgres"):
+            shares["pg closed backends"] += reaped[pid] / CLK_TCK  # the postmaster: every database's
     cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     idle = (int(cpu[3]) + int(cpu[4])) / CLK_TCK
     shares["machine busy"] = sum(int(v) for v in cpu[:8]) / CLK_TCK - idle
