@@ -203,13 +203,15 @@ def webhook_phase(
             while not (already := processed_count(db, since_id)):
                 time.sleep(0.01)
             started, site_cpu, worker_cpu = time.perf_counter(), cpu_seconds(server.pid), cpu_seconds(worker.pid)
-            backends = backends_of(db)
+            backends, sessions = backends_of(db), sessions_of(db)
             machine = machine_cpu(worker_pid=worker.pid, server_pid=server.pid, backend_pids=backends)
             profile, pg_waits = profile_start(worker.pid), pg_waits_start(database_url)
             wait_until_drained(db, broker, queue, since_id=since_id)
             processed_in = time.perf_counter() - started
             site_cpu, worker_cpu = cpu_seconds(server.pid) - site_cpu, cpu_seconds(worker.pid) - worker_cpu
             backends |= backends_of(db)  # backends opened after the clock started began at zero
+            time.sleep(0.5)  # PostgreSQL counts a closed session in its statistics a moment later
+            sessions = sessions_of(db) - sessions
             after = machine_cpu(worker_pid=worker.pid, server_pid=server.pid, backend_pids=backends)
             machine = {who: after[who] - machine.get(who, 0.0) for who in after}
             profile_stop(profile)
@@ -247,7 +249,8 @@ def webhook_phase(
     print(
         "machine CPU   per processed event, ms: "
         + ", ".join(f"{who} {seconds * 1000 / counted:.1f}" for who, seconds in machine.items())
-        + f" ({processed_in:.2f} s of wall time, {processed_in * 1000 / counted:.1f} ms per event)"
+        + f" ({processed_in:.2f} s of wall time, {processed_in * 1000 / counted:.1f} ms per event;"
+        f" {sessions / counted:.2f} PostgreSQL connections opened per event)"
     )
 
 
@@ -308,6 +311,11 @@ def machine_cpu(*, worker_pid: int, server_pid: int, backend_pids: set[int]) -> 
 def backends_of(db) -> set[int]:
     """The PostgreSQL backends connected to the bench database now (the worker's among them)."""
     return {row[0] for row in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}
+
+
+def sessions_of(db) -> int:
+    """Connections ever opened to the bench database (PostgreSQL 14+), this one's included."""
+    return db.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]
 
 
 def processed_count(db, since_id: int) -> int:
