@@ -31,7 +31,7 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.append(True))
     states, statements, samples = collections.Counter(), collections.Counter(), 0
-    with psycopg.connect(options.database_url, autocommit=True) as connection:
+    with psycopg.connect(options.database_url, autocommit=True, application_name="pg_waits") as connection:
         while not stopping:
             samples += 1
             for state, wait_type, wait, query in connection.execute(SAMPLE):
