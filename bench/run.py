@@ -203,11 +203,19 @@ def webhook_phase(
             while not (already := processed_count(db, since_id)):
                 time.sleep(0.01)
             started, site_cpu, worker_cpu = time.perf_counter(), cpu_seconds(server.pid), cpu_seconds(worker.pid)
-            profile = profile_start(worker.pid)
+            backends, sessions = backends_of(db), sessions_of(db)
+            machine = machine_cpu(worker_pid=worker.pid, server_pid=server.pid, backend_pids=backends)
+            profile, pg_waits = profile_start(worker.pid), pg_waits_start(database_url)
             wait_until_drained(db, broker, queue, since_id=since_id)
             processed_in = time.perf_counter() - started
             site_cpu, worker_cpu = cpu_seconds(server.pid) - site_cpu, cpu_seconds(worker.pid) - worker_cpu
+            backends |= backends_of(db)  # backends opened after the clock started began at zero
+            time.sleep(0.5)  # PostgreSQL counts a closed session in its statistics a moment later
+            sessions = sessions_of(db) - sessions
+            after = machine_cpu(worker_pid=worker.pid, server_pid=server.pid, backend_pids=backends)
+            machine = {who: after[who] - machine.get(who, 0.0) for who in after}
             profile_stop(profile)
+            profile_stop(pg_waits)
             failed = db.execute(
                 "SELECT count(*) FROM djstripe_webhookeventtrigger WHERE id > %s AND exception <> ''", [since_id]
             ).fetchone()[0]
@@ -236,6 +244,82 @@ def webhook_phase(
         f" processes (worker {worker_cpu * 1000 / counted:.1f} + site {site_cpu * 1000 / counted:.1f} ms CPU/event"
         f" from the first processed event on; {failed} recorded a processing error)"
     )
+    # Where the wall time went: CPU per processed event by process group while the backlog
+    # drained, and the machine's idle share (2 cores: 2 s of CPU per second of wall time).
+    print(
+        "machine CPU   per processed event, ms: "
+        + ", ".join(f"{who} {seconds * 1000 / counted:.1f}" for who, seconds in machine.items())
+        + f" ({processed_in:.2f} s of wall time, {processed_in * 1000 / counted:.1f} ms per event;"
+        f" {sessions / counted:.2f} PostgreSQL connections opened per event)"
+    )
+
+
+def machine_cpu(*, worker_pid: int, server_pid: int, backend_pids: set[int]) -> dict:
+    """CPU seconds so far by who spent them: the worker's and the site's process trees, this
+    database's PostgreSQL backends, backends that closed meanwhile (any database's), other
+    PostgreSQL processes, Redis, this process (the sandbox answering re-fetches, and the
+    polling), everything else; plus the machine's busy and idle time from /proc/stat (all cores)."""
+    me = os.getpid()
+    parents, ticks, names, reaped = {}, {}, {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, rest = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = rest.split()
+        pid = int(entry.name)
+        parents[pid], names[pid] = int(fields[1]), head.split("(", 1)[1]
+        ticks[pid] = int(fields[11]) + int(fields[12])
+        reaped[pid] = int(fields[13]) + int(fields[14])  # children that exited (PostgreSQL's closed backends)
+
+    def under(pid: int, root: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = parents.get(pid, 1)
+        return False
+
+    groups = ("worker", "site", "pg backends", "pg closed backends", "pg other", "redis", "bench+sandbox", "other")
+    shares = dict.fromkeys(groups, 0.0)
+    for pid, used in ticks.items():
+        if under(pid, worker_pid):
+            who = "worker"
+        elif under(pid, server_pid):
+            who = "site"
+        elif pid in backend_pids:
+            who = "pg backends"
+        elif names[pid].startswith("postgres"):
+            who = "pg other"
+        elif names[pid].startswith("redis"):
+            who = "redis"
+        elif pid == me:
+            who = "bench+sandbox"
+        else:
+            who = "other"
+        shares[who] += used / CLK_TCK
+        if names[pid].startswith("postgres") and not names.get(parents[pid], "").startswith("postgres"):
+            shares["pg closed backends"] += reaped[pid] / CLK_TCK  # the postmaster: every database's
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    idle = (int(cpu[3]) + int(cpu[4])) / CLK_TCK
+    shares["machine busy"] = sum(int(v) for v in cpu[:8]) / CLK_TCK - idle
+    shares["machine idle"] = idle
+    return shares
+
+
+def backends_of(db) -> set[int]:
+    """The PostgreSQL backends connected to the bench database now (the worker's among them), not the bench's own."""
+    rows = db.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND application_name <> 'pg_waits'"
+    )
+    return {row[0] for row in rows}
+
+
+def sessions_of(db) -> int:
+    """Connections ever opened to the bench database (PostgreSQL 14+), this one's included."""
+    return db.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]
 
 
 def processed_count(db, since_id: int) -> int:
@@ -256,6 +340,13 @@ def profile_start(pid: int):
     command = ["py-spy", "record", "--subprocesses", *idle]
     command += ["--format", "raw", "-r", "200", "-o", target, "-p", str(pid)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pg_waits_start(database_url: str):
+    """BENCH_PG_WAITS=1: sample the bench database's backends (`bench/pg_waits.py`) while the worker drains."""
+    if not os.environ.get("BENCH_PG_WAITS"):
+        return None
+    return subprocess.Popen([PY, str(ROOT / "bench" / "pg_waits.py"), database_url], cwd=ROOT)
 
 
 def profile_stop(profile) -> None:
@@ -303,6 +394,9 @@ def webhook_intake_capacity(db, base: str, *, seconds: int, since_id: int) -> di
         time.sleep(0.5)
         count = db.execute("SELECT count(*) FROM djstripe_webhookeventtrigger WHERE id > %s", [since_id]).fetchone()[0]
     db.execute("DELETE FROM djstripe_webhookeventtrigger WHERE id > %s", [since_id])
+    # Fresh statistics, or the drain's polling (`wait_until_drained`) may scan the whole table
+    # 20 times a second beside the worker.
+    db.execute("ANALYZE djstripe_webhookeventtrigger")
     return result
 
 
