@@ -114,6 +114,9 @@ class Shop:
         return response.status
 
 
+IDLE_RECONNECT_SECONDS = 1.5  # under gunicorn's keepalive (config/gunicorn.conf.py)
+
+
 def client_loop(
     port: int, deadline: float, data: dict, run_id: str, results: list, lock: threading.Lock, shop: Shop,
     interval: float = 0.0,
@@ -124,6 +127,7 @@ def client_loop(
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     mine, counter = [], 0
     me = uuid.uuid4().hex[:8]  # a thread's ident is reused by the next phase's threads: not a key
+    last_used = time.monotonic()
     api_key = {"Authorization": f"Api-Key {data['api_key']}", "Content-Type": "application/json"}
     check = json.dumps({"customer": data["customer"], "feature": "premium_article"})
     while time.monotonic() < deadline:
@@ -152,6 +156,10 @@ def client_loop(
             slug = shop.next_slug()
             if slug is None:
                 continue
+        if time.monotonic() - last_used > IDLE_RECONNECT_SECONDS:
+            # gunicorn closes a keep-alive connection idle for `keepalive` seconds (2): a client
+            # (urllib3, a browser) notices and reconnects rather than send into a closed socket.
+            connection.close()
         started = time.perf_counter()
         try:
             if kind == "purchase":
@@ -166,6 +174,7 @@ def client_loop(
             connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine.append((kind, status, (time.perf_counter() - started) * 1000))
+        last_used = time.monotonic()
     connection.close()
     with lock:
         results.extend(mine)
