@@ -159,7 +159,7 @@ def events_held():
     """While a request runs, its events wait here, to be pushed in the round trip that counts it.
 
     The outermost middleware (common.metrics) wraps the request in this and, after it,
-    sends what it holds with the request's counters (`events_held_push`). Only with Redis
+    sends what it holds with the request's counters (`common.metrics.request_record`). Only with Redis
     (the embedded buffer costs no round trip): yields the held list, or None.
     """
     if not settings.REDIS_URL:
@@ -173,20 +173,10 @@ def events_held():
         _held.reset(token)
 
 
-def events_buffer_key() -> str:
-    """The Redis list the events wait in (with Redis)."""
-    return RedisBuffer(prefix=settings.CACHES["default"].get("KEY_PREFIX", "plateau")).key
-
-
-def events_held_pushed(waiting: int, count: int) -> None:
-    """A request's held events were pushed (`waiting` now in the buffer): a flush may be due."""
-    _flush_if_due(waiting, count)
-
-
-def events_held_lost(held: list[str]) -> None:
+def events_held_lost(held: list[str] | None) -> None:
     """The round trip with a request's held events failed: push them on their own (or count them lost)."""
     if held:
-        _push([*held])
+        _push(held)
 
 
 def events_buffer(payloads: list[dict]) -> int:
@@ -211,11 +201,12 @@ def _push(items: list[str]) -> int:
     except Exception:  # noqa: BLE001 — tracking must never break the request; the loss is counted
         _count_lost(len(items))
         return 0
-    _flush_if_due(waiting, len(items))
+    events_flush_if_due(waiting, len(items))
     return len(items)
 
 
-def _flush_if_due(waiting: int, count: int) -> None:
+def events_flush_if_due(waiting: int, count: int) -> None:
+    """`count` events were just pushed and `waiting` wait in the buffer: the registered flusher may flush."""
     if _flusher is not None:
         try:
             _flusher(waiting, count)

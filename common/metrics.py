@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from common.events import events_buffer_key, events_held, events_held_lost, events_held_pushed
+from common.events import buffer, events_flush_if_due, events_held, events_held_lost
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ def request_record(*, status: int, duration_ms: float, now: float | None = None,
     if redis is not None:
         pipe = redis.pipeline(transaction=False)
         if events:
-            pipe.rpush(events_buffer_key(), *events)
+            pipe.rpush(buffer().key, *events)
         for name in names:
             key = _raw_key(_key(minute, name))
             pipe.incr(key)
             pipe.expire(key, KEEP_SECONDS)
         answers = pipe.execute()
         if events:
-            events_held_pushed(answers[0], len(events))
+            events_flush_if_due(answers[0], len(events))
         return
     for name in names:
         key = _key(minute, name)
@@ -108,13 +108,13 @@ class RequestMetricsMiddleware:
             try:
                 response = self.get_response(request)
             except BaseException:
-                events_held_lost(held or [])
+                events_held_lost(held)
                 raise
         try:
             request_record(
-                status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000, events=held or []
+                status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000, events=held or ()
             )
         except Exception as error:  # the cache is down: the request still succeeds
             logger.warning("request metrics not recorded: %r", error)
-            events_held_lost(held or [])
+            events_held_lost(held)
         return response

@@ -158,6 +158,17 @@ def test_pages_still_work_when_the_buffer_is_down_and_the_loss_is_counted(
     assert Event.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_page_event_held_for_the_request_pipeline_is_counted_lost_once_when_redis_is_down(client, settings):
+    # Committed during the request, the page view waits for the pipeline that counts the request
+    # (common.metrics); that pipeline fails, the event is pushed on its own, fails too, and is counted.
+    settings.REDIS_URL, settings.CACHES = "redis://127.0.0.1:1/0", DEAD_REDIS
+    lost = tracking.events_lost()
+    response = client.get("/")
+    assert response.status_code == 200
+    assert tracking.events_lost() == lost + 1
+
+
 def _payloads(count: int, *, at: datetime | None = None) -> list[str]:
     import json
 
