@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Organization, Role
 from accounts.selectors.organizations import membership_list_for_user
-from billing.cache import ACCESS_CACHE_SECONDS, access_read, grant_read
+from billing.cache import ACCESS_CACHE_SECONDS, access_read, access_read_keys, grant_read
 from billing.exceptions import MemberRequired
 from billing.models import (
     BillingEmail,
@@ -109,6 +109,18 @@ def _access_compute(*, organization_id: int, user_id: int | None, feature: str, 
         .first()
     ) or 0
     return Access.counted(feature, used=used, limit=grant.limit, resets_at=end)
+
+
+def access_check_cache_keys(*, organization_id: int, user_id: int | None, feature: str) -> list[str]:
+    """The cache keys `access_check` will read for this member, or [] while the member is unknown.
+
+    For a request to fetch them ahead, with its authentication (common.cache_prefetch).
+    """
+    try:
+        counter_user = counter_user_id(feature=feature, user_id=user_id)
+    except MemberRequired:
+        return []  # the signed-in user's: known only once authenticated
+    return access_read_keys(organization_id=organization_id, user_id=counter_user, feature=feature)
 
 
 def access_check(

@@ -10,14 +10,13 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, Organization
 from accounts.selectors.organizations import membership_primary
 from accounts.throttling import FeaturesRateThrottle
 from billing.api.access import IsMemberOrApiKey, customer_from_query, customer_resolve, member_resolve
-from billing.cache import access_read_keys, grant_read_keys
+from billing.cache import grant_read_keys
 from billing.models import FEATURE_CHOICES
-from billing.plans import FEATURES, Feature
-from billing.selectors import entitlements_for
+from billing.selectors import access_check_cache_keys, entitlements_for
 from billing.services.entitlements import plan_effective
 from billing.services.usage import feature_access_check, usage_track
 from common.cache_prefetch import cache_prefetched
@@ -129,6 +128,17 @@ def _plain_json_input(request, *, idempotency_key: bool) -> dict | None:
     return feature_input_plainly_valid(body, idempotency_key=idempotency_key)
 
 
+def _feature_input(request, serializer_class, *, idempotency_key: bool) -> tuple[Organization, int | None, dict]:
+    """The request's validated input (the plain check, else the serializer), its organization and member."""
+    values = feature_input_plainly_valid(request.data, idempotency_key=idempotency_key)
+    if values is None:
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+    organization = customer_resolve(request=request, customer_id=values["customer"])
+    return organization, member_resolve(request=request, organization=organization, user_id=values["user"]), values
+
+
 class CheckAccessApi(APIView):
     permission_classes = [IsMemberOrApiKey]
     throttle_classes = [FeaturesRateThrottle]
@@ -138,12 +148,8 @@ class CheckAccessApi(APIView):
         values = _plain_json_input(request, idempotency_key=False)
         if values is None:
             return []
-        per_member = FEATURES[Feature(values["feature"])].per_member
-        if per_member and values["user"] is None:
-            return []  # the signed-in user's: known only once authenticated
-        return access_read_keys(
-            organization_id=values["customer"], user_id=values["user"] if per_member else None,
-            feature=values["feature"],
+        return access_check_cache_keys(
+            organization_id=values["customer"], user_id=values["user"], feature=values["feature"]
         )
 
     @extend_schema(
@@ -153,13 +159,7 @@ class CheckAccessApi(APIView):
         responses={200: AccessOutput, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request):
-        values = feature_input_plainly_valid(request.data, idempotency_key=False)
-        if values is None:
-            data = CheckAccessInput(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = data.validated_data
-        organization = customer_resolve(request=request, customer_id=values["customer"])
-        user_id = member_resolve(request=request, organization=organization, user_id=values["user"])
+        organization, user_id, values = _feature_input(request, CheckAccessInput, idempotency_key=False)
         quantity = values["quantity"]
         access = feature_access_check(
             organization=organization,
@@ -198,13 +198,7 @@ class TrackUsageApi(APIView):
         },
     )
     def post(self, request):
-        values = feature_input_plainly_valid(request.data, idempotency_key=True)
-        if values is None:
-            data = TrackUsageInput(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = data.validated_data
-        organization = customer_resolve(request=request, customer_id=values["customer"])
-        user_id = member_resolve(request=request, organization=organization, user_id=values["user"])
+        organization, user_id, values = _feature_input(request, TrackUsageInput, idempotency_key=True)
         access = usage_track(
             organization=organization,
             user_id=user_id,

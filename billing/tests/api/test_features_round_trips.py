@@ -34,11 +34,14 @@ class RedisTraffic:
 
 
 @pytest.mark.django_db(transaction=True)  # the event follows the commit, as in production
+@pytest.mark.parametrize("feature", ["premium_article", "ai_chat"])  # per organization; per member (named)
 def test_a_cached_answer_comes_with_the_api_key_and_its_event_with_the_request_counters(
-    require_redis, premium, monkeypatch
+    require_redis, premium, monkeypatch, feature
 ):
     client = key_client(premium)
-    body = {"customer": premium.organization.pk, "feature": "premium_article"}
+    body = {"customer": premium.organization.pk, "feature": feature}
+    if feature == "ai_chat":
+        body["user"] = premium.user_id
     first = client.post(CHECK, body, format="json")  # computes and caches the answer
     assert first.status_code == 200
     waiting = buffer().waiting()
@@ -56,13 +59,12 @@ def test_a_cached_answer_comes_with_the_api_key_and_its_event_with_the_request_c
     assert len(traffic.pipelines) == 1 and traffic.pipelines[0][0] == "RPUSH"
     assert buffer().waiting() == waiting + 1
     event = json.loads(buffer().redis.lindex(buffer().key, -1))
-    assert (event["name"], event["properties"]["action"], event["item_id"]) == (
-        "feature_usage", "check", "premium_article")
+    assert (event["name"], event["properties"]["action"], event["item_id"]) == ("feature_usage", "check", feature)
 
     # Read with the authentication or not, the answer is never older than the last use.
     tracked = client.post(TRACK, {**body, "quantity": 2, "idempotency_key": "rt-1"}, format="json")
-    assert tracked.json()["remaining"] == first.json()["remaining"] - 2
-    assert client.post(CHECK, body, format="json").json()["remaining"] == tracked.json()["remaining"]
+    assert tracked.json()["used"] == first.json()["used"] + 2
+    assert client.post(CHECK, body, format="json").json()["used"] == tracked.json()["used"]
 
 
 @pytest.mark.django_db
